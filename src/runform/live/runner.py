@@ -1,0 +1,76 @@
+"""Run a live session: a source task, the worker, and the uvicorn server in one asyncio loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import webbrowser
+from typing import Awaitable, Callable
+
+import uvicorn
+
+from ..server.app import create_app
+from .session import LiveSession
+
+log = logging.getLogger(__name__)
+
+
+async def run_live(
+    session: LiveSession,
+    source: Callable[[], Awaitable[None]],
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    duration_s: float | None = None,
+    open_browser: bool = False,
+    on_ready: Callable[[str], None] | None = None,
+) -> int:
+    """Serve the dashboard and run ``source`` until it ends, ``duration_s`` passes, or SIGINT/SIGTERM.
+    Returns an exit status (0 = normal end)."""
+    app = create_app(session)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off", ws_ping_interval=20)
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # we handle signals
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - not on this platform/thread
+            pass
+    session.start(loop)
+    server_task = asyncio.create_task(server.serve(), name="uvicorn")
+    while not server.started:
+        if server_task.done():
+            session.stop()
+            exc = server_task.exception()
+            log.error("the server could not start on %s:%s: %s", host, port, exc or "see above")
+            return 1
+        await asyncio.sleep(0.02)
+    url = f"http://{host}:{port}/"
+    if on_ready:
+        on_ready(url)
+    if open_browser:
+        try:
+            webbrowser.open(url)
+        except Exception:  # noqa: BLE001 - no browser is not an error
+            pass
+    source_task = asyncio.create_task(source(), name="source")
+    waiters = {source_task, asyncio.create_task(stop.wait())}
+    if duration_s is not None:
+        waiters.add(asyncio.create_task(asyncio.sleep(duration_s)))
+    done, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    status = 0
+    if source_task in done and source_task.exception() is not None:
+        log.error("the source failed: %s", source_task.exception())
+        status = 1
+    for t in pending:
+        t.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    # drain: process what arrived, flush the core, let viewers get the last messages
+    await asyncio.to_thread(session.stop)
+    await asyncio.sleep(0.05)
+    server.should_exit = True
+    await server_task
+    return status

@@ -1,0 +1,138 @@
+"""Host side of one sensor's data stream: sequence accounting, timestamp unwrapping, SI units.
+
+Pure and synchronous: feed it notification payloads in arrival order, get sample blocks.
+Counters follow firmware_protocol.md ("Host rules"): lost = sequence gaps, duplicated =
+a repeated sequence number, rejected = malformed frames (one :class:`ProtocolError` each),
+unknown = frames of a type this host does not know (ignored).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import constants as c
+from .errors import ProtocolError
+from .messages import ImuFrame, SyncFrame, UnknownFrame, decode_data
+from .scaling import clipped_mask, raw_to_si
+
+#: a sequence jump this large (or larger) backwards is a restart or reordering, not a gap
+_HALF_SEQ = c.SEQUENCE_MODULUS // 2
+_HALF_TS = c.TIMESTAMP_MODULUS_US // 2
+
+
+@dataclass
+class StreamCounters:
+    frames_received: int = 0  # valid IMU frames accepted
+    frames_lost: int = 0  # missing sequence numbers
+    frames_rejected: int = 0  # malformed (ProtocolError)
+    frames_duplicated: int = 0  # same sequence number again, or older than the last
+    frames_unknown: int = 0  # unknown frame type, ignored
+    samples_received: int = 0
+    samples_clipped: int = 0
+    reject_reasons: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "frames_received": self.frames_received,
+            "frames_lost": self.frames_lost,
+            "frames_rejected": self.frames_rejected,
+            "frames_duplicated": self.frames_duplicated,
+            "frames_unknown": self.frames_unknown,
+            "samples_received": self.samples_received,
+            "samples_clipped": self.samples_clipped,
+            "reject_reasons": dict(self.reject_reasons),
+        }
+
+
+@dataclass
+class SampleBlock:
+    """Samples of one frame in SI units with their unwrapped sensor times."""
+
+    sensor_time_us: np.ndarray  # (n,) float64, unwrapped sensor clock
+    acc_mps2: np.ndarray  # (n, 3) sensor frame
+    gyr_rps: np.ndarray  # (n, 3) sensor frame
+    acc_clipped: np.ndarray  # (n,) bool
+    gyr_clipped: np.ndarray  # (n,) bool
+    frames_lost_before: int  # frames missing just before this one (0 = contiguous)
+    sequence: int
+    raw: np.ndarray  # (n, 6) int16 as received
+
+    @property
+    def gap_before(self) -> bool:
+        return self.frames_lost_before > 0
+
+
+class SensorStream:
+    """Decoder state for one sensor's data characteristic."""
+
+    def __init__(self, sample_rate_hz: float, accel_range_g: float, gyro_range_dps: float):
+        self.configure(sample_rate_hz, accel_range_g, gyro_range_dps)
+        self.counters = StreamCounters()
+        self._last_seq: int | None = None
+        self._last_ts_raw: int | None = None
+        self._ts_unwrapped_base = 0  # multiples of 2^32 added so far
+        self.last_sync: SyncFrame | None = None
+        self.last_error: str | None = None
+
+    def configure(self, sample_rate_hz: float, accel_range_g: float, gyro_range_dps: float) -> None:
+        self.sample_rate_hz = float(sample_rate_hz)
+        self.sample_period_us = 1e6 / self.sample_rate_hz
+        self.accel_range_g = accel_range_g
+        self.gyro_range_dps = gyro_range_dps
+
+    def restart(self) -> None:
+        """Forget sequence and timestamp history (after the sensor restarted streaming)."""
+        self._last_seq = None
+        self._last_ts_raw = None
+
+    def feed(self, payload: bytes) -> SampleBlock | None:
+        """Decode one data notification. Returns a block of samples, or None for frames that
+        carry none (sync, unknown, rejected, duplicated). Never raises for bad bytes."""
+        try:
+            frame = decode_data(payload)
+        except ProtocolError as exc:
+            self.counters.frames_rejected += 1
+            self.counters.reject_reasons[exc.reason] = self.counters.reject_reasons.get(exc.reason, 0) + 1
+            self.last_error = str(exc)
+            return None
+        if isinstance(frame, SyncFrame):
+            self.last_sync = frame
+            return None
+        if isinstance(frame, UnknownFrame):
+            self.counters.frames_unknown += 1
+            return None
+        return self._accept(frame)
+
+    def _accept(self, frame: ImuFrame) -> SampleBlock | None:
+        lost = 0
+        if self._last_seq is not None:
+            step = (frame.sequence - self._last_seq) % c.SEQUENCE_MODULUS
+            if step == 0 or step >= _HALF_SEQ:
+                self.counters.frames_duplicated += 1
+                return None
+            lost = step - 1
+        # unwrap the 32-bit microsecond timestamp against the previous frame
+        if self._last_ts_raw is not None:
+            delta = (frame.timestamp_us - self._last_ts_raw) % c.TIMESTAMP_MODULUS_US
+            if delta >= _HALF_TS:
+                # time went backwards: a restarted sensor; treat as a new stream
+                self.counters.frames_rejected += 1
+                self.counters.reject_reasons["time_backwards"] = self.counters.reject_reasons.get("time_backwards", 0) + 1
+                self.last_error = "timestamp went backwards"
+                return None
+            if frame.timestamp_us < self._last_ts_raw:
+                self._ts_unwrapped_base += c.TIMESTAMP_MODULUS_US
+        self._last_seq = frame.sequence
+        self._last_ts_raw = frame.timestamp_us
+        self.counters.frames_lost += lost
+        self.counters.frames_received += 1
+        n = frame.sample_count
+        self.counters.samples_received += n
+        t0 = float(self._ts_unwrapped_base + frame.timestamp_us)
+        times = t0 + np.arange(n) * self.sample_period_us
+        acc, gyr = raw_to_si(frame.samples, self.accel_range_g, self.gyro_range_dps)
+        acc_clip, gyr_clip = clipped_mask(frame.samples)
+        self.counters.samples_clipped += int(np.count_nonzero(acc_clip | gyr_clip))
+        return SampleBlock(times, acc, gyr, acc_clip, gyr_clip, lost, frame.sequence, frame.samples)

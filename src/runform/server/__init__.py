@@ -1,0 +1,1 @@
+"""HTTP and WebSocket server (FastAPI) for the dashboards."""
