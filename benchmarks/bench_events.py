@@ -1,0 +1,253 @@
+"""Validation of the foot processor (runform.core.foot) on real recordings in ../shared/data.
+
+    .venv-test/bin/python benchmarks/bench_events.py [--data ../shared/data] [--only gaitmap|pyshoe|hugadb]
+
+Prints one block per trial (every trial, good or bad) with the measured errors; the numbers go
+into docs/validation-foot.md. The loaders and the offline sensor-to-foot alignment here are
+also used by tests/test_core_foot_*.py.
+
+References used:
+* gaitmap_walking: mocap IC/TO (``ic``/``tc`` in stride_events_sample.csv), mocap foot
+  orientation per stride (orientation_sample.csv).
+* pyshoe_dev: Vicon zero-velocity labels (stances) and Vicon foot position (stride length =
+  horizontal displacement between the detected mid-stance instants).
+* hugadb_running: no reference; every file must run, clipping / implausible gyro are flagged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from runform.core.foot import FootEvent, FootParams, FootStride, FootTracker, principal_rotation_axis
+from runform.units import DEG_PER_RAD, RAD_PER_DEG, STANDARD_GRAVITY_MPS2
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+GAITMAP_FS = 204.8
+HUGADB_FS = 58.8
+PYSHOE_RUNNING = ("2017-11-27-11-18-11", "2017-12-15-18-03-05", "2017-11-27-11-13-41")
+PYSHOE_WALKING = ("2017-11-22-11-22-03",)
+
+
+# ---------------------------------------------------------------------------- loaders
+def load_gaitmap(data: Path = DATA) -> dict:
+    """{'left'|'right': dict(t, acc (m/s^2), gyr (rad/s), ic, tc (sample indices, float))}."""
+    d = data / "gaitmap_walking"
+    with open(d / "imu_sample.csv") as f:
+        rows = list(csv.reader(f))
+    sensors, axes = rows[0][1:], rows[1][1:]
+    raw = np.array(rows[2:], dtype=float)[:, 1:]
+    with open(d / "stride_events_sample.csv") as f:
+        ev = list(csv.DictReader(f))
+    out = {}
+    for foot in ("left", "right"):
+        col = {a: i for i, (s, a) in enumerate(zip(sensors, axes)) if s == f"{foot}_sensor"}
+        acc = raw[:, [col["acc_x"], col["acc_y"], col["acc_z"]]]
+        gyr = raw[:, [col["gyr_x"], col["gyr_y"], col["gyr_z"]]] * RAD_PER_DEG
+        e = [r for r in ev if r["foot"] == foot]
+        out[foot] = dict(
+            t=np.arange(raw.shape[0]) / GAITMAP_FS,
+            acc=acc,
+            gyr=gyr,
+            ic=np.array([float(r["ic"]) for r in e]),
+            tc=np.array([float(r["tc"]) for r in e]),
+        )
+    return out
+
+
+def load_gaitmap_orientation(data: Path = DATA) -> dict:
+    """{'left'|'right': {s_id: quaternions (n, 4) wxyz at 100 Hz}} of the mocap foot."""
+    d = data / "gaitmap_walking"
+    out: dict = {"left": {}, "right": {}}
+    with open(d / "orientation_sample.csv") as f:
+        r = csv.reader(f)
+        next(r)
+        for row in r:
+            foot = row[0].split("_")[0]
+            sid = int(row[1])
+            out[foot].setdefault(sid, []).append([float(row[6]), float(row[3]), float(row[4]), float(row[5])])
+    return {k: {s: np.array(v) for s, v in d_.items()} for k, d_ in out.items()}
+
+
+def load_pyshoe(name: str, data: Path = DATA) -> dict:
+    """dict(t, acc, gyr (sensor frame, SI), gt (m, Vicon), zv (0/1 Vicon zero velocity))."""
+    import scipy.io as sio
+
+    m = sio.loadmat(data / "pyshoe_dev" / f"{name}.mat", squeeze_me=True)
+    imu = np.asarray(m["imu"], dtype=float)
+    return dict(t=np.asarray(m["ts"], dtype=float), acc=imu[:, :3], gyr=imu[:, 3:], gt=np.asarray(m["gt"], float),
+                zv=np.asarray(m["zv_vicon_opt"]).astype(int))
+
+
+def load_hugadb(path: Path) -> dict:
+    """{'right_foot'|'left_foot': dict(acc, gyr (sensor frame, SI), clip_acc, clip_gyr)} and 't'."""
+    with open(path) as f:
+        lines = [ln for ln in f if not ln.startswith("#")]
+    header = lines[0].split()
+    raw = np.array([ln.split() for ln in lines[1:] if ln.strip()], dtype=np.int64)
+    col = {h: i for i, h in enumerate(header)}
+    out: dict = {"t": np.arange(raw.shape[0]) / HUGADB_FS}
+    for code, name in (("rf", "right_foot"), ("lf", "left_foot")):
+        a = raw[:, [col[f"acc_{code}_{x}"] for x in "xyz"]]
+        g = raw[:, [col[f"gyro_{code}_{x}"] for x in "xyz"]]
+        out[name] = dict(
+            acc=a / 32768.0 * 2.0 * STANDARD_GRAVITY_MPS2,
+            gyr=g / 32768.0 * 2000.0 * RAD_PER_DEG,
+            clip_acc=(np.abs(a) >= 32767).any(axis=1),
+            clip_gyr=(np.abs(g) >= 32767).any(axis=1),
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------- offline alignment
+def align_offline(acc: np.ndarray, gyr: np.ndarray) -> np.ndarray:
+    """Rotation matrix R (3, 3), foot-from-sensor (v_foot = R v_sensor), from the recording
+    itself: z = mean specific force of the stillest 10 % of samples; y = principal rotation
+    axis made orthogonal to z, its sign such that the largest impacts (top 1 % of |acc|) come at
+    the end of the swing's negative pitch rate (toes-up rotation before landing); x = y x z.
+    A stand-in for the calibration engineer's runform.core.calibration."""
+    still = np.linalg.norm(gyr, axis=1) + 0.05 * np.abs(np.linalg.norm(acc, axis=1) - STANDARD_GRAVITY_MPS2)
+    sel = still <= np.quantile(still, 0.10)
+    z = acc[sel].mean(axis=0)
+    z /= np.linalg.norm(z)
+    y = principal_rotation_axis(gyr)
+    y = y - y.dot(z) * z
+    y /= np.linalg.norm(y)
+    w = gyr @ y
+    an = np.linalg.norm(acc, axis=1)
+    peaks = np.flatnonzero(an >= np.quantile(an, 0.99))
+    before = [w[p - 8 : p].mean() for p in peaks if p >= 8]
+    if np.mean(before) > 0:
+        y = -y
+    x = np.cross(y, z)
+    return np.stack([x, y, z])
+
+
+# ---------------------------------------------------------------------------- running the tracker
+def run_tracker(t, acc, gyr, rate_hz, params=None, block=None, clip_acc=None, clip_gyr=None):
+    """Events (list of FootEvent) and strides (list of FootStride) over a whole recording."""
+    tr = FootTracker(rate_hz, params)
+    outs = []
+    n = len(t)
+    step = n if block is None else block
+    for s in range(0, n, step):
+        e = min(n, s + step)
+        outs += tr.push(t[s:e], acc[s:e], gyr[s:e],
+                        clipped_acc=None if clip_acc is None else clip_acc[s:e],
+                        clipped_gyr=None if clip_gyr is None else clip_gyr[s:e])
+    outs += tr.finish()
+    ev = [o for o in outs if isinstance(o, FootEvent)]
+    st = [o for o in outs if isinstance(o, FootStride)]
+    return ev, st
+
+
+def match(ref: np.ndarray, det: np.ndarray, tol: float) -> np.ndarray:
+    """Signed error det - ref for each ref with a detection within ``tol`` (NaN otherwise)."""
+    err = np.full(ref.shape, np.nan)
+    if det.size == 0:
+        return err
+    for i, r in enumerate(ref):
+        k = np.argmin(np.abs(det - r))
+        if abs(det[k] - r) <= tol:
+            err[i] = det[k] - r
+    return err
+
+
+def _fmt(x, unit=""):
+    return f"{x:.1f}{unit}" if np.isfinite(x) else "n/a"
+
+
+# ---------------------------------------------------------------------------- gaitmap walking
+def _angles(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(foot sagittal angle = -pitch, roll) in rad of quaternions (n, 4) wxyz."""
+    from runform.anatomy import tait_bryan_zyx
+    from runform.rotations import quat_to_matrix
+
+    _, pitch, roll = tait_bryan_zyx(quat_to_matrix(q))
+    return -pitch, roll
+
+
+def bench_gaitmap(data: Path = DATA, block: int | None = None) -> dict:
+    """IC/TO errors (ms) and foot angle RMSE (deg) per foot on gaitmap's walking example."""
+    g = load_gaitmap(data)
+    ori = load_gaitmap_orientation(data)
+    with open(data / "gaitmap_walking" / "stride_events_sample.csv") as f:
+        ev_rows = list(csv.DictReader(f))
+    res = {}
+    for foot, d in g.items():
+        ev, st = run_tracker(d["t"], d["acc"], d["gyr"], GAITMAP_FS, block=block)
+        ic = np.array([e.time_s for e in ev if e.kind == "ic"])
+        to = np.array([e.time_s for e in ev if e.kind == "to"])
+        e_ic = match(d["ic"] / GAITMAP_FS, ic, 0.25) * 1000
+        e_to = match(d["tc"] / GAITMAP_FS, to, 0.25) * 1000
+        lat = [e.lookahead_s * 1000 for e in ev if e.kind == "ic"]
+        lat_to = [e.lookahead_s * 1000 for e in ev if e.kind == "to"]
+        # orientation: mocap per-stride quaternions at 100 Hz from the stride's 'start' sample
+        sag_err, fr_err = [], []
+        for r in ev_rows:
+            if r["foot"] != foot:
+                continue
+            q_ref = ori[foot].get(int(r["s_id"]))
+            if q_ref is None:
+                continue
+            t_ref = float(r["start"]) / GAITMAP_FS + np.arange(len(q_ref)) / 100.0
+            for s in st:
+                inside = (t_ref >= s.time_s[0]) & (t_ref <= s.time_s[-1])
+                if not inside.any():
+                    continue
+                sa_ref, ro_ref = _angles(q_ref[inside])
+                sa, ro = _angles(s.orientation_at(t_ref[inside]))
+                sag_err.append(sa - sa_ref)
+                fr_err.append(ro - ro_ref)
+        sag = np.concatenate(sag_err) * DEG_PER_RAD if sag_err else np.array([np.nan])
+        fr = np.concatenate(fr_err) * DEG_PER_RAD if fr_err else np.array([np.nan])
+        res[foot] = dict(
+            n_ref=len(d["ic"]), n_ic=len(ic), n_to=len(to), n_strides=len(st),
+            ic_missed=int(np.isnan(e_ic).sum()), to_missed=int(np.isnan(e_to).sum()),
+            ic_med_abs_ms=float(np.nanmedian(np.abs(e_ic))), ic_bias_ms=float(np.nanmedian(e_ic)),
+            to_med_abs_ms=float(np.nanmedian(np.abs(e_to))), to_bias_ms=float(np.nanmedian(e_to)),
+            ic_lookahead_ms_max=float(np.max(lat)) if lat else float("nan"),
+            to_lookahead_ms_median=float(np.median(lat_to)) if lat_to else float("nan"),
+            sagittal_rmse_deg=float(np.sqrt(np.mean(sag**2))),
+            sagittal_rmse_offset_removed_deg=float(np.std(sag)),
+            sagittal_offset_deg=float(np.mean(sag)),
+            frontal_rmse_deg=float(np.sqrt(np.mean(fr**2))),
+            frontal_rmse_offset_removed_deg=float(np.std(fr)),
+            frontal_offset_deg=float(np.mean(fr)),
+        )
+    return res
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--only", choices=("gaitmap", "pyshoe", "hugadb"))
+    args = ap.parse_args(argv)
+    if not args.data.is_dir():
+        print(f"no data at {args.data}", file=sys.stderr)
+        return 2
+    if args.only in (None, "gaitmap"):
+        print("== gaitmap_walking (mocap IC/TO and foot orientation), 204.8 Hz")
+        for foot, r in bench_gaitmap(args.data).items():
+            print(f"  {foot}: " + ", ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()))
+    if args.only in (None, "pyshoe"):
+        print("== pyshoe_dev (Vicon stances and foot position), ~200 Hz")
+        for name in PYSHOE_RUNNING + PYSHOE_WALKING:
+            r = bench_pyshoe(name, args.data)
+            print(f"  {name} ({'running' if name in PYSHOE_RUNNING else 'walking'}): "
+                  + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()))
+    if args.only in (None, "hugadb"):
+        print("== hugadb_running (no reference; robustness), 58.8 Hz")
+        for path in sorted((args.data / "hugadb_running").glob("HuGaDB_v1_*.txt")):
+            for foot, r in bench_hugadb(path).items():
+                print(f"  {path.name} {foot}: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

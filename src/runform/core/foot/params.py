@@ -1,0 +1,52 @@
+"""Settings of the foot processor, all in SI units; recorded with every session."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class FootParams:
+    """Named parameters of :class:`runform.core.foot.FootTracker`.
+
+    Event detection (pitch rate ``w`` = foot-frame ``gyr_y``, rad/s, positive = toes down):
+
+    * ``swing_rate_rps``: the foot is in swing when ``w < -swing_rate_rps`` (toes-up rotation of
+      the swinging foot). Walking swing reaches about -5 rad/s, running about -8 rad/s.
+    * ``min_contact_s``: no swing can start earlier than this after an initial contact (keeps the
+      heel drop of forefoot strikers inside the stance).
+    * ``min_swing_s``: no initial contact earlier than this after a toe-off.
+    * ``max_stance_s``: a stance longer than this (standing still) is abandoned; the stride chain
+      restarts with the next swing.
+    * ``max_stride_s``: an IC-to-IC interval longer than this is not a stride.
+    * ``gap_factor``: a time step larger than ``gap_factor / rate_hz`` is a packet gap.
+
+    Mid-stance and integration:
+
+    * ``midstance_window_s``: half-width of the window whose mean specific force gives the tilt
+      at mid-stance (the tilt reset of the foot orientation).
+    * ``midstance_acc_weight_s2``: weight of ``(|a| - g)`` (m/s^2) against ``|w|`` (rad/s) in the
+      stillness measure whose minimum is mid-stance (s^2/m^2 * m/s^2 -> rad/s).
+    * ``turn_threshold_rad``: heading change between consecutive mid-stances above which the
+      stride is flagged ``turn``.
+
+    Clipping (optional, in the sensor's own terms): ``acc_range_mps2``, ``gyr_range_rps``; a sample
+    whose vector norm reaches ``clip_fraction`` of the range is flagged. Exact per-sample flags from
+    the sensor frame can also be passed to :meth:`FootTracker.push`.
+    """
+
+    swing_rate_rps: float = 1.0
+    min_contact_s: float = 0.08
+    min_swing_s: float = 0.10
+    max_stance_s: float = 2.5
+    max_stride_s: float = 3.0
+    gap_factor: float = 2.5
+    midstance_window_s: float = 0.01
+    midstance_acc_weight_s2: float = 0.05
+    turn_threshold_rad: float = 0.35
+    acc_range_mps2: float | None = None
+    gyr_range_rps: float | None = None
+    clip_fraction: float = 0.98
+
+    def to_dict(self) -> dict:
+        return asdict(self)

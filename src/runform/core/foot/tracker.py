@@ -1,0 +1,284 @@
+"""The streaming foot processor: samples in (foot segment frame), events and strides out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .buffer import SampleBuffer
+from .events import Decision, PitchRateEventDetector
+from .outputs import FootEvent, FootOutput, FootStride
+from .params import FootParams
+from .strapdown import integrate_stride
+
+
+@dataclass
+class _Stance:
+    index: int
+    ic_index: int
+    ic_time: float
+    ms_index: int = -1
+    ms_time: float = float("nan")
+    to_index: int = -1
+    to_time: float = float("nan")
+    ms_lo: int = -1  # window [ms_lo, ms_hi] for the mid-stance specific force
+    ms_hi: int = -1
+    f_ms: np.ndarray | None = field(default=None, repr=False)
+
+
+class FootTracker:
+    """Streaming processor of one foot IMU.
+
+    ``push(time_s (n,), acc_mps2 (n, 3), gyr_rps (n, 3), gap_before=False)`` takes samples
+    already in the foot SEGMENT frame (x anterior/toe, y left, z up when standing; gyroscope
+    bias removed), in blocks of any size, and returns the :class:`FootEvent` s and
+    :class:`FootStride` s decided by them, in order; ``finish()`` returns what is still pending
+    (nothing is invented: incomplete strides are dropped). The outputs do not depend on how the
+    samples were split into blocks.
+
+    Packet gaps: ``gap_before=True``, a time step above ``params.gap_factor / rate_hz``, a
+    non-increasing time or a non-finite sample all break the stride chain: no stride spans a
+    gap; a stride whose next IC was seen before the gap but whose next mid-stance was not is
+    published without length, flagged ``gap`` and invalid.
+
+    Optional per-sample booleans ``clipped_acc``/``clipped_gyr`` (n,) mark samples clipped in
+    the sensor frame (the caller knows the sensor's range; after rotation into the segment frame
+    clipping is no longer visible per axis). Without them, ``params.acc_range_mps2`` /
+    ``gyr_range_rps`` flag samples whose vector norm reaches the range.
+    """
+
+    def __init__(self, rate_hz: float, params: FootParams | None = None):
+        if not rate_hz > 0:
+            raise ValueError(f"rate_hz must be positive, got {rate_hz!r}")
+        self.rate_hz = float(rate_hz)
+        self.params = params or FootParams()
+        self._buf = SampleBuffer(capacity=max(1024, int(8 * self.rate_hz)))
+        self._det = PitchRateEventDetector(self.params)
+        self._h = int(round(self.params.midstance_window_s * self.rate_hz))
+        self._max_dt = self.params.gap_factor / self.rate_hz
+        self._n_seen = 0  # global index of the next sample pushed
+        self._last_t: float | None = None
+        self._stance_count = 0
+        self._stride_count = 0
+        self._prev: _Stance | None = None  # stance with MS decided, waiting for the next one
+        self._open: _Stance | None = None  # stance with IC decided, MS not yet
+        self.gap_count = 0
+        self._pending_break = False
+        self.dropped_samples = 0
+
+    # ------------------------------------------------------------------ public API
+    def push(
+        self,
+        time_s: np.ndarray,
+        acc_mps2: np.ndarray,
+        gyr_rps: np.ndarray,
+        gap_before: bool = False,
+        clipped_acc: np.ndarray | None = None,
+        clipped_gyr: np.ndarray | None = None,
+    ) -> list[FootOutput]:
+        t = np.asarray(time_s, dtype=float).reshape(-1)
+        acc = np.asarray(acc_mps2, dtype=float).reshape(-1, 3)
+        gyr = np.asarray(gyr_rps, dtype=float).reshape(-1, 3)
+        n = t.shape[0]
+        if acc.shape[0] != n or gyr.shape[0] != n:
+            raise ValueError(f"time_s ({n}), acc_mps2 ({acc.shape[0]}) and gyr_rps ({gyr.shape[0]}) differ in length")
+        out: list[FootOutput] = []
+        if n == 0:
+            self._pending_break |= bool(gap_before)
+            return out
+        flags = self._clip_flags(acc, gyr, clipped_acc, clipped_gyr, n)
+        finite = np.isfinite(t) & np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
+        idx = np.flatnonzero(finite)
+        self.dropped_samples += n - idx.size
+        if idx.size == 0:
+            self._pending_break = True
+            self._n_seen += n
+            return out
+        tk = t[idx]
+        prev_t = np.empty(idx.size)
+        prev_t[0] = self._last_t if self._last_t is not None else -np.inf
+        prev_t[1:] = tk[:-1]
+        dt = tk - prev_t
+        brk = (dt <= 0) | (dt > self._max_dt)
+        brk[1:] |= np.diff(idx) > 1  # dropped (non-finite) samples in between
+        brk[0] = self._last_t is not None and (bool(brk[0]) or gap_before or idx[0] > 0 or self._pending_break)
+        self._pending_break = bool(idx[-1] < n - 1)
+        bounds = np.flatnonzero(brk)
+        if bounds.size == 0 or bounds[0] != 0:
+            bounds = np.r_[0, bounds]
+        for k, s in enumerate(bounds):
+            e = bounds[k + 1] if k + 1 < bounds.size else idx.size
+            if brk[s]:
+                out.extend(self._gap())
+            sel = idx[s:e]
+            out.extend(self._append(t[sel], acc[sel], gyr[sel], flags[sel], self._n_seen + int(sel[0])))
+            self._last_t = float(t[sel[-1]])
+        self._n_seen += n
+        return out
+
+    def finish(self) -> list[FootOutput]:
+        """End of the recording: publish nothing invented; forget the pending state."""
+        self._det.reset()
+        self._prev = None
+        self._open = None
+        self._buf.drop_before(self._buf.end)
+        return []
+
+    # ------------------------------------------------------------------ internals
+    def _clip_flags(self, acc, gyr, clipped_acc, clipped_gyr, n) -> np.ndarray:
+        p = self.params
+        flags = np.zeros(n, dtype=np.uint8)
+        ca = np.zeros(n, dtype=bool) if clipped_acc is None else np.asarray(clipped_acc, dtype=bool).reshape(-1)
+        cg = np.zeros(n, dtype=bool) if clipped_gyr is None else np.asarray(clipped_gyr, dtype=bool).reshape(-1)
+        if p.acc_range_mps2 is not None:
+            ca = ca | (np.linalg.norm(acc, axis=1) >= p.clip_fraction * p.acc_range_mps2)
+        if p.gyr_range_rps is not None:
+            cg = cg | (np.linalg.norm(gyr, axis=1) >= p.clip_fraction * p.gyr_range_rps)
+        flags[ca] |= SampleBuffer.CLIP_ACC
+        flags[cg] |= SampleBuffer.CLIP_GYR
+        return flags
+
+    def _gap(self) -> list[FootOutput]:
+        """Break the chain: publish the stride that only lacks its length, forget the rest."""
+        out: list[FootOutput] = []
+        self.gap_count += 1
+        if self._prev is not None and self._open is not None:
+            s = self._stride(self._prev, self._open, with_length=False, gap=True)
+            if s is not None:
+                out.append(s)
+        self._prev = None
+        self._open = None
+        self._det.reset()
+        self._buf.drop_before(self._buf.end)
+        return out
+
+    def _append(self, t, acc, gyr, flags, first_index: int) -> list[FootOutput]:
+        buf = self._buf
+        if buf.n == 0:
+            buf.base = first_index
+        buf.append(t, acc, gyr, flags)
+        out: list[FootOutput] = []
+        for d in self._det.advance(buf):
+            out.extend(self._on_decision(d))
+        self._trim()
+        return out
+
+    def _event(self, d: Decision, stance_index: int) -> FootEvent:
+        buf = self._buf
+        return FootEvent(
+            kind=d.kind,  # type: ignore[arg-type]
+            time_s=d.time_s,
+            sample_index=d.index,
+            decided_time_s=float(buf.t[d.decided_index - buf.base]),
+            decided_sample_index=d.decided_index,
+            stance_index=stance_index,
+        )
+
+    def _on_decision(self, d: Decision) -> list[FootOutput]:
+        out: list[FootOutput] = []
+        if d.kind == "ic":
+            st = _Stance(index=self._stance_count, ic_index=d.index, ic_time=d.time_s)
+            self._stance_count += 1
+            if self._open is not None:
+                # the previous IC never reached mid-stance (abandoned): the chain restarts
+                self._prev = None
+            self._open = st
+            out.append(self._event(d, st.index))
+            return out
+        st = self._open
+        if st is None:  # cannot happen: MS/TO only follow an IC
+            return out
+        if d.kind == "midstance":
+            st.ms_index, st.ms_time = d.index, d.time_s
+            st.ms_lo = max(d.index - self._h, st.ic_index)
+            st.ms_hi = min(d.index + self._h, d.decided_index - 1)
+            sl = self._buf.sl(st.ms_lo, st.ms_hi + 1)
+            st.f_ms = self._buf.acc[sl].mean(axis=0)
+            out.append(self._event(d, st.index))
+        elif d.kind == "to":
+            st.to_index, st.to_time = d.index, d.time_s
+            out.append(self._event(d, st.index))
+            prev = self._prev
+            if prev is not None and st.ic_time - prev.ic_time <= self.params.max_stride_s:
+                s = self._stride(prev, st, with_length=True, gap=False)
+                if s is not None:
+                    out.append(s)
+            self._prev = st
+            self._open = None
+        return out
+
+    def _stride(self, a: _Stance, b: _Stance, with_length: bool, gap: bool) -> FootStride | None:
+        """Stride from stance ``a`` (complete) to the next IC of stance ``b``."""
+        buf = self._buf
+        start = a.ic_index - 1
+        if start < buf.base or a.ms_index < 0:
+            return None
+        have_ms1 = with_length and b.ms_index >= 0 and b.f_ms is not None
+        stop = max(b.ms_index, b.ic_index) if have_ms1 else b.ic_index
+        sl = buf.sl(start, stop + 1)
+        t, acc, gyr, fl = buf.t[sl], buf.acc[sl], buf.gyr[sl], buf.flags[sl]
+        i_ms0 = a.ms_index - start
+        i_ic1 = b.ic_index - start
+        if have_ms1:
+            i_ms1 = b.ms_index - start
+            quat, disp, heading = integrate_stride(t, acc, gyr, i_ms0, i_ms1, a.f_ms, b.f_ms)
+            length = float(np.hypot(disp[0], disp[1]))
+        else:
+            # orientation only: integrate to the next IC without a tilt correction at its end
+            i_end = len(t) - 1
+            quat, _, heading = integrate_stride(t, acc, gyr, i_ms0, max(i_end, i_ms0), a.f_ms, a.f_ms)
+            disp = np.full(3, np.nan)
+            length = float("nan")
+            heading = float("nan")
+        stride_time = b.ic_time - a.ic_time
+        flags: list[str] = []
+        if gap:
+            flags.append("gap")
+        if np.any(fl & SampleBuffer.CLIP_ACC):
+            flags.append("clipped_acc")
+        if np.any(fl & SampleBuffer.CLIP_GYR):
+            flags.append("clipped_gyr")
+        if np.isfinite(heading) and abs(heading) > self.params.turn_threshold_rad:
+            flags.append("turn")
+        valid = not ({"gap", "clipped_acc", "clipped_gyr"} & set(flags))
+        stride = FootStride(
+            stride_index=self._stride_count,
+            ic_time_s=a.ic_time,
+            ic_sample_index=a.ic_index,
+            to_time_s=a.to_time,
+            to_sample_index=a.to_index,
+            midstance_time_s=a.ms_time,
+            midstance_sample_index=a.ms_index,
+            next_ic_time_s=b.ic_time,
+            next_ic_sample_index=b.ic_index,
+            next_midstance_time_s=b.ms_time if have_ms1 else float("nan"),
+            stride_time_s=stride_time,
+            contact_time_s=a.to_time - a.ic_time,
+            stride_length_m=length,
+            speed_mps=length / stride_time if stride_time > 0 else float("nan"),
+            heading_change_rad=heading,
+            displacement_m=disp,
+            time_s=t[: i_ic1 + 1].copy(),
+            quat_wxyz=quat[: i_ic1 + 1].copy(),
+            flags=tuple(flags),
+            valid=valid,
+        )
+        self._stride_count += 1
+        return stride
+
+    def _trim(self) -> None:
+        """Forget samples nobody needs any more (memory stays bounded)."""
+        buf = self._buf
+        keep = buf.end
+        need = self._det.oldest_needed()
+        if need is not None:
+            keep = min(keep, need)
+        now = buf.t[-1] if buf.n else 0.0
+        horizon = self.params.max_stride_s + self.params.max_stance_s
+        if self._prev is not None and now - self._prev.ic_time > horizon:
+            self._prev = None
+        for st in (self._prev, self._open):
+            if st is not None:
+                keep = min(keep, st.ic_index - 1)
+        buf.drop_before(keep)
