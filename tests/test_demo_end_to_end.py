@@ -1,0 +1,139 @@
+"""`runform demo` as a user runs it: a real process, a real server, a real WebSocket client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+import websockets
+
+from runform.placements import PLACEMENTS
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_http(url: str, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer within {timeout_s} s")
+
+
+@pytest.fixture
+def demo(tmp_path):
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runform", "demo", "--no-browser", "--port", str(port), "--duration", "60",
+         "--seed", "5", "--data-dir", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/api/status")
+        yield port, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            proc.kill()
+
+
+async def collect(port: int, seconds: float) -> list[dict]:
+    msgs = []
+    async with websockets.connect(f"ws://127.0.0.1:{port}/ws/live") as ws:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            try:
+                msgs.append(json.loads(await asyncio.wait_for(ws.recv(), timeout=end - time.monotonic())))
+            except asyncio.TimeoutError:
+                break
+            seen = {p for m in msgs if m["type"] == "samples" for p in m["sensors"]}
+            if seen >= set(PLACEMENTS):
+                break
+    return msgs
+
+
+def test_websocket_receives_samples_of_all_four_placements_within_5_s(demo):
+    port, _ = demo
+    t0 = time.monotonic()
+    msgs = asyncio.run(collect(port, 5.0))
+    elapsed = time.monotonic() - t0
+    assert msgs[0]["type"] == "hello"
+    assert all("type" in m for m in msgs)
+    seen = {p for m in msgs if m["type"] == "samples" for p in m["sensors"]}
+    assert seen == set(PLACEMENTS), f"got samples of {seen} in {elapsed:.1f} s"
+    # signals move: the gyroscope is not constant
+    gyr = [g for m in msgs if m["type"] == "samples" for g in m["sensors"]["left_foot"]["gyr_dps"]]
+    assert max(max(abs(v) for v in g) for g in gyr) > 10
+
+
+def test_status_lists_each_sensor_with_its_counters(demo):
+    port, _ = demo
+    time.sleep(1.5)
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status") as r:
+        st = json.load(r)
+    sensors = {s["placement"]: s for s in st["sensors"]}
+    assert set(sensors) == set(PLACEMENTS)
+    for s in sensors.values():
+        assert s["connection"] == "streaming"
+        assert s["sample_rate_hz"] == 400
+        assert s["frames_received"] > 0
+        assert s["frames_lost"] == 0 and s["frames_rejected"] == 0
+        assert 380 < s["effective_rate_hz"] < 420
+
+
+def test_page_is_served_at_root(demo):
+    port, _ = demo
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/") as r:
+        html = r.read().decode()
+    assert "/static/live.js" in html and "/ws/live" not in html
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/live.js") as r:
+        assert "/ws/live" in r.read().decode()
+
+
+def test_demo_with_duration_exits_by_itself_with_status_0(tmp_path):
+    port = free_port()
+    t0 = time.monotonic()
+    res = subprocess.run(
+        [sys.executable, "-m", "runform", "demo", "--duration", "3", "--no-browser", "--port", str(port), "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert res.returncode == 0, res.stderr
+    assert time.monotonic() - t0 < 30
+    assert "frames received" in res.stderr
+
+
+def test_demo_binds_to_loopback_by_default():
+    from runform.cli import build_parser
+
+    args = build_parser().parse_args(["demo"])
+    assert args.host == "127.0.0.1" and args.port == 8000
+
+
+def test_help_lists_every_command_with_one_line():
+    res = subprocess.run([sys.executable, "-m", "runform", "--help"], capture_output=True, text=True, check=True)
+    assert "demo" in res.stdout
+    from runform.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    for name, parser in sub.choices.items():
+        helps = {a.dest: a.help for a in sub._choices_actions}
+        assert helps.get(name), f"command {name} has no one-line help"
+        assert "\n" not in helps[name]
+        assert name in res.stdout
