@@ -27,12 +27,18 @@ from .paths import dashboards_dir
 log = logging.getLogger(__name__)
 
 
-def create_app(session: LiveSession | None, hub: Hub | None = None, *, title: str = "runform") -> FastAPI:
+#: functions ``(app) -> None`` that add routes of other parts (sessions, review, ...); each
+#: part registers itself in :mod:`runform.server.extensions` so this file stays small
+def create_app(session: LiveSession | None, hub: Hub | None = None, *, title: str = "runform", **state: Any) -> FastAPI:
+    """The app for a live session (or ``session=None`` to serve stored sessions only).
+    Extra keyword arguments land in ``app.state`` for the extension routers (e.g. ``data_dir``)."""
     hub = hub or (session.hub if session else Hub())
     app = FastAPI(title=title, version=__version__)
     static = dashboards_dir()
     app.state.session = session
     app.state.hub = hub
+    for key, value in state.items():
+        setattr(app.state, key, value)
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
@@ -83,6 +89,9 @@ def create_app(session: LiveSession | None, hub: Hub | None = None, *, title: st
         finally:
             sub.close()
 
+    from .extensions import install_extensions
+
+    install_extensions(app)
     app.mount("/static", StaticFiles(directory=static), name="static")
     return app
 
