@@ -105,11 +105,11 @@ def load_hugadb(path: Path) -> dict:
 
 
 # ---------------------------------------------------------------------------- offline alignment
-def align_offline(acc: np.ndarray, gyr: np.ndarray) -> np.ndarray:
+def align_offline(acc: np.ndarray, gyr: np.ndarray, rate_hz: float) -> np.ndarray:
     """Rotation matrix R (3, 3), foot-from-sensor (v_foot = R v_sensor), from the recording
     itself: z = mean specific force of the stillest 10 % of samples; y = principal rotation
-    axis made orthogonal to z, its sign such that the largest impacts (top 1 % of |acc|) come at
-    the end of the swing's negative pitch rate (toes-up rotation before landing); x = y x z.
+    axis made orthogonal to z; its sign is the one for which the foot tracker's strides move
+    forward (+x at mid-stance, median over strides); x = y x z.
     A stand-in for the calibration engineer's runform.core.calibration."""
     still = np.linalg.norm(gyr, axis=1) + 0.05 * np.abs(np.linalg.norm(acc, axis=1) - STANDARD_GRAVITY_MPS2)
     sel = still <= np.quantile(still, 0.10)
@@ -118,14 +118,17 @@ def align_offline(acc: np.ndarray, gyr: np.ndarray) -> np.ndarray:
     y = principal_rotation_axis(gyr)
     y = y - y.dot(z) * z
     y /= np.linalg.norm(y)
-    w = gyr @ y
-    an = np.linalg.norm(acc, axis=1)
-    peaks = np.flatnonzero(an >= np.quantile(an, 0.99))
-    before = [w[p - 8 : p].mean() for p in peaks if p >= 8]
-    if np.mean(before) > 0:
-        y = -y
-    x = np.cross(y, z)
-    return np.stack([x, y, z])
+    t = np.arange(acc.shape[0]) / rate_hz
+    best, best_score = None, -np.inf
+    for sign in (1.0, -1.0):
+        ys = sign * y
+        r = np.stack([np.cross(ys, z), ys, z])
+        _, st = run_tracker(t, acc @ r.T, gyr @ r.T, rate_hz)
+        fwd = [s.displacement_m[0] / s.stride_length_m for s in st if s.stride_length_m > 0.1]
+        score = float(np.median(fwd)) if fwd else -np.inf
+        if score > best_score:
+            best, best_score = r, score
+    return best
 
 
 # ---------------------------------------------------------------------------- running the tracker
@@ -172,6 +175,17 @@ def _angles(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return -pitch, roll
 
 
+def _wrap(a: np.ndarray) -> np.ndarray:
+    return np.angle(np.exp(1j * a))
+
+
+def _yaw(q: np.ndarray) -> float:
+    from runform.anatomy import tait_bryan_zyx
+    from runform.rotations import quat_to_matrix
+
+    return float(tait_bryan_zyx(quat_to_matrix(q))[0])
+
+
 def bench_gaitmap(data: Path = DATA, block: int | None = None) -> dict:
     """IC/TO errors (ms) and foot angle RMSE (deg) per foot on gaitmap's walking example."""
     g = load_gaitmap(data)
@@ -201,9 +215,14 @@ def bench_gaitmap(data: Path = DATA, block: int | None = None) -> dict:
                 if not inside.any():
                     continue
                 sa_ref, ro_ref = _angles(q_ref[inside])
+                # after the 180-degree turn the reference's pitch and roll come out with the
+                # opposite sign (its foot frame follows the lab's x axis); undo that
+                if abs(_yaw(q_ref[inside][0])) > np.pi / 2:
+                    sa_ref, ro_ref = -sa_ref, -ro_ref
                 sa, ro = _angles(s.orientation_at(t_ref[inside]))
-                sag_err.append(sa - sa_ref)
-                fr_err.append(ro - ro_ref)
+                sag_err.append(_wrap(sa - sa_ref))
+                stance = (t_ref[inside] >= s.ic_time_s) & (t_ref[inside] <= s.to_time_s)
+                fr_err.append(_wrap(ro - ro_ref)[stance])
         sag = np.concatenate(sag_err) * DEG_PER_RAD if sag_err else np.array([np.nan])
         fr = np.concatenate(fr_err) * DEG_PER_RAD if fr_err else np.array([np.nan])
         res[foot] = dict(
@@ -221,6 +240,100 @@ def bench_gaitmap(data: Path = DATA, block: int | None = None) -> dict:
             frontal_offset_deg=float(np.mean(fr)),
         )
     return res
+
+
+# ---------------------------------------------------------------------------- pyshoe
+def vicon_stances(zv: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Reference stance intervals (k, 2) in s from the Vicon zero-velocity labels, cleaned as
+    described in pyshoe_dev/README.txt: gaps < 30 ms merged, intervals < 50 ms dropped."""
+    z = np.r_[0, zv.astype(int), 0]
+    on = np.flatnonzero(np.diff(z) == 1)
+    off = np.flatnonzero(np.diff(z) == -1) - 1
+    iv = []
+    for a, b in zip(on, off):
+        if iv and t[a] - t[iv[-1][1]] < 0.030:
+            iv[-1][1] = b
+        else:
+            iv.append([a, b])
+    iv = [(t[a], t[b]) for a, b in iv if t[b] - t[a] >= 0.050]
+    return np.array(iv).reshape(-1, 2)
+
+
+def bench_pyshoe(name: str, data: Path = DATA, block: int | None = None) -> dict:
+    """Stance recall/precision, stride time and stride length errors on one pyshoe trial."""
+    d = load_pyshoe(name, data)
+    t = d["t"]
+    rate = 1.0 / np.median(np.diff(t))
+    r = align_offline(d["acc"], d["gyr"], 1.0 / np.median(np.diff(t)))
+    acc, gyr = d["acc"] @ r.T, d["gyr"] @ r.T
+    # the gyro bias is not removed here: no standing period is marked in these trials
+    ev, st = run_tracker(t, acc, gyr, rate, block=block)
+    ref = vicon_stances(d["zv"], t)
+    ics = np.array([e.time_s for e in ev if e.kind == "ic"])
+    tos = {e.stance_index: e.time_s for e in ev if e.kind == "to"}
+    det = np.array([(e.time_s, tos[e.stance_index]) for e in ev if e.kind == "ic" and e.stance_index in tos]).reshape(-1, 2)
+    # a detected stance [IC, TO] matches a reference stance if they overlap
+    ov = (det[:, None, 0] <= ref[None, :, 1]) & (det[:, None, 1] >= ref[None, :, 0])
+    recall = float(ov.any(axis=0).mean()) if ref.size else float("nan")
+    precision = float(ov.any(axis=1).mean()) if det.size else float("nan")
+    # stride time: consecutive matched reference stances vs the detected stride spanning them
+    ref_mid = ref.mean(axis=1)
+    st_err, len_err, len_rel = [], [], []
+    gt = d["gt"]
+    for s in st:
+        k0 = np.flatnonzero((ref[:, 0] <= s.to_time_s) & (ref[:, 1] >= s.ic_time_s))
+        if k0.size != 1 or k0[0] + 1 >= len(ref):
+            continue
+        k = k0[0]
+        nxt = ref[k + 1]
+        if not (nxt[0] <= s.next_ic_time_s + 0.25 and nxt[1] >= s.next_ic_time_s):
+            continue
+        st_err.append(s.stride_time_s - (ref[k + 1, 0] - ref[k, 0]))
+        if np.isfinite(s.stride_length_m):
+            p0 = np.array([np.interp(s.midstance_time_s, t, gt[:, j]) for j in range(2)])
+            p1 = np.array([np.interp(s.next_midstance_time_s, t, gt[:, j]) for j in range(2)])
+            L = float(np.hypot(*(p1 - p0)))
+            len_err.append(s.stride_length_m - L)
+            len_rel.append((s.stride_length_m - L) / L)
+    st_err, len_err, len_rel = map(np.array, (st_err, len_err, len_rel))
+    turns = sum("turn" in s.flags for s in st)
+    return dict(
+        rate_hz=float(rate), n_ref_stances=int(len(ref)), n_detected=int(len(det)), recall=recall, precision=precision,
+        n_strides=len(st), n_compared=int(st_err.size), n_turn_flagged=int(turns),
+        n_clipped_acc=int(sum("clipped_acc" in s.flags for s in st)),
+        stride_time_med_abs_ms=float(np.median(np.abs(st_err)) * 1000) if st_err.size else float("nan"),
+        stride_length_med_abs_pct=float(np.median(np.abs(len_rel)) * 100) if len_rel.size else float("nan"),
+        stride_length_med_abs_m=float(np.median(np.abs(len_err))) if len_err.size else float("nan"),
+        stride_length_bias_pct=float(np.median(len_rel) * 100) if len_rel.size else float("nan"),
+    )
+
+
+# ---------------------------------------------------------------------------- hugadb
+def bench_hugadb(path: Path) -> dict:
+    """Per foot: strides, flags, and whether the run finished without error."""
+    h = load_hugadb(path)
+    t = h["t"]
+    out = {}
+    for foot in ("right_foot", "left_foot"):
+        d = h[foot]
+        try:
+            r = align_offline(d["acc"], d["gyr"], HUGADB_FS)
+            ev, st = run_tracker(t, d["acc"] @ r.T, d["gyr"] @ r.T, HUGADB_FS,
+                                 clip_acc=d["clip_acc"], clip_gyr=d["clip_gyr"])
+            ok = "ok"
+        except Exception as exc:  # report, do not hide
+            ev, st, ok = [], [], f"error: {exc!r}"
+        stt = np.array([s.stride_time_s for s in st])
+        out[foot] = dict(
+            status=ok, n_ic=sum(e.kind == "ic" for e in ev), n_strides=len(st),
+            n_valid=sum(s.valid for s in st),
+            clipped_acc_frac=float(d["clip_acc"].mean()), clipped_gyr_frac=float(d["clip_gyr"].mean()),
+            n_flag_clipped_acc=sum("clipped_acc" in s.flags for s in st),
+            n_flag_clipped_gyr=sum("clipped_gyr" in s.flags for s in st),
+            stride_time_median_s=float(np.median(stt)) if stt.size else float("nan"),
+            stride_time_iqr_s=float(np.subtract(*np.percentile(stt, [75, 25]))) if stt.size else float("nan"),
+        )
+    return out
 
 
 def main(argv=None) -> int:

@@ -11,15 +11,16 @@ mid-swing-to-mid-swing cycle; Mariani et al. 2013, Gait Posture 37:229 for the w
 state machine; thresholds in :class:`FootParams`):
 
 * swing entry ``S``: first sample with ``w < -swing_rate_rps``, at least ``min_contact_s``
-  after the last IC;
+  after the last IC, whose negative run of ``w`` turns the foot toes-up by at least
+  ``swing_angle_rad`` (a heel drop after a forefoot landing does not);
 * IC: first upward zero crossing of ``w`` after ``S`` (and at least ``min_swing_s`` after the
   last TO), linearly interpolated between the two samples around it; decided at the sample
   after the crossing (look-ahead < 1 sample);
 * mid-stance: the stillest sample between IC and the next swing entry (minimum of
   ``|gyr| + k * | |acc| - g |``);
 * TO: the maximum of ``w`` between mid-stance and the next swing entry (the push-off peak, the
-  minimum of the pitch rate in Falbriard's sign convention); TO and mid-stance are decided at the
-  next swing entry.
+  minimum of the pitch rate in Falbriard's sign convention); TO and mid-stance are decided when
+  the next swing is confirmed.
 
 Every decision depends on the samples only, never on how they were split into blocks.
 """
@@ -88,8 +89,16 @@ class PitchRateEventDetector:
                         self.ic_time = None
                     break
                 s = lo + int(hit[0])
+                # confirm: the foot must turn toes-up by swing_angle_rad before w is back to >= 0
+                conf = self._confirm_swing(t, w, s)
+                if conf is None:  # not decidable yet: look again from s when more samples come
+                    self.cursor = buf.base + s
+                    break
+                if conf < 0:  # a short toes-up rotation inside the stance (heel drop): skip it
+                    self.cursor = buf.base - conf
+                    continue
                 if self.ic_index is not None and t[s] - self.ic_time <= p.max_stance_s:
-                    out.extend(self._close_stance(buf, self.ic_index - buf.base, s))
+                    out.extend(self._close_stance(buf, self.ic_index - buf.base, s, conf))
                 self.ic_index = None
                 self.ic_time = None
                 self.in_swing = True
@@ -118,7 +127,22 @@ class PitchRateEventDetector:
                 self.cursor = buf.base + i + 1
         return out
 
-    def _close_stance(self, buf: SampleBuffer, i_ic: int, s: int) -> list[Decision]:
+    def _confirm_swing(self, t: np.ndarray, w: np.ndarray, s: int) -> int | None:
+        """Local index where the negative run of ``w`` starting at ``s`` has turned the foot by
+        ``swing_angle_rad`` (a real swing); ``-(local index of the run's end)`` if the run ended
+        before (a rotation within the stance); None if undecidable with the samples so far."""
+        ws = w[s:]
+        end = np.flatnonzero(ws >= 0.0)
+        stop = int(end[0]) if end.size else ws.size
+        ang = np.cumsum(ws[:stop] * np.diff(t[s - 1 : s + stop]) if s > 0 else ws[:stop] * 0.0)
+        done = np.flatnonzero(ang <= -self.p.swing_angle_rad)
+        if done.size:
+            return s + int(done[0])
+        if end.size:
+            return -(s + stop)
+        return None
+
+    def _close_stance(self, buf: SampleBuffer, i_ic: int, s: int, decided: int) -> list[Decision]:
         """Mid-stance and TO of the stance from local index ``i_ic`` to swing entry ``s``."""
         gyr = buf.gyr[i_ic:s]
         acc = buf.acc[i_ic:s]
@@ -128,7 +152,7 @@ class PitchRateEventDetector:
         i_ms = i_ic + int(np.argmin(still))
         i_to = i_ms + int(np.argmax(buf.gyr[i_ms:s, 1]))
         t = buf.t
-        decided = buf.base + s
+        decided = buf.base + decided
         self.to_time = float(t[i_to])
         return [
             Decision("midstance", buf.base + i_ms, float(t[i_ms]), decided),

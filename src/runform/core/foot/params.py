@@ -13,6 +13,8 @@ class FootParams:
 
     * ``swing_rate_rps``: the foot is in swing when ``w < -swing_rate_rps`` (toes-up rotation of
       the swinging foot). Walking swing reaches about -5 rad/s, running about -8 rad/s.
+    * ``swing_angle_rad``: a swing must turn the foot toes-up by at least this much (rad) before
+      the pitch rate returns to zero; shorter negative bursts inside a stance are ignored.
     * ``min_contact_s``: no swing can start earlier than this after an initial contact (keeps the
       heel drop of forefoot strikers inside the stance).
     * ``min_swing_s``: no initial contact earlier than this after a toe-off.
@@ -36,6 +38,7 @@ class FootParams:
     """
 
     swing_rate_rps: float = 1.0
+    swing_angle_rad: float = 0.5
     min_contact_s: float = 0.08
     min_swing_s: float = 0.10
     max_stance_s: float = 2.5

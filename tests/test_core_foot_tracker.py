@@ -1,0 +1,203 @@
+"""FootTracker on a synthetic, kinematically consistent foot (known IC, TO, mid-stance, stride
+length, orientation): event timing, stride length, block-partition invariance, gaps, NaNs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from runform.core.foot import FootEvent, FootParams, FootStride, FootTracker
+from runform.rotations import quat_to_matrix, rot_y
+from runform.anatomy import foot_sagittal_angle
+from runform.units import STANDARD_GRAVITY_MPS2
+
+T = 0.75  # stride time (s)
+TO = 0.25  # toe-off after IC (s)
+A_SLAP, T_SLAP, T_FLAT = 6.0, 0.05, 0.12  # foot slap peak (rad/s) and phases (s)
+T_MS = 0.5 * (T_SLAP + T_FLAT)  # mid-stance (the middle of foot-flat)
+A_PUSH = 9.0  # push-off peak pitch rate (rad/s) at TO
+LENGTH = 2.4  # stride length (m)
+HEIGHT = 0.15  # foot lift (m)
+
+
+def _pitch_rate(u: np.ndarray) -> np.ndarray:
+    """w (rad/s) over one stride, ``u`` = time since IC in [0, T)."""
+    w = np.zeros_like(u)
+    m = u < T_SLAP
+    w[m] = A_SLAP * np.sin(np.pi * u[m] / T_SLAP)
+    m = (u >= T_FLAT) & (u < TO)
+    w[m] = A_PUSH * np.sin(0.5 * np.pi * (u[m] - T_FLAT) / (TO - T_FLAT))
+    i_before = 2 * A_SLAP * T_SLAP / np.pi + A_PUSH * (TO - T_FLAT) * 2 / np.pi
+    b = 0.5 * np.pi * (i_before / (T - TO) + A_PUSH / 2)
+    m = u >= TO
+    s = (u[m] - TO) / (T - TO)
+    w[m] = A_PUSH * (1 - s) - b * np.sin(np.pi * s)
+    return w
+
+
+def synthetic_foot(rate_hz: float = 400.0, n_strides: int = 12, t0: float = 0.3):
+    """(t, acc (n, 3) m/s^2, gyr (n, 3) rad/s, ic_times, to_times) of a straight run."""
+    t = np.arange(0.0, n_strides * T + 2 * t0, 1.0 / rate_hz)
+    u = np.mod(t - t0, T)
+    w = _pitch_rate(u)
+    # pitch angle: integral of w, zero at mid-stance (foot flat)
+    fine = np.arange(0.0, T, 1e-5)
+    pitch_fine = np.cumsum(_pitch_rate(fine)) * 1e-5
+    pitch_fine -= np.interp(T_MS, fine, pitch_fine)
+    pitch = np.interp(u, fine, pitch_fine)
+    # the sensor stands still during the stance and moves during the swing with speed
+    # (L/Tsw)(1 - cos) forwards and a (1 - cos)/2 lift
+    tsw = T - TO
+    swing = u >= TO
+    ph = 2 * np.pi * (u - TO) / tsw
+    ax = np.where(swing, (LENGTH / tsw) * (2 * np.pi / tsw) * np.sin(ph), 0.0)
+    az = np.where(swing, 0.5 * HEIGHT * (2 * np.pi / tsw) ** 2 * np.cos(ph), 0.0)
+    a_world = np.stack([ax, np.zeros_like(ax), az + STANDARD_GRAVITY_MPS2], -1)
+    r = rot_y(pitch)
+    acc = np.einsum("nji,nj->ni", r, a_world)  # R^T a
+    gyr = np.stack([np.zeros_like(w), w, np.zeros_like(w)], -1)
+    k = np.arange(n_strides + 1)
+    return t, acc, gyr, t0 + k * T, t0 + k * T + TO, pitch
+
+
+def run(t, acc, gyr, rate, blocks=None, params=None):
+    tr = FootTracker(rate, params)
+    outs = []
+    if blocks is None:
+        outs += tr.push(t, acc, gyr)
+    else:
+        s = 0
+        for b in blocks:
+            outs += tr.push(t[s : s + b], acc[s : s + b], gyr[s : s + b])
+            s += b
+        assert s == len(t)
+    outs += tr.finish()
+    return outs
+
+
+@pytest.mark.parametrize("rate", [400.0, 200.0, 58.8])
+def test_events_and_stride_length_on_synthetic_run(rate):
+    t, acc, gyr, ics, tos, _ = synthetic_foot(rate)
+    outs = run(t, acc, gyr, rate)
+    ev = [o for o in outs if isinstance(o, FootEvent)]
+    st = [o for o in outs if isinstance(o, FootStride)]
+    ic = np.array([e.time_s for e in ev if e.kind == "ic"])
+    to = np.array([e.time_s for e in ev if e.kind == "to"])
+    # every IC except the very first (no swing seen before it) is found within a sample
+    ref_ic = ics[1:][ics[1:] < t[-1] - 0.05]
+    assert len(ic) == len(ref_ic)
+    assert np.max(np.abs(ic - ref_ic)) <= 1.0 / rate
+    ref_to = tos[1:][: len(to)]
+    assert np.max(np.abs(to - ref_to)) <= 1.0 / rate + 1e-9
+    # IC is published at most one sample after it happened
+    assert all(0 <= e.lookahead_s <= 1.0 / rate + 1e-9 for e in ev if e.kind == "ic")
+    assert len(st) >= len(ref_ic) - 2
+    lengths = np.array([s.stride_length_m for s in st])
+    tol = 0.01 if rate >= 200 else 0.05
+    assert np.all(np.abs(lengths - LENGTH) / LENGTH < tol), lengths
+    assert all(s.valid and s.flags == () for s in st)
+    assert np.allclose([s.stride_time_s for s in st], T, atol=1.0 / rate)
+
+
+def test_orientation_follows_the_true_pitch():
+    rate = 400.0
+    t, acc, gyr, _, _, pitch = synthetic_foot(rate)
+    st = [o for o in run(t, acc, gyr, rate) if isinstance(o, FootStride)]
+    for s in st:
+        i = np.searchsorted(t, s.time_s)
+        est = foot_sagittal_angle(quat_to_matrix(s.quat_wxyz))
+        assert np.max(np.abs(est - (-pitch[i]))) < np.radians(0.5)
+        assert s.time_s[0] <= s.ic_time_s <= s.time_s[1]
+        assert s.time_s[-1] == pytest.approx(t[np.searchsorted(t, s.next_ic_time_s)])
+
+
+def _summary(outs):
+    rows = []
+    for o in outs:
+        if isinstance(o, FootEvent):
+            rows.append(("e", o.kind, o.time_s, o.sample_index, o.decided_sample_index))
+        else:
+            rows.append(("s", o.ic_time_s, o.to_time_s, o.next_ic_time_s, o.stride_length_m, o.flags,
+                         o.quat_wxyz.tobytes(), o.time_s.tobytes()))
+    return rows
+
+
+def test_same_outputs_for_any_partition_into_blocks():
+    rate = 200.0
+    t, acc, gyr, *_ = synthetic_foot(rate, n_strides=8)
+    whole = _summary(run(t, acc, gyr, rate))
+    rng = np.random.default_rng(7)
+    for _ in range(5):
+        sizes = []
+        left = len(t)
+        while left:
+            b = int(min(left, rng.integers(1, 90)))
+            sizes.append(b)
+            left -= b
+        assert _summary(run(t, acc, gyr, rate, blocks=sizes)) == whole
+    assert _summary(run(t, acc, gyr, rate, blocks=[1] * len(t))) == whole
+
+
+def test_no_stride_across_a_gap_and_touching_strides_are_flagged():
+    rate = 200.0
+    t, acc, gyr, ics, *_ = synthetic_foot(rate)
+    # remove 0.3 s in the middle of the 6th stride's swing
+    cut = (t > ics[5] + 0.4) & (t < ics[5] + 0.7)
+    keep = ~cut
+    outs = run(t[keep], acc[keep], gyr[keep], rate)
+    st = [o for o in outs if isinstance(o, FootStride)]
+    t_gap0, t_gap1 = t[cut][0], t[cut][-1]
+    for s in st:
+        spans = s.ic_time_s < t_gap1 and s.next_ic_time_s > t_gap0
+        assert not spans or ("gap" in s.flags and not s.valid and np.isnan(s.stride_length_m))
+    assert not any(s.ic_time_s < t_gap0 < s.next_ic_time_s for s in st if s.valid)
+    # strides after the gap are found again
+    assert any(s.ic_time_s > t_gap1 and s.valid for s in st)
+
+
+def test_explicit_gap_flag_and_nan_samples_break_the_chain_without_crashing():
+    rate = 200.0
+    t, acc, gyr, ics, *_ = synthetic_foot(rate)
+    acc = acc.copy()
+    bad = np.searchsorted(t, ics[4] + 0.5)
+    acc[bad] = np.nan
+    tr = FootTracker(rate)
+    outs = tr.push(t[:bad + 5], acc[:bad + 5], gyr[:bad + 5])
+    outs += tr.push(t[bad + 5 :], acc[bad + 5 :], gyr[bad + 5 :], gap_before=True)
+    st = [o for o in outs if isinstance(o, FootStride)]
+    assert tr.dropped_samples == 1
+    assert tr.gap_count == 2
+    assert not any(s.ic_time_s < t[bad] < s.next_ic_time_s and s.valid for s in st)
+    assert sum(s.valid for s in st) >= 7
+
+
+def test_clipping_is_flagged_and_makes_strides_invalid():
+    rate = 200.0
+    t, acc, gyr, ics, *_ = synthetic_foot(rate)
+    clip = np.zeros(len(t), bool)
+    clip[np.searchsorted(t, ics[3] + 0.01)] = True
+    st = [o for o in FootTracker(rate).push(t, acc, gyr, clipped_acc=clip) if isinstance(o, FootStride)]
+    hit = [s for s in st if s.time_s[0] <= t[clip][0] <= s.time_s[-1]]
+    assert hit and all("clipped_acc" in s.flags and not s.valid for s in hit)
+    # and from the range in the params: a range below the impact flags every stride
+    p = FootParams(gyr_range_rps=8.0)
+    st = [o for o in FootTracker(rate, p).push(t, acc, gyr) if isinstance(o, FootStride)]
+    assert st and all("clipped_gyr" in s.flags for s in st)
+
+
+def test_turn_is_flagged():
+    rate = 200.0
+    t, acc, gyr, ics, *_ = synthetic_foot(rate)
+    gyr = gyr.copy()
+    # a 60-degree heading change during one swing (rotation about the vertical body axis)
+    m = (t > ics[5] + 0.35) & (t < ics[5] + 0.55)
+    gyr[m, 2] += np.radians(60) / 0.2
+    st = [o for o in FootTracker(rate).push(t, acc, gyr) if isinstance(o, FootStride)]
+    turned = [s for s in st if s.midstance_time_s < ics[5] + 0.45 < s.next_midstance_time_s]
+    assert turned and all("turn" in s.flags for s in turned)
+    assert sum("turn" in s.flags for s in st) == len(turned)
+
+
+def test_rejects_mismatched_lengths():
+    with pytest.raises(ValueError, match="differ in length"):
+        FootTracker(100.0).push(np.zeros(3), np.zeros((2, 3)), np.zeros((3, 3)))
