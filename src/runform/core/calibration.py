@@ -1,0 +1,340 @@
+"""Sensor-to-segment calibration for any mounting: stand still, then walk or run.
+
+Method (docs/metrics.md, "Calibration"):
+
+1. **Standing** (>= ``standing_s`` of still chunks): the gyroscope bias is the mean angular
+   velocity, the segment's vertical (+z, up) is the direction of the mean specific force.
+   Standing defines the zero of every segment angle (foot flat, shank "vertical"), so the
+   standing foot and shank angles are the zero references by construction.
+2. **Moving** (``moving_s`` of samples rotating faster than ``moving_gyr_rps``): the segment's
+   mediolateral axis is the principal axis of the angular velocity (largest eigenvector of
+   sum(w w^T)), as in the functional calibration of Favre et al. 2009 (Med Biol Eng Comput
+   47:169) and the swing-axis alignment of gaitmap / Ferraris et al. 1995; it is projected
+   onto the horizontal plane of standing. Its *sign* (y to the LEFT) uses a fact of
+   gait that does not depend on the mounting: rotating about +y (left) by a positive angle is
+   "toes down" for the foot and "knee ahead of the ankle" for the shank, and in walking and
+   running those excursions (push-off and swing: 40-100 deg) are much larger than the
+   opposite ones (dorsiflexion at IC, ankle ahead of knee at IC: 10-25 deg). So the integral
+   of w.y since standing must reach further positive than negative; if not, y is flipped.
+3. x = y cross z. ``sensor_to_segment`` is the quaternion (w, x, y, z) of the matrix with
+   rows x, y, z (segment-from-sensor: v_segment = R v_sensor).
+
+Quality: stillness (gyro and accelerometer standard deviation while standing), planarity
+(share of the largest eigenvalue), tilt of the axis out of the horizontal, sign margin
+``|p99 + p1| / (p99 - p1)`` of the integrated angle. A calibration that fails any check has
+``ok = False`` and the reasons; the processor then flags its strides ``calibration_bad``.
+
+Streaming: decisions happen at the end of chunks of ``chunk_s`` aligned to sample indices
+(counted from the start or from :meth:`SegmentCalibrator.reset`), so the result does not
+depend on how samples are split into blocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..rotations import matrix_to_quat
+from ..units import DEG_PER_RAD, STANDARD_GRAVITY_MPS2
+from .params import CalibrationParams
+
+
+@dataclass(frozen=True)
+class SegmentCalibration:
+    """Result of calibrating one sensor on its segment.
+
+    gyro_bias_rps: (3,) rad/s in the sensor frame, subtract from raw gyro.
+    sensor_to_segment: (4,) quaternion (w, x, y, z), v_segment = R v_sensor.
+    gravity_sensor: (3,) unit vector, segment +z (up) in the sensor frame while standing.
+    ml_axis_sensor: (3,) unit vector, segment +y (left) in the sensor frame.
+    Quality numbers: stillness_gyr_rps / stillness_acc_mps2 (std while standing),
+    planarity (0..1), axis_tilt_deg (axis out of horizontal), sign_margin (0..1).
+    ok: all checks passed; reasons: the failed checks.
+    """
+
+    placement: str
+    gyro_bias_rps: np.ndarray
+    sensor_to_segment: np.ndarray
+    gravity_sensor: np.ndarray
+    ml_axis_sensor: np.ndarray
+    standing_start_s: float
+    standing_end_s: float
+    ready_time_s: float
+    stillness_gyr_rps: float
+    stillness_acc_mps2: float
+    planarity: float
+    axis_tilt_deg: float
+    sign_margin: float
+    ok: bool
+    reasons: tuple[str, ...] = ()
+    method: str = "standing+moving"
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """(3, 3) segment-from-sensor rotation matrix."""
+        return np.stack([np.cross(self.ml_axis_sensor, self.gravity_sensor), self.ml_axis_sensor, self.gravity_sensor])
+
+    def apply(self, acc_mps2: np.ndarray, gyr_rps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sensor-frame samples (n, 3) -> segment frame, gyro bias removed."""
+        m = self.matrix
+        return np.asarray(acc_mps2, float) @ m.T, (np.asarray(gyr_rps, float) - self.gyro_bias_rps) @ m.T
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able summary (quality numbers, quaternion, bias)."""
+        return {
+            "placement": self.placement,
+            "ok": bool(self.ok),
+            "reasons": list(self.reasons),
+            "method": self.method,
+            "gyro_bias_dps": [float(v) * DEG_PER_RAD for v in self.gyro_bias_rps],
+            "sensor_to_segment_wxyz": [float(v) for v in self.sensor_to_segment],
+            "standing_start_s": self.standing_start_s,
+            "standing_end_s": self.standing_end_s,
+            "ready_time_s": self.ready_time_s,
+            "stillness_gyr_dps": self.stillness_gyr_rps * DEG_PER_RAD,
+            "stillness_acc_mps2": self.stillness_acc_mps2,
+            "planarity": self.planarity,
+            "axis_tilt_deg": self.axis_tilt_deg,
+            "sign_margin": self.sign_margin,
+        }
+
+
+def principal_axis(gyr_rps: np.ndarray) -> tuple[np.ndarray, float]:
+    """(unit axis (3,), planarity) of angular velocities (n, 3) rad/s: the eigenvector of
+    ``sum(w w^T)`` with the largest eigenvalue, and that eigenvalue's share of the sum."""
+    g = np.asarray(gyr_rps, float)
+    m = g.T @ g
+    vals, vecs = np.linalg.eigh(m)
+    total = float(np.sum(vals))
+    return vecs[:, -1], (float(vals[-1]) / total if total > 0 else 0.0)
+
+
+def segment_matrix(gravity_sensor: np.ndarray, ml_axis_sensor: np.ndarray) -> np.ndarray:
+    """Rows x, y, z of the segment frame in sensor coordinates (y made orthogonal to z)."""
+    z = np.asarray(gravity_sensor, float)
+    z = z / np.linalg.norm(z)
+    y = np.asarray(ml_axis_sensor, float)
+    y = y - np.dot(y, z) * z
+    y = y / np.linalg.norm(y)
+    return np.stack([np.cross(y, z), y, z])
+
+
+@dataclass
+class _Standing:
+    start_s: float
+    end_s: float
+    acc_mean: np.ndarray
+    gyr_mean: np.ndarray
+    gyr_std: float
+    acc_std: float
+
+
+@dataclass
+class _Chunks:
+    """Per-chunk statistics of the current still run."""
+
+    t0: list = field(default_factory=list)
+    t1: list = field(default_factory=list)
+    acc: list = field(default_factory=list)
+    gyr: list = field(default_factory=list)
+    gstd: list = field(default_factory=list)
+    astd: list = field(default_factory=list)
+
+    def clear(self) -> None:
+        for v in (self.t0, self.t1, self.acc, self.gyr, self.gstd, self.astd):
+            v.clear()
+
+
+class SegmentCalibrator:
+    """Streaming calibration of one sensor: ``push`` raw sensor-frame samples, get a
+    :class:`SegmentCalibration` once (or ``None`` while undecided).
+
+    ``state``: ``standing`` (waiting for a still window), ``moving`` (standing found, waiting
+    for enough motion), ``ready`` or ``bad``. :meth:`reset` starts again (recalibration).
+    """
+
+    def __init__(self, placement: str, rate_hz: float, params: CalibrationParams | None = None):
+        self.placement = placement
+        self.rate_hz = float(rate_hz)
+        self.params = params or CalibrationParams()
+        p = self.params
+        self.chunk_n = max(4, int(round(p.chunk_s * self.rate_hz)))
+        self.standing_chunks = max(1, int(np.ceil(p.standing_s / p.chunk_s)))
+        self.max_standing_chunks = max(self.standing_chunks, int(np.ceil(p.max_standing_s / p.chunk_s)))
+        self.moving_n = int(round(p.moving_s * self.rate_hz))
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything and look for a new standing window."""
+        self.state = "standing"
+        self.result: SegmentCalibration | None = None
+        self._part_t = np.zeros(0)
+        self._part_a = np.zeros((0, 3))
+        self._part_g = np.zeros((0, 3))
+        self._run = _Chunks()
+        self._standing: _Standing | None = None
+        self._mov_g: list[np.ndarray] = []
+        self._mov_count = 0
+        self._mov_samples = 0
+
+    # ------------------------------------------------------------------ streaming
+    def push(self, time_s: np.ndarray, acc_mps2: np.ndarray, gyr_rps: np.ndarray, gap_before: bool = False) -> SegmentCalibration | None:
+        """Feed raw sensor-frame samples; returns the calibration when it is decided
+        (``ok`` True or False), else ``None``. After a decision further pushes return ``None``."""
+        if self.state in ("ready", "bad"):
+            return None
+        t = np.asarray(time_s, float).reshape(-1)
+        a = np.asarray(acc_mps2, float).reshape(-1, 3)
+        g = np.asarray(gyr_rps, float).reshape(-1, 3)
+        if gap_before:
+            self._part_t, self._part_a, self._part_g = np.zeros(0), np.zeros((0, 3)), np.zeros((0, 3))
+            self._end_run()
+        t = np.concatenate([self._part_t, t])
+        a = np.concatenate([self._part_a, a])
+        g = np.concatenate([self._part_g, g])
+        k = t.size // self.chunk_n
+        cut = k * self.chunk_n
+        self._part_t, self._part_a, self._part_g = t[cut:], a[cut:], g[cut:]
+        if k == 0:
+            return None
+        n = self.chunk_n
+        tc, ac, gc = t[:cut].reshape(k, n), a[:cut].reshape(k, n, 3), g[:cut].reshape(k, n, 3)
+        a_mean, g_mean = ac.mean(axis=1), gc.mean(axis=1)
+        a_std = np.sqrt(np.sum(ac.var(axis=1), axis=1))
+        g_std = np.sqrt(np.sum(gc.var(axis=1), axis=1))
+        g_max = np.max(np.linalg.norm(gc - g_mean[:, None, :], axis=2), axis=1)
+        p = self.params
+        still = (
+            (g_std < p.still_gyr_std_rps * np.sqrt(3))
+            & (a_std < p.still_acc_std_mps2 * np.sqrt(3))
+            & (np.abs(np.linalg.norm(a_mean, axis=1) - STANDARD_GRAVITY_MPS2) < p.still_acc_norm_tol_mps2)
+            & (g_max < p.still_gyr_max_rps)
+        )
+        for i in range(k):
+            out = self._chunk(tc[i], gc[i], bool(still[i]), a_mean[i], g_mean[i], float(g_std[i]), float(a_std[i]))
+            if out is not None:
+                return out
+        return None
+
+    def _end_run(self) -> None:
+        if len(self._run.t0) >= self.standing_chunks:
+            r = self._run
+            self._standing = _Standing(
+                start_s=float(r.t0[0]),
+                end_s=float(r.t1[-1]),
+                acc_mean=np.mean(r.acc, axis=0),
+                gyr_mean=np.mean(r.gyr, axis=0),
+                gyr_std=float(np.sqrt(np.mean(np.square(r.gstd)) / 3)),
+                acc_std=float(np.sqrt(np.mean(np.square(r.astd)) / 3)),
+            )
+            self.state = "moving"
+            self._mov_g, self._mov_count, self._mov_samples = [], 0, 0
+        self._run.clear()
+
+    def _chunk(self, t, g, still, a_mean, g_mean, g_std, a_std) -> SegmentCalibration | None:
+        if still:
+            r = self._run
+            r.t0.append(t[0]); r.t1.append(t[-1]); r.acc.append(a_mean); r.gyr.append(g_mean)
+            r.gstd.append(g_std); r.astd.append(a_std)
+            if len(r.t0) > self.max_standing_chunks:  # keep the most recent window
+                for v in (r.t0, r.t1, r.acc, r.gyr, r.gstd, r.astd):
+                    v.pop(0)
+            if len(r.t0) >= self.standing_chunks and self.state == "moving":
+                # stood still again before enough motion: that standing replaces the old one
+                self.state = "standing"
+                self._standing = None
+            if self.state != "moving":
+                return None
+        else:
+            self._end_run()
+        if self.state != "moving":
+            return None
+        st = self._standing
+        assert st is not None
+        gb = g - st.gyr_mean
+        self._mov_g.append(gb)
+        self._mov_samples += gb.shape[0]
+        self._mov_count += int(np.count_nonzero(np.linalg.norm(gb, axis=1) > self.params.moving_gyr_rps))
+        if self._mov_count >= self.moving_n:
+            return self._decide(float(t[-1]))
+        if self._mov_samples > self.params.max_wait_moving_s * self.rate_hz:
+            return self._decide(float(t[-1]), timed_out=True)
+        return None
+
+    # ------------------------------------------------------------------ decision
+    def _decide(self, t_ready: float, timed_out: bool = False) -> SegmentCalibration:
+        st = self._standing
+        assert st is not None
+        p = self.params
+        gyr = np.concatenate(self._mov_g) if self._mov_g else np.zeros((0, 3))
+        z = st.acc_mean / np.linalg.norm(st.acc_mean)
+        reasons: list[str] = []
+        moving = gyr[np.linalg.norm(gyr, axis=1) > p.moving_gyr_rps]
+        if moving.shape[0] >= 3:
+            axis, planarity = principal_axis(moving)
+        else:
+            axis, planarity = np.array([0.0, 1.0, 0.0]), 0.0
+        tilt = float(np.degrees(np.arcsin(min(1.0, abs(float(np.dot(axis, z)))))))
+        y = axis - np.dot(axis, z) * z
+        if np.linalg.norm(y) < 1e-6:
+            y = np.cross(z, [1.0, 0.0, 0.0]) if abs(z[0]) < 0.9 else np.cross(z, [0.0, 1.0, 0.0])
+        y = y / np.linalg.norm(y)
+        theta = np.cumsum(gyr @ y) / self.rate_hz if gyr.size else np.zeros(1)
+        hi, lo = np.percentile(theta, 99), np.percentile(theta, 1)
+        span = hi - lo
+        margin = float(abs(hi + lo) / span) if span > 0 else 0.0
+        if hi + lo < 0:
+            y = -y
+        if timed_out:
+            reasons.append("not_enough_motion")
+        if planarity < p.min_planarity:
+            reasons.append("not_planar")
+        if tilt > 45.0:
+            reasons.append("axis_not_horizontal")
+        if margin < p.min_sign_margin:
+            reasons.append("ambiguous_direction")
+        m = segment_matrix(z, y)
+        res = SegmentCalibration(
+            placement=self.placement,
+            gyro_bias_rps=st.gyr_mean.copy(),
+            sensor_to_segment=matrix_to_quat(m),
+            gravity_sensor=m[2].copy(),
+            ml_axis_sensor=m[1].copy(),
+            standing_start_s=st.start_s,
+            standing_end_s=st.end_s,
+            ready_time_s=t_ready,
+            stillness_gyr_rps=st.gyr_std,
+            stillness_acc_mps2=st.acc_std,
+            planarity=planarity,
+            axis_tilt_deg=tilt,
+            sign_margin=margin,
+            ok=not reasons,
+            reasons=tuple(reasons),
+        )
+        self.result = res
+        self.state = "ready" if res.ok else "bad"
+        self._mov_g = []
+        return res
+
+    def status(self) -> dict[str, Any]:
+        """JSON-able state and quality numbers."""
+        out: dict[str, Any] = {"placement": self.placement, "state": self.state}
+        if self._standing is not None:
+            out["standing"] = {
+                "start_s": self._standing.start_s,
+                "end_s": self._standing.end_s,
+                "stillness_gyr_dps": self._standing.gyr_std * DEG_PER_RAD,
+                "stillness_acc_mps2": self._standing.acc_std,
+            }
+            out["moving_s"] = self._mov_count / self.rate_hz
+        if self.result is not None:
+            out["quality"] = self.result.to_dict()
+        return out
+
+
+def calibrate(placement: str, time_s: np.ndarray, acc_mps2: np.ndarray, gyr_rps: np.ndarray, rate_hz: float, params: CalibrationParams | None = None) -> SegmentCalibration | None:
+    """Offline helper: the first calibration decided in a whole recording (or ``None``)."""
+    cal = SegmentCalibrator(placement, rate_hz, params)
+    return cal.push(time_s, acc_mps2, gyr_rps)

@@ -1,0 +1,330 @@
+"""``SessionProcessor``: the gait core's entry point, live and offline.
+
+Raw sensor-frame samples (SI) of up to four placements arrive in blocks of any size; out come
+events, strides and calibration updates, each with ``to_message()`` (JSON-able, ``"type"`` key).
+
+Per placement: a :class:`~runform.core.calibration.SegmentCalibrator` runs on the raw samples;
+until it is decided the raw samples wait in a bounded buffer; then they (and every later
+sample) are turned into the segment frame and go to the leg's
+:class:`runform.core.foot.FootTracker` (foot) or into a ring buffer (shank). When a foot
+stride is complete the processor waits (bounded) until the same leg's shank stream and the
+other foot's stream have passed the stride's end, then computes the row
+(:func:`runform.core.metrics.stride_metrics`). Foot and shank streams of one leg may arrive
+with different time bases and delays: they are matched by session time, never by sample count.
+
+Everything is decided from sample content and time stamps, not from block boundaries, so the
+strides are the same for any partition into blocks (tests/test_core_processor.py).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+import numpy as np
+
+from ..placements import check_placement, leg_of, placement_for, segment_of
+from ..units import RAD_PER_DEG, STANDARD_GRAVITY_MPS2
+from .calibration import SegmentCalibration, SegmentCalibrator
+from .metrics import StrideResult, stride_metrics
+from .params import CoreParams, SensorSpec
+from .shank import CLIP_ACC, CLIP_GYR, GAP, RingBuffer, shank_stride
+from .summary import SessionSummary
+
+
+@dataclass(frozen=True)
+class EventOutput:
+    """An initial contact or toe-off, published as soon as the foot tracker decides it.
+    ``lookahead_s``: time from the event to the newest sample needed to decide it (the
+    algorithmic part of the detection latency; transport and processing come on top)."""
+
+    leg: str
+    kind: str
+    time_s: float
+    decided_time_s: float
+    lookahead_s: float
+
+    def to_message(self) -> dict[str, Any]:
+        return {"type": "event", "leg": self.leg, "kind": self.kind, "time_s": self.time_s,
+                "decided_time_s": self.decided_time_s, "lookahead_ms": self.lookahead_s * 1000.0}
+
+
+@dataclass(frozen=True)
+class StrideOutput:
+    """One finished stride row (STRIDE_COLUMNS -> value, None = empty)."""
+
+    row: dict[str, Any]
+
+    def to_message(self) -> dict[str, Any]:
+        return {"type": "stride", **self.row}
+
+
+@dataclass(frozen=True)
+class CalibrationOutput:
+    """A calibration state change of one placement: ``standing``, ``moving``, ``ready``, ``bad``."""
+
+    placement: str
+    state: str
+    quality: dict[str, Any] | None = None
+
+    def to_message(self) -> dict[str, Any]:
+        return {"type": "calibration", "placement": self.placement, "state": self.state, "quality": self.quality}
+
+
+CoreOutput = Union[EventOutput, StrideOutput, CalibrationOutput]
+
+
+@dataclass
+class _Channel:
+    placement: str
+    spec: SensorSpec
+    calibrator: SegmentCalibrator
+    calibration: SegmentCalibration | None = None
+    pending_raw: deque = field(default_factory=deque)  # (t, acc, gyr, flags, gap) blocks before calibration
+    pending_n: int = 0
+    last_state: str = "standing"
+    last_time_s: float = -np.inf
+    fed_time_s: float = -np.inf  # newest sample given to the tracker / ring (calibrated)
+    tracker: Any = None
+    ring: RingBuffer | None = None
+    clipped_samples: int = 0
+    gap_count: int = 0
+    samples: int = 0
+
+
+def _clip_flags(spec: SensorSpec, acc: np.ndarray, gyr: np.ndarray) -> np.ndarray:
+    a_lim = spec.clip_fraction * spec.accel_range_g * STANDARD_GRAVITY_MPS2
+    g_lim = spec.clip_fraction * spec.gyro_range_dps * RAD_PER_DEG
+    f = np.where(np.any(np.abs(acc) >= a_lim, axis=1), CLIP_ACC, 0)
+    f |= np.where(np.any(np.abs(gyr) >= g_lim, axis=1), CLIP_GYR, 0)
+    return f.astype(np.uint8)
+
+
+class SessionProcessor:
+    """The streaming gait core for one session.
+
+    sensors: placement -> :class:`SensorSpec` (only the placements that exist).
+    params: :class:`CoreParams`.
+    """
+
+    def __init__(self, sensors: dict[str, SensorSpec], params: CoreParams | None = None):
+        self.params = params or CoreParams()
+        self.sensors = {check_placement(p): s for p, s in sensors.items()}
+        self._ch: dict[str, _Channel] = {}
+        for p, spec in self.sensors.items():
+            self._ch[p] = _Channel(p, spec, SegmentCalibrator(p, spec.rate_hz, self.params.calibration))
+        self._pending: dict[str, deque] = {"left": deque(), "right": deque()}
+        self._ics: dict[str, deque] = {"left": deque(maxlen=256), "right": deque(maxlen=256)}
+        self._event_time: dict[str, float] = {"left": -np.inf, "right": -np.inf}
+        self._stride_counter = {"left": 0, "right": 0}
+        self._summary = SessionSummary()
+        self._finished = False
+
+    # ------------------------------------------------------------------ public API
+    def push(self, placement: str, time_s: np.ndarray, acc_mps2: np.ndarray, gyr_rps: np.ndarray, gap_before: bool = False) -> list[CoreOutput]:
+        """Feed raw sensor-frame samples of one placement: time_s (n,) session time in s,
+        acc_mps2 (n, 3) specific force m/s^2, gyr_rps (n, 3) rad/s. ``gap_before``: samples are
+        missing before this block. Returns the outputs decided by these samples."""
+        ch = self._ch.get(placement)
+        if ch is None:
+            raise KeyError(f"placement {placement!r} was not declared; declared: {', '.join(self._ch)}")
+        t = np.asarray(time_s, float).reshape(-1)
+        a = np.asarray(acc_mps2, float).reshape(-1, 3)
+        g = np.asarray(gyr_rps, float).reshape(-1, 3)
+        if not (t.shape[0] == a.shape[0] == g.shape[0]):
+            raise ValueError(f"{placement}: time_s, acc_mps2 and gyr_rps must have the same number of rows")
+        if t.shape[0] == 0:
+            return []
+        finite = np.isfinite(t) & np.all(np.isfinite(a), axis=1) & np.all(np.isfinite(g), axis=1)
+        if not np.all(finite):  # drop non-finite samples and treat them as a gap
+            keep = finite
+            first_bad = not keep[0]
+            gap_mark = np.zeros(t.shape[0], bool)
+            gap_mark[1:] = keep[1:] & ~keep[:-1]
+            t, a, g = t[keep], a[keep], g[keep]
+            gap_mark = gap_mark[keep]
+            gap_before = gap_before or first_bad
+            out: list[CoreOutput] = []
+            idx = np.flatnonzero(gap_mark)
+            bounds = [0, *idx.tolist(), t.shape[0]]
+            for k in range(len(bounds) - 1):
+                s0, s1 = bounds[k], bounds[k + 1]
+                if s1 > s0:
+                    out += self.push(placement, t[s0:s1], a[s0:s1], g[s0:s1], gap_before=gap_before or k > 0)
+            return out
+        flags = _clip_flags(ch.spec, a, g)
+        if gap_before:
+            ch.gap_count += 1
+        ch.samples += t.shape[0]
+        ch.clipped_samples += int(np.count_nonzero(flags))
+        ch.last_time_s = float(t[-1])
+        out = []
+        if ch.calibration is None or ch.calibrator.state not in ("ready", "bad"):
+            res = ch.calibrator.push(t, a, g, gap_before)
+            if ch.calibrator.state != ch.last_state and res is None:
+                ch.last_state = ch.calibrator.state
+                out.append(CalibrationOutput(placement, ch.last_state, ch.calibrator.status()))
+            if ch.calibration is None:
+                ch.pending_raw.append((t, a, g, flags, gap_before))
+                ch.pending_n += t.shape[0]
+                self._trim_pending(ch)
+                if res is None:
+                    return out + self._flush_strides()
+            if res is not None:
+                ch.calibration = res
+                ch.last_state = ch.calibrator.state
+                out.append(CalibrationOutput(placement, ch.last_state, res.to_dict()))
+                if ch.pending_raw:
+                    blocks = list(ch.pending_raw)
+                    ch.pending_raw.clear()
+                    ch.pending_n = 0
+                    for bt, ba, bg, bf, bgap in blocks:
+                        out += self._feed(ch, bt, ba, bg, bf, bgap)
+                    return out + self._flush_strides()
+        out += self._feed(ch, t, a, g, flags, gap_before)
+        return out + self._flush_strides()
+
+    def finish(self) -> list[CoreOutput]:
+        """End of the session: flush the foot trackers and every pending stride."""
+        out: list[CoreOutput] = []
+        for ch in self._ch.values():
+            if ch.tracker is not None:
+                out += self._foot_outputs(ch, ch.tracker.finish())
+        self._finished = True
+        out += self._flush_strides(final=True)
+        return out
+
+    def recalibrate(self, placement: str | None = None) -> list[CoreOutput]:
+        """Start a new calibration (stand still, then move) of one or all placements; the old
+        calibration stays in use until the new one is decided."""
+        out: list[CoreOutput] = []
+        for p, ch in self._ch.items():
+            if placement is None or p == placement:
+                ch.calibrator.reset()
+                ch.last_state = "standing"
+                out.append(CalibrationOutput(p, "standing", ch.calibrator.status()))
+        return out
+
+    def calibration_status(self) -> dict[str, Any]:
+        """placement -> state and quality numbers (JSON-able)."""
+        out = {}
+        for p, ch in self._ch.items():
+            st = ch.calibrator.status()
+            if ch.calibration is not None:
+                st["in_use"] = ch.calibration.to_dict()
+            st["samples"] = ch.samples
+            st["clipped_samples"] = ch.clipped_samples
+            st["gaps"] = ch.gap_count
+            out[p] = st
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        """Session summary: symmetry, trends, coupling (runform.core.summary)."""
+        s = self._summary.to_dict()
+        s["calibration"] = self.calibration_status()
+        s["params"] = self.params.to_dict()
+        return s
+
+    # ------------------------------------------------------------------ internals
+    def _trim_pending(self, ch: _Channel) -> None:
+        limit = int(self.params.calibration.max_buffer_s * ch.spec.rate_hz)
+        while ch.pending_n > limit and len(ch.pending_raw) > 1:
+            blk = ch.pending_raw.popleft()
+            ch.pending_n -= blk[0].shape[0]
+
+    def _make_tracker(self, ch: _Channel) -> Any:
+        from .foot import FootTracker, FootParams  # the foot engineer's package
+
+        fp = dict(self.params.foot)
+        tracker = FootTracker(ch.spec.rate_hz, FootParams(**fp) if fp else None)
+        try:
+            self._push_takes_flags = "clipped_acc" in inspect.signature(tracker.push).parameters
+        except (TypeError, ValueError):
+            self._push_takes_flags = False
+        return tracker
+
+    def _feed(self, ch: _Channel, t, a, g, flags, gap_before) -> list[CoreOutput]:
+        cal = ch.calibration
+        assert cal is not None
+        a_s, g_s = cal.apply(a, g)
+        ch.fed_time_s = float(t[-1])
+        if segment_of(ch.placement) == "foot":
+            if ch.tracker is None:
+                ch.tracker = self._make_tracker(ch)
+            if self._push_takes_flags:
+                res = ch.tracker.push(t, a_s, g_s, gap_before=gap_before, clipped_acc=(flags & CLIP_ACC) != 0, clipped_gyr=(flags & CLIP_GYR) != 0)
+            else:
+                res = ch.tracker.push(t, a_s, g_s, gap_before=gap_before)
+            return self._foot_outputs(ch, res)
+        if ch.ring is None:
+            ch.ring = RingBuffer(self.params.shank.buffer_s, ch.spec.rate_hz)
+        f = flags.copy()
+        if gap_before:
+            f[0] |= GAP
+        ch.ring.append(t, a_s, g_s, f)
+        return []
+
+    def _foot_outputs(self, ch: _Channel, results: list) -> list[CoreOutput]:
+        leg = leg_of(ch.placement)
+        out: list[CoreOutput] = []
+        for r in results:
+            kind = getattr(r, "kind", None)
+            if kind is not None:
+                self._event_time[leg] = max(self._event_time[leg], float(r.time_s))
+                if kind == "ic":
+                    self._ics[leg].append(float(r.time_s))
+                if kind in ("ic", "to"):
+                    out.append(EventOutput(leg, kind, float(r.time_s), float(r.decided_time_s), float(r.decided_time_s - r.time_s)))
+            else:
+                flags = []
+                if ch.calibration is not None and not ch.calibration.ok:
+                    flags.append("calibration_bad")
+                self._pending[leg].append((r, flags))
+        return out
+
+    def _ready(self, leg: str, stride: Any, final: bool) -> bool:
+        if final:
+            return True
+        end = float(stride.next_ic_time_s)
+        waited = self._ch[placement_for(leg, "foot")].last_time_s - end
+        if waited > self.params.metrics.max_wait_s:
+            return True
+        shank = self._ch.get(placement_for(leg, "shank"))
+        if shank is not None and shank.fed_time_s < end + 0.05:
+            return False
+        other = "right" if leg == "left" else "left"
+        ofoot = self._ch.get(placement_for(other, "foot"))
+        if ofoot is not None and ofoot.fed_time_s < end + 0.5:
+            return False
+        return True
+
+    def _flush_strides(self, final: bool = False) -> list[CoreOutput]:
+        out: list[CoreOutput] = []
+        for leg in ("left", "right"):
+            q = self._pending[leg]
+            while q and self._ready(leg, q[0][0], final):
+                stride, flags = q.popleft()
+                out.append(self._finish_stride(leg, stride, flags))
+        return out
+
+    def _finish_stride(self, leg: str, stride: Any, flags: list[str]) -> StrideOutput:
+        other = "right" if leg == "left" else "left"
+        shank_ch = self._ch.get(placement_for(leg, "shank"))
+        sh = None
+        flags = list(flags)
+        if shank_ch is not None and shank_ch.ring is not None and shank_ch.calibration is not None:
+            t0, t1 = float(stride.ic_time_s), float(stride.next_ic_time_s)
+            if shank_ch.ring.first_time <= t0 and shank_ch.ring.last_time >= t1:
+                w = shank_ch.ring.window(t0, t1)
+                sh = shank_stride(*w, params=self.params.shank)
+                if not shank_ch.calibration.ok and "calibration_bad" not in flags:
+                    flags.append("calibration_bad")
+        if shank_ch is not None and sh is None:
+            flags.append("gap")  # the leg has a shank sensor but no data for this stride
+        others = list(self._ics[other]) if placement_for(other, "foot") in self._ch else None
+        res: StrideResult = stride_metrics(leg, self._stride_counter[leg], stride, sh, others, flags, self.params.metrics)
+        self._stride_counter[leg] += 1
+        self._summary.add(res)
+        return StrideOutput(res.row)

@@ -1,0 +1,174 @@
+"""SessionProcessor end to end on the synthetic runner: calibration from standing with random
+mounting, strides and metrics against the generator's truth (evaluated at the detected events,
+since event timing is the foot tracker's own test), block-partition invariance, gaps, NaNs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from runform.core.params import CoreParams, MetricsParams, SensorSpec, ShankParams
+from runform.core.processor import SessionProcessor
+from runform.core.schema import STRIDE_COLUMNS
+from test_core_synth import make_recording, truth_stride
+
+ALL = ("left_foot", "right_foot", "left_shank", "right_shank")
+
+
+def run(rec, blocks, placements=ALL, params=None):
+    """Feed the recording with per-placement block boundaries ``blocks[p]`` (sorted cut indices),
+    interleaving placements in time order of their block starts."""
+    proc = SessionProcessor({p: SensorSpec(rate_hz=rec.rate_hz) for p in placements}, params)
+    n = rec.time_s.size
+    pieces = []
+    for p in placements:
+        cuts = [0, *blocks.get(p, []), n]
+        pieces += [(s0, p, s1) for s0, s1 in zip(cuts[:-1], cuts[1:]) if s1 > s0]
+    outs = []
+    for s0, p, s1 in sorted(pieces):
+        a, g = rec.raw[p]
+        outs += proc.push(p, rec.time_s[s0:s1], a[s0:s1], g[s0:s1])
+    outs += proc.finish()
+    return proc, outs
+
+
+def strides(outs):
+    """Stride messages per leg in order (the interleaving of the two legs may differ)."""
+    rows = [o.to_message() for o in outs if o.to_message()["type"] == "stride"]
+    return sorted(rows, key=lambda r: (r["leg"], r["stride_index"]))
+
+
+REC = make_recording(duration_s=20.0, seed=11)
+PROC, OUTS = run(REC, {p: list(range(100, REC.time_s.size, 100)) for p in ALL})
+
+
+def test_messages_are_json_and_rows_have_all_columns():
+    json.dumps([o.to_message() for o in OUTS])
+    rows = strides(OUTS)
+    assert rows
+    for r in rows:
+        assert list(r)[1:] == list(STRIDE_COLUMNS)
+    kinds = {o.to_message()["type"] for o in OUTS}
+    assert kinds == {"event", "stride", "calibration"}
+
+
+def test_every_stride_found_on_both_legs():
+    rows = strides(OUTS)
+    for leg in ("left", "right"):
+        lr = [r for r in rows if r["leg"] == leg]
+        legobj = REC.legs[leg]
+        expected = int((REC.time_s[-1] - legobj.t_start) / legobj.period) - 1
+        assert abs(len(lr) - expected) <= 1
+        assert [r["stride_index"] for r in lr] == list(range(len(lr)))
+        st = np.array([r["stride_time_ms"] for r in lr[1:]])
+        assert np.all(np.abs(st - 1000 * legobj.period) < 5)
+
+
+def test_metrics_match_truth_at_detected_events():
+    rows = [r for r in strides(OUTS) if r["valid"] == 1]
+    assert len(rows) > 30
+    errs = {k: [] for k in ("peak_eversion", "excursion", "tibial_inclination_at_ic", "peak_shank_frontal", "tir")}
+    cols = {"peak_eversion": "peak_eversion_deg", "excursion": "eversion_excursion_deg",
+            "tibial_inclination_at_ic": "tibial_inclination_at_ic_deg", "peak_shank_frontal": "peak_shank_frontal_angle_deg",
+            "tir": "tibial_internal_rotation_deg"}
+    for r in rows:
+        tr = truth_stride(REC.legs[r["leg"]], r["ic_time_s"], r["to_time_s"])
+        for k, c in cols.items():
+            errs[k].append(r[c] - np.degrees(tr[k]))
+    for k, e in errs.items():
+        rmse = float(np.sqrt(np.mean(np.square(e))))
+        assert rmse < 1.5, (k, rmse)
+    for r in rows:
+        assert r["eversion_reference"] == "shank" and r["strike_pattern"] in ("rearfoot", "midfoot", "forefoot")
+        assert abs(r["stride_length_m"] - 2.3) < 0.05
+        assert r["flight_time_ms"] is not None and r["flight_time_ms"] > 0 and r["peak_tibial_accel_g"] > 3
+
+
+# Streams fed far apart in time (e.g. whole files one after another) give the same strides
+# only without the live wait limit (max_wait_s) and with a shank buffer covering the lag; live
+# and `runform analyze` feed the streams interleaved in time, where the limit never triggers.
+UNLIMITED = CoreParams(metrics=MetricsParams(max_wait_s=float("inf")), shank=ShankParams(buffer_s=30.0))
+
+
+def test_partition_invariance_whole_files_one_after_another():
+    _, outs = run(REC, {}, params=UNLIMITED)
+    assert strides(outs) == strides(OUTS)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_partition_invariance_property(data):
+    n = REC.time_s.size
+    blocks = {}
+    for p in ALL:
+        k = data.draw(st.integers(0, 60), label=f"cuts {p}")
+        blocks[p] = sorted(set(data.draw(st.lists(st.integers(1, n - 1), min_size=k, max_size=k), label=p)))
+    _, outs = run(REC, blocks, params=UNLIMITED)
+    assert strides(outs) == strides(OUTS)
+
+
+def test_missing_sensors_give_empty_cells_not_guesses():
+    _, outs = run(REC, {}, placements=("left_foot",))
+    rows = strides(outs)
+    assert rows
+    for r in rows:
+        assert r["eversion_reference"] == "standing"
+        assert r["tibial_inclination_at_ic_deg"] is None and r["peak_tibial_accel_g"] is None and r["ev_tir_ratio"] is None
+        assert r["flight_time_ms"] is None
+        assert "no_shank" in r["flags"] and "no_other_foot" in r["flags"]
+        assert r["peak_eversion_deg"] is not None
+
+
+def test_gap_and_nans_flag_strides_and_never_span():
+    rec = make_recording(duration_s=20.0, seed=12, placements=("left_foot",))
+    a, g = rec.raw["left_foot"]
+    a = a.copy()
+    a[int(12.0 * rec.rate_hz) : int(12.05 * rec.rate_hz)] = np.nan
+    proc = SessionProcessor({"left_foot": SensorSpec(rate_hz=rec.rate_hz)})
+    keep = (rec.time_s < 9.0) | (rec.time_s > 9.3)
+    outs = proc.push("left_foot", rec.time_s[rec.time_s < 9.0], a[rec.time_s < 9.0], g[rec.time_s < 9.0])
+    late = rec.time_s > 9.3
+    outs += proc.push("left_foot", rec.time_s[late], a[late], g[late], gap_before=True)
+    outs += proc.finish()
+    del keep
+    rows = strides(outs)
+    for r in rows:
+        span = (r["ic_time_s"], r["ic_time_s"] + r["stride_time_ms"] / 1000)
+        for gap in ((9.0, 9.3), (12.0, 12.05)):
+            if span[0] < gap[1] and span[1] > gap[0]:
+                raise AssertionError(f"stride {r} spans the gap {gap}")
+    assert proc.calibration_status()["left_foot"]["gaps"] >= 2
+
+
+def test_clipped_accelerometer_is_flagged():
+    rec = make_recording(duration_s=20.0, seed=13, placements=("left_shank", "left_foot"))
+    proc = SessionProcessor({"left_foot": SensorSpec(rate_hz=400.0), "left_shank": SensorSpec(rate_hz=400.0, accel_range_g=4.0)}, UNLIMITED)
+    outs = []
+    for p in ("left_foot", "left_shank"):
+        a, g = rec.raw[p]
+        if p == "left_shank":
+            a = np.clip(a, -4 * 9.80665, 4 * 9.80665)
+        outs += proc.push(p, rec.time_s, a, g)
+    outs += proc.finish()
+    rows = strides(outs)
+    assert rows and all("clipped_acc" in r["flags"] and r["valid"] == 0 for r in rows)
+
+
+def test_summary_has_symmetry_trends_and_coupling():
+    s = PROC.summary()
+    json.dumps(s)
+    assert abs(s["symmetry_index_pct"]["stride_time_ms"]) < 1.0
+    left = s["legs"]["left"]
+    assert left["strides"] > 20 and "trend_per_min" in left["metrics"]["peak_eversion_deg"]
+    share = left["coupling"]["share"]
+    assert abs(sum(share.values()) - 1.0) < 1e-3
+
+
+def test_recalibrate_reports_standing():
+    proc = SessionProcessor({"left_foot": SensorSpec()})
+    outs = proc.recalibrate()
+    assert outs[0].to_message() == {"type": "calibration", "placement": "left_foot", "state": "standing", "quality": outs[0].quality}
+    assert proc.calibration_status()["left_foot"]["state"] == "standing"
