@@ -96,7 +96,10 @@ def integrate_stride(
         fwd = quat_mul(q0, prefix_product(dq[i_ms0:i_ms1]))
         # tilt drift correction: measured vs integrated gravity direction at the next mid-stance
         up_int = quat_rotate(fwd[-1], f_ms1)
-        corr = quat_to_rotvec(quat_from_two_vectors(up_int, _Z))
+        if np.linalg.norm(up_int) > 1e-6:
+            corr = quat_to_rotvec(quat_from_two_vectors(up_int, _Z))
+        else:  # no usable gravity at the next mid-stance (e.g. a dead accelerometer)
+            corr = np.zeros(3)
         t_f = t_s[i_ms0 + 1 : i_ms1 + 1]
         alpha = ((t_f - t_s[i_ms0]) / (t_s[i_ms1] - t_s[i_ms0]))[:, None]
         quat[i_ms0 + 1 : i_ms1 + 1] = quat_normalize(quat_mul(quat_from_rotvec(alpha * corr), fwd))

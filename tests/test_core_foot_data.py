@@ -1,0 +1,70 @@
+"""FootTracker on real recordings (../shared/data): the thresholds the foot core reaches today.
+Uses the loaders and the offline alignment of benchmarks/bench_events.py."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import REPO_ROOT
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_events", REPO_ROOT / "benchmarks" / "bench_events.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["bench_events"] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.shared_data
+def test_gaitmap_walking_ic_and_to_within_10_ms(shared_data, bench):
+    res = bench.bench_gaitmap(shared_data)
+    for foot, r in res.items():
+        assert r["ic_missed"] <= 1 and r["to_missed"] <= 2, (foot, r)
+        assert r["ic_med_abs_ms"] <= 10.0, (foot, r)
+        assert r["to_med_abs_ms"] <= 10.0, (foot, r)
+        assert r["ic_lookahead_ms_max"] <= 1000.0 / bench.GAITMAP_FS + 1e-6
+
+
+@pytest.mark.shared_data
+def test_gaitmap_walking_same_events_in_small_blocks(shared_data, bench):
+    whole = bench.bench_gaitmap(shared_data)
+    blocks = bench.bench_gaitmap(shared_data, block=7)
+    assert whole == blocks
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("name", ["2017-11-27-11-18-11", "2017-12-15-18-03-05", "2017-11-27-11-13-41", "2017-11-22-11-22-03"])
+def test_pyshoe_every_detected_stance_is_real(shared_data, bench, name):
+    r = bench.bench_pyshoe(name, shared_data)
+    assert r["n_strides"] >= 10
+    # trial 11-13-41 has sparse Vicon zero-velocity labels (README): precision is not checked there
+    if name != "2017-11-27-11-13-41":
+        assert r["precision"] >= 0.99, r
+    assert r["recall"] >= 0.8, r
+
+
+@pytest.mark.shared_data
+def test_pyshoe_walking_stride_length_within_3_percent(shared_data, bench):
+    r = bench.bench_pyshoe("2017-11-22-11-22-03", shared_data)
+    assert r["stride_length_med_abs_pct"] <= 3.0, r
+
+
+@pytest.mark.shared_data
+def test_hugadb_every_file_runs_and_clipping_is_flagged(shared_data, bench):
+    files = sorted((shared_data / "hugadb_running").glob("HuGaDB_v1_running_*.txt"))
+    assert len(files) == 12
+    for path in files:
+        for foot, r in bench.bench_hugadb(path).items():
+            assert r["status"] == "ok", (path.name, foot, r)
+            assert r["n_strides"] >= 5, (path.name, foot, r)
+            if r["clipped_gyr_frac"] > 0.01:
+                assert r["n_flag_clipped_gyr"] == r["n_strides"]
+            if r["clipped_acc_frac"] > 0.01:
+                assert r["n_valid"] == 0  # clipped input never gives a "valid" stride
+            assert 0.4 < r["stride_time_median_s"] < 0.9
