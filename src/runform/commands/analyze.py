@@ -1,0 +1,32 @@
+"""``runform analyze INPUT... --out DIR [--placement P] [--rate HZ]``: offline re-analysis."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("analyze", help="run the gait core on session directories or raw_<placement>.csv files; write strides.csv and summary.json")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="session directory or raw_<placement>.csv file")
+    p.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    p.add_argument("--placement", help="placement of a raw CSV whose name does not say it (or: only this placement of a directory)")
+    p.add_argument("--rate", type=float, metavar="HZ", help="sample rate (default: estimated from time_s)")
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..offline.analyze import analyze
+    from ..offline.raw import RawInputError
+    from ..placements import PlacementError, check_placement
+
+    try:
+        if args.placement:
+            check_placement(args.placement)
+        dirs = analyze(args.inputs, args.out, args.placement, args.rate)
+    except (RawInputError, PlacementError) as e:
+        print(f"runform analyze: error: {e}", file=sys.stderr)
+        return 2
+    for d in dirs:
+        print(f"wrote {d / 'strides.csv'} and {d / 'summary.json'}")
+    return 0

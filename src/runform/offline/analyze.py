@@ -1,0 +1,143 @@
+"""Run the gait core on recordings and write ``strides.csv`` + ``summary.json``.
+
+Inputs: session directories (every ``raw_<placement>.csv`` inside; a directory with only some
+placements is fine) or raw CSV files (together one session). Every input is read and checked
+before anything is written; outputs are written to a temporary file and renamed.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+from ..core.params import CoreParams, SensorSpec
+from ..core.processor import SessionProcessor
+from ..core.schema import STRIDE_COLUMNS
+from .raw import RawInputError, RawRecording, placement_from_name, read_raw_csv
+
+#: samples are fed to the core in blocks of this many seconds, all sensors interleaved in time
+BLOCK_S = 1.0
+#: a time step larger than this many nominal sample periods is a gap
+GAP_FACTOR = 2.5
+
+
+def sessions_from_inputs(inputs: Iterable[str | Path], placement: str | None = None) -> list[tuple[str, list[Path]]]:
+    """(name, raw files) per session: each directory is one session, loose files together one."""
+    sessions: list[tuple[str, list[Path]]] = []
+    loose: list[Path] = []
+    for inp in inputs:
+        p = Path(inp)
+        if p.is_dir():
+            files = sorted(f for f in p.glob("raw_*.csv") if placement_from_name(f))
+            if placement:
+                files = [f for f in files if placement_from_name(f) == placement]
+            if not files:
+                raise RawInputError(f"{p}: no raw_<placement>.csv files" + (f" for {placement}" if placement else ""))
+            sessions.append((p.name, files))
+        elif p.is_file():
+            loose.append(p)
+        else:
+            raise RawInputError(f"{p}: no such file or directory")
+    if loose:
+        sessions.append(("session", loose))
+    return sessions
+
+
+def run_core(recs: list[RawRecording], params: CoreParams | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Stride rows and summary of one session's recordings."""
+    proc = SessionProcessor({r.placement: SensorSpec(rate_hz=r.rate_hz) for r in recs}, params)
+    t0 = min(float(r.time_s[0]) for r in recs)
+    t1 = max(float(r.time_s[-1]) for r in recs)
+    cursors = {r.placement: 0 for r in recs}
+    rows: list[dict[str, Any]] = []
+
+    def take(outs):
+        rows.extend(o.row for o in outs if hasattr(o, "row"))
+
+    edge = t0
+    while edge <= t1:
+        edge += BLOCK_S
+        for r in recs:
+            i0 = cursors[r.placement]
+            i1 = int(np.searchsorted(r.time_s, edge, side="left"))
+            if i1 <= i0:
+                continue
+            t = r.time_s[i0:i1]
+            # split at gaps so the core knows samples are missing
+            big = np.flatnonzero(np.diff(t) > GAP_FACTOR / r.rate_hz) + 1
+            prev_gap = i0 > 0 and (r.time_s[i0] - r.time_s[i0 - 1]) > GAP_FACTOR / r.rate_hz
+            for k, (s0, s1) in enumerate(zip([0, *big], [*big, t.size])):
+                take(proc.push(r.placement, t[s0:s1], r.acc_mps2[i0 + s0 : i0 + s1], r.gyr_rps[i0 + s0 : i0 + s1], gap_before=prev_gap if k == 0 else True))
+            cursors[r.placement] = i1
+    take(proc.finish())
+    rows.sort(key=lambda row: (row["ic_time_s"], row["leg"]))
+    summary = proc.summary()
+    summary["inputs"] = [{"file": str(r.path), "placement": r.placement, "samples": int(r.time_s.size), "rate_hz": r.rate_hz} for r in recs]
+    return rows, summary
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return "" if not np.isfinite(v) else repr(round(v, 6))
+    return str(v)
+
+
+def _atomic_write(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", newline="") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_strides_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    def w(f):
+        cw = csv.writer(f)
+        cw.writerow(STRIDE_COLUMNS)
+        for row in rows:
+            cw.writerow([_cell(row.get(c)) for c in STRIDE_COLUMNS])
+
+    _atomic_write(path, w)
+
+
+def write_summary(path: Path, summary: dict[str, Any]) -> None:
+    _atomic_write(path, lambda f: json.dump(summary, f, indent=2, default=str))
+
+
+def analyze(inputs: Iterable[str | Path], out_dir: str | Path, placement: str | None = None, rate_hz: float | None = None,
+            params: CoreParams | None = None) -> list[Path]:
+    """Analyse sessions; returns the written session output directories. Raises
+    :class:`RawInputError` (before writing anything) on bad input."""
+    out = Path(out_dir)
+    sessions = sessions_from_inputs(inputs, placement)
+    loaded = []
+    for name, files in sessions:
+        recs = []
+        for f in files:
+            pl = placement_from_name(f) or placement
+            recs.append(read_raw_csv(f, pl, rate_hz))
+        seen = [r.placement for r in recs]
+        if len(set(seen)) != len(seen):
+            raise RawInputError(f"session {name}: the same placement twice: {seen}")
+        loaded.append((name, recs))
+    written = []
+    for name, recs in loaded:
+        dest = out if len(loaded) == 1 else out / name
+        rows, summary = run_core(recs, params)
+        write_strides_csv(dest / "strides.csv", rows)
+        write_summary(dest / "summary.json", summary)
+        written.append(dest)
+    return written
