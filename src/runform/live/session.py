@@ -40,6 +40,10 @@ class Core(Protocol):  # what the live path needs from runform.core.SessionProce
 class FrameSink(Protocol):  # the recorder
     def write(self, sensor_index: int, characteristic: str, payload: bytes, arrival_s: float) -> None: ...
 
+    # optional (called when the recorder has them): the session's messages (core outputs,
+    # connection changes) in the order the worker handled them, for a self-contained record
+    # def write_message(self, msg: dict) -> None: ...
+
 
 @dataclass
 class SensorState:
@@ -187,11 +191,14 @@ class LiveSession:
         if connection in ("disconnected", "lost") and st.connection == "streaming":
             st.disconnects += 1
             st.gaps.append({"start_s": now, "end_s": None})
+        restart = False
         if connection == "streaming" and st.gaps and st.gaps[-1]["end_s"] is None:
             st.gaps[-1]["end_s"] = now
-            st.stream.restart()
+            # the sensor restarts its sequence at 0: forget the old stream's history, but only
+            # once the worker has decoded the frames queued before the gap (so in queue order)
+            restart = True
         st.connection = connection
-        self._queue.put(("state", key, connection, now))
+        self._queue.put(("state", key, connection, now, restart))
 
     # ------------------------------------------------------------------ input
     def submit(self, key: str, characteristic: str, payload: bytes, arrival_s: float | None = None) -> None:
@@ -245,9 +252,13 @@ class LiveSession:
                 if it[0] == "n":
                     out.extend(self._handle(*it[1:]))
                 elif it[0] == "state":
-                    _, key, conn, at = it
+                    _, key, conn, at, restart = it
                     st = self.sensors[key]
-                    out.append({"type": "connection", "placement": st.placement, "connection": conn, "time_s": at})
+                    if restart:
+                        st.stream.restart()
+                    msg = {"type": "connection", "placement": st.placement, "connection": conn, "time_s": at}
+                    self._record_message(msg)
+                    out.append(msg)
                 elif it[0] == "stop":
                     stop = True
             self.processing_time_s += time.perf_counter() - t_start
@@ -284,7 +295,9 @@ class LiveSession:
         if block is None:
             return []
         self.frames_processed += 1
-        if st.connection in ("connecting", "disconnected"):
+        if st.connection == "connecting":
+            # a frame queued before a disconnect must not mark a disconnected sensor as streaming:
+            # only the source's set_connection("streaming") closes a gap
             st.connection = "streaming"
         st.clock.observe(block.sensor_time_us[-1], arrival_s)
         t_session = st.clock.to_session(block.sensor_time_us)
@@ -315,6 +328,7 @@ class LiveSession:
             m = o.to_message() if hasattr(o, "to_message") else dict(o)
             m.setdefault("published_s", self.now())
             self.core_outputs += 1
+            self._record_message(m)
             if m.get("type") == "stride":
                 self.strides.append(m)
                 self.stride_count += 1
@@ -322,6 +336,19 @@ class LiveSession:
                 self.events.append(m)
             msgs.append(m)
         return msgs
+
+    def _record_message(self, msg: Message) -> None:
+        write_message = getattr(self.recorder, "write_message", None)
+        if write_message is None:
+            return
+        try:
+            write_message(msg)
+        except Exception as exc:  # noqa: BLE001 - a recording failure must not stop the live view
+            log.error("recording a message failed: %s", exc)
+
+    def announce(self, msg: Message) -> None:
+        """Publish one message to the hub from any thread (e.g. an alert of the recorder)."""
+        self._emit([msg])
 
     def _finish_core(self) -> list[Message]:
         if self.core is None:
