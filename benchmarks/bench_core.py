@@ -1,0 +1,101 @@
+"""Performance of the gait core (SessionProcessor, 4 sensors at 400 Hz), measured, not asserted.
+
+    .venv-test/bin/python benchmarks/bench_core.py [--minutes 3] [--long-minutes 20]
+
+Prints: offline throughput (samples/s, one process, whole pipeline incl. calibration, foot
+tracker, shank orientation, metrics), live per-frame processing time (p50/p99 of one push of
+one BLE frame = 10 samples of one sensor), and RSS before/after a long session (memory must not
+grow with session length). Input: the synthetic runner of tests/test_core_synth.py (the
+virtual runner runform.sim will replace it once it has landed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from test_core_synth import make_recording  # noqa: E402
+
+from runform.core import SensorSpec, SessionProcessor  # noqa: E402
+
+ALL = ("left_foot", "right_foot", "left_shank", "right_shank")
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def offline(rec, block_s=1.0):
+    proc = SessionProcessor({p: SensorSpec(rate_hz=rec.rate_hz) for p in ALL})
+    n = rec.time_s.size
+    b = int(block_s * rec.rate_hz)
+    t0 = time.perf_counter()
+    strides = 0
+    for s in range(0, n, b):
+        for p in ALL:
+            a, g = rec.raw[p]
+            strides += sum(1 for o in proc.push(p, rec.time_s[s : s + b], a[s : s + b], g[s : s + b]) if hasattr(o, "row"))
+    strides += sum(1 for o in proc.finish() if hasattr(o, "row"))
+    return 4 * n / (time.perf_counter() - t0), strides
+
+
+def live(rec, frame=10):
+    proc = SessionProcessor({p: SensorSpec(rate_hz=rec.rate_hz) for p in ALL})
+    n = rec.time_s.size
+    dts = []
+    for s in range(0, n, frame):
+        for p in ALL:
+            a, g = rec.raw[p]
+            t0 = time.perf_counter()
+            proc.push(p, rec.time_s[s : s + frame], a[s : s + frame], g[s : s + frame])
+            dts.append(time.perf_counter() - t0)
+    d = np.array(dts) * 1000
+    return np.percentile(d, 50), np.percentile(d, 99), d.max()
+
+
+def memory(minutes_total, chunk_min=2.0):
+    proc = SessionProcessor({p: SensorSpec(rate_hz=400.0) for p in ALL})
+    rec = make_recording(duration_s=chunk_min * 60, seed=3)
+    n = rec.time_s.size
+    period = rec.time_s[-1] + 1 / rec.rate_hz
+    # repeat the same chunk with shifted times (after its standing start the runner keeps running)
+    start = int(3.5 * rec.rate_hz)
+    rss = []
+    reps = int(minutes_total / chunk_min)
+    for k in range(reps):
+        lo = 0 if k == 0 else start
+        for s in range(lo, n, 400):
+            for p in ALL:
+                a, g = rec.raw[p]
+                proc.push(p, rec.time_s[s : s + 400] + k * period, a[s : s + 400], g[s : s + 400], gap_before=(k > 0 and s == lo))
+        rss.append(rss_mb())
+    return rss
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--minutes", type=float, default=3.0)
+    ap.add_argument("--long-minutes", type=float, default=20.0)
+    args = ap.parse_args()
+    rec = make_recording(duration_s=args.minutes * 60, seed=1)
+    offline(make_recording(duration_s=10, seed=2))  # warm-up
+    rate, strides = offline(rec)
+    print(f"offline: {rate:,.0f} samples/s over 4 sensors ({args.minutes} min, {strides} strides); goal >= 1,000,000 -> ratio {rate / 1e6:.2f}")
+    p50, p99, mx = live(make_recording(duration_s=60, seed=4))
+    print(f"live: one 10-sample frame per push: p50 {p50:.3f} ms, p99 {p99:.3f} ms, max {mx:.1f} ms (goal p99 <= 1 ms)")
+    rss = memory(args.long_minutes)
+    print(f"memory: RSS after each 2-min chunk of a {args.long_minutes}-min session: " + ", ".join(f"{r:.0f}" for r in rss) + " MB")
+
+
+if __name__ == "__main__":
+    main()
