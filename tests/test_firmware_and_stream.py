@@ -155,3 +155,49 @@ def test_raw_scaling_is_exact_at_full_scale():
     assert acc[0, 2] == pytest.approx(9.80665)
     assert acc[0, 1] == pytest.approx(-16 * 9.80665)
     assert np.degrees(gyr[0, 1]) == pytest.approx(-2000)
+
+
+def _frame(seq, ts, n=2):
+    from runform.protocol import encode_data
+
+    return encode_data(ImuFrame(seq % 65536, ts % 2**32, np.ones((n, 6), dtype=np.int16)))
+
+
+def test_a_corrupted_timestamp_is_rejected_and_the_stream_goes_on():
+    stream = SensorStream(100, 16, 2000)  # 2 samples per frame = 20 ms
+    assert stream.feed(_frame(0, 1_000_000)).new_epoch
+    assert not stream.feed(_frame(1, 1_020_000)).gap_before
+    assert stream.feed(_frame(2, 999_000_000)) is None  # a wild timestamp
+    b = stream.feed(_frame(3, 1_060_000))
+    assert b is not None and b.frames_lost_before == 1 and b.samples_missing_before == 2 and b.gap_before
+    assert stream.counters.reject_reasons == {"time_jump": 1}
+    assert stream.counters.time_resyncs == 0
+
+
+def test_a_real_clock_jump_is_confirmed_by_the_next_frame_and_starts_a_new_epoch():
+    stream = SensorStream(100, 16, 2000)
+    stream.feed(_frame(0, 50_000_000))
+    stream.feed(_frame(1, 50_020_000))
+    assert stream.feed(_frame(2, 7_000)) is None  # sensor clock reset: backwards
+    b = stream.feed(_frame(3, 27_000))
+    assert b is not None and b.new_epoch and b.gap_before
+    assert stream.counters.time_resyncs == 1
+    c3 = stream.feed(_frame(4, 47_000))
+    assert c3 is not None and not c3.gap_before
+
+
+def test_after_a_reconnect_a_long_hole_is_a_gap_not_an_error():
+    stream = SensorStream(100, 16, 2000)
+    stream.feed(_frame(0, 1_000_000))
+    stream.feed(_frame(1, 1_020_000))
+    stream.restart()
+    b = stream.feed(_frame(0, 61_000_000))  # one minute later, sequence restarted
+    assert b is not None and b.gap_before and stream.counters.frames_rejected == 0
+    assert stream.counters.samples_missing == 5998
+
+
+def test_sensor_side_drops_show_as_missing_samples():
+    stream = SensorStream(100, 16, 2000)
+    stream.feed(_frame(0, 0))
+    b = stream.feed(_frame(1, 20_000 + 3 * 10_000))  # three samples dropped in the sensor
+    assert b.samples_missing_before == 3 and b.frames_lost_before == 0 and b.gap_before

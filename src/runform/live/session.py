@@ -291,9 +291,12 @@ class LiveSession:
             st.sensor_clipped_samples = s.clipped_samples
             st.accel_clipped, st.gyro_clipped = s.accel_clipped, s.gyro_clipped
             return []
+        resyncs = st.stream.counters.time_resyncs
         block = st.stream.feed(payload)
         if block is None:
             return []
+        if st.stream.counters.time_resyncs != resyncs:
+            st.clock = SensorClock()  # the sensor clock jumped: fit it anew
         self.frames_processed += 1
         if st.connection == "connecting":
             # a frame queued before a disconnect must not mark a disconnected sensor as streaming:
