@@ -29,6 +29,11 @@ def make_motion(profile: str, seed: int | None):
 
 
 async def run_demo(args: argparse.Namespace) -> int:
+    if args.seed is None:  # a fresh runner each time, but say which so it can be reproduced
+        import random
+
+        args.seed = random.SystemRandom().randrange(2**31)
+    log.info("demo seed %d (repeat with --seed %d)", args.seed, args.seed)
     motion = make_motion(args.profile, args.seed)
     hub = Hub()
     recorder = None
