@@ -10,7 +10,7 @@ import importlib
 
 from fastapi import FastAPI
 
-EXTENSION_MODULES: list[str] = []
+EXTENSION_MODULES: list[str] = ["runform.server.auth", "runform.server.routes_dashboard"]
 
 
 def install_extensions(app: FastAPI) -> None:
