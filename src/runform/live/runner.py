@@ -6,11 +6,12 @@ import asyncio
 import logging
 import signal
 import webbrowser
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 import uvicorn
 
 from ..server.app import create_app
+from ..server.auth import token_for_host, url_with_token
 from .session import LiveSession
 
 log = logging.getLogger(__name__)
@@ -25,10 +26,17 @@ async def run_live(
     duration_s: float | None = None,
     open_browser: bool = False,
     on_ready: Callable[[str], None] | None = None,
+    token: str | None = None,
+    app_state: dict[str, Any] | None = None,
 ) -> int:
     """Serve the dashboard and run ``source`` until it ends, ``duration_s`` passes, or SIGINT/SIGTERM.
-    Returns an exit status (0 = normal end)."""
-    app = create_app(session)
+    Returns an exit status (0 = normal end).
+
+    On a non-loopback ``host`` every request needs a token (runform.server.auth): ``token`` or a
+    new random one; the URL given to ``on_ready`` and the browser carries it (``?token=...``).
+    ``app_state``: extra ``app.state`` entries for the routers (e.g. ``data_dir``, ``annotation_sink``)."""
+    token = token_for_host(host, token)
+    app = create_app(session, **{**(app_state or {}), "token": token})
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off", ws_ping_interval=20)
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # we handle signals
@@ -48,7 +56,7 @@ async def run_live(
             log.error("the server could not start on %s:%s: %s", host, port, exc or "see above")
             return 1
         await asyncio.sleep(0.02)
-    url = f"http://{host}:{port}/"
+    url = url_with_token(f"http://{host}:{port}/", token)
     if on_ready:
         on_ready(url)
     if open_browser:
