@@ -35,9 +35,12 @@ async def run_demo(args: argparse.Namespace) -> int:
         args.seed = random.SystemRandom().randrange(2**31)
     log.info("demo seed %d (repeat with --seed %d)", args.seed, args.seed)
     motion = make_motion(args.profile, args.seed)
+    from ..store import open_live_recording
+
     hub = Hub()
-    recorder = None
-    session = LiveSession(hub, core_factory=make_core, recorder=recorder)
+    session = LiveSession(hub, core_factory=make_core)
+    recorder = open_live_recording(args.data_dir, session, {"source": "demo", "label": f"demo {args.profile}", "profile": args.profile,
+                                                            "seed": args.seed, "rate_hz": args.rate})
     firmwares = make_virtual_sensors(motion, rate_hz=args.rate, seed=args.seed)
     source = VirtualSource(session, firmwares, link=LinkEffects(latency_s=0.008, jitter_s=0.004), seed=args.seed)
     source.connect_all()
@@ -50,18 +53,25 @@ async def run_demo(args: argparse.Namespace) -> int:
     async def stream() -> None:
         await source.run()
 
-    status = await run_live(
-        session,
-        stream,
-        host=args.host,
-        port=args.port,
-        duration_s=args.duration,
-        open_browser=not args.no_browser,
-        on_ready=ready,
-    )
+    try:
+        status = await run_live(
+            session,
+            stream,
+            host=args.host,
+            port=args.port,
+            duration_s=args.duration,
+            open_browser=not args.no_browser,
+            on_ready=ready,
+        )
+    finally:
+        recorder.close()
     st = session.status()
     total = sum(s["frames_received"] for s in st["sensors"])
     lost = sum(s["frames_lost"] for s in st["sensors"])
     print(f"runform demo: stopped after {st['session_time_s']:.1f} s; {total} frames received, {lost} lost, "
           f"{st['core']['strides']} strides", file=sys.stderr, flush=True)
+    if recorder.error:
+        print(f"runform demo: {recorder.error}", file=sys.stderr, flush=True)
+    else:
+        print(f"runform demo: recorded session {recorder.session_id} ({recorder.path})", file=sys.stderr, flush=True)
     return status

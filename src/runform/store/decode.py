@@ -1,0 +1,177 @@
+"""Decode a frame log again, exactly as the live path did.
+
+Each sensor's data records go, in arrival order, through a fresh
+:class:`runform.protocol.stream.SensorStream` (sequence accounting, timestamp unwrapping,
+SI scaling) and :class:`runform.clock.SensorClock` (sensor time -> session time), the same
+objects and calls as :meth:`runform.live.session.LiveSession._handle`. A connection change back
+to ``streaming`` after a gap restarts the stream, as ``LiveSession.set_connection`` does.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..clock import SensorClock
+from ..protocol.messages import DeviceInfo
+from ..protocol.stream import SensorStream
+from . import framelog as fl
+
+
+@dataclass
+class DecodedSensor:
+    index: int
+    meta: dict[str, Any]
+    stream: SensorStream
+    clock: SensorClock = field(default_factory=SensorClock)
+    #: (session time s (n,), acc m/s^2 (n,3), gyr rad/s (n,3), gap_before) per accepted frame
+    blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray, bool]] = field(default_factory=list)
+    data_records: int = 0
+    status_records: int = 0
+    connection: str = "connecting"
+    gap_open: bool = False
+
+    @property
+    def placement(self) -> str:
+        return str(self.meta["placement"])
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """All samples: time_s (n,), acc_mps2 (n, 3), gyr_rps (n, 3) (sensor frame)."""
+        if not self.blocks:
+            return np.zeros(0), np.zeros((0, 3)), np.zeros((0, 3))
+        return (np.concatenate([b[0] for b in self.blocks]), np.concatenate([b[1] for b in self.blocks]),
+                np.concatenate([b[2] for b in self.blocks]))
+
+    def device_info(self) -> DeviceInfo:
+        return device_info_from_meta(self.meta)
+
+
+@dataclass
+class DecodedLog:
+    header: dict[str, Any]
+    sensors: dict[int, DecodedSensor]
+    #: (sensor index, block number) in the order the live worker handled them
+    order: list[tuple[int, int]]
+    messages: list[dict[str, Any]]
+    end: dict[str, Any] | None
+    problem: str | None  # why the log stopped early (torn tail), None if whole
+    records: int
+
+    @property
+    def clean_end(self) -> bool:
+        return self.end is not None
+
+    def by_placement(self) -> dict[str, DecodedSensor]:
+        return {s.placement: s for s in self.sensors.values()}
+
+    def annotations(self) -> list[dict[str, Any]]:
+        return [{"time_s": float(m["time_s"]), "text": str(m.get("text", ""))} for m in self.messages if m.get("type") == "annotation"]
+
+    def live_strides(self) -> list[dict[str, Any]]:
+        return [{k: v for k, v in m.items() if k not in ("type", "published_s")} for m in self.messages if m.get("type") == "stride"]
+
+
+def device_info_from_meta(meta: dict[str, Any]) -> DeviceInfo:
+    d = dict(meta["device_info"])
+    return DeviceInfo(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+
+def decode_records(scan: fl.ScanResult) -> DecodedLog:
+    header: dict[str, Any] = {}
+    sensors: dict[int, DecodedSensor] = {}
+    by_placement: dict[str, DecodedSensor] = {}
+    order: list[tuple[int, int]] = []
+    messages: list[dict[str, Any]] = []
+    end = None
+    for rec in scan.records:
+        k = rec.kind
+        if k == fl.DATA:
+            s = sensors.get(rec.sensor_index)
+            if s is None:
+                continue  # a frame of a sensor never described: cannot be decoded
+            s.data_records += 1
+            resyncs = getattr(s.stream.counters, "time_resyncs", 0)
+            block = s.stream.feed(rec.payload)
+            if block is None:
+                continue
+            if getattr(s.stream.counters, "time_resyncs", 0) != resyncs:
+                s.clock = SensorClock()  # the sensor clock jumped: fit it anew (as the live path)
+            if s.connection == "connecting":
+                s.connection = "streaming"
+            s.clock.observe(block.sensor_time_us[-1], rec.arrival_s)
+            t = s.clock.to_session(block.sensor_time_us)
+            order.append((s.index, len(s.blocks)))
+            s.blocks.append((t, block.acc_mps2, block.gyr_rps, block.gap_before))
+        elif k == fl.STATUS:
+            s = sensors.get(rec.sensor_index)
+            if s is not None:
+                s.status_records += 1
+        elif k == fl.SENSOR:
+            meta = rec.json()
+            idx = int(meta.pop("index", rec.sensor_index))
+            s = sensors.get(idx)
+            if s is None:
+                s = DecodedSensor(idx, meta, SensorStream(meta["sample_rate_hz"], meta["accel_range_g"], meta["gyro_range_dps"]))
+                sensors[idx] = s
+                by_placement[s.placement] = s
+            else:
+                s.meta = meta
+                s.stream.configure(meta["sample_rate_hz"], meta["accel_range_g"], meta["gyro_range_dps"])
+        elif k == fl.MESSAGE:
+            msg = rec.json()
+            messages.append(msg)
+            if msg.get("type") == "connection":
+                s = by_placement.get(str(msg.get("placement")))
+                if s is not None:  # LiveSession.set_connection: a gap opens and closes with a restart
+                    conn = str(msg.get("connection"))
+                    if conn in ("disconnected", "lost") and s.connection == "streaming":
+                        s.gap_open = True
+                    if conn == "streaming" and s.gap_open:
+                        s.gap_open = False
+                        s.stream.restart()
+                    s.connection = conn
+        elif k == fl.SESSION:
+            header = rec.json()
+        elif k == fl.END:
+            end = rec.json()
+    return DecodedLog(header, sensors, order, messages, end, scan.problem, len(scan.records))
+
+
+def decode_log(path: str | os.PathLike) -> DecodedLog:
+    """Decode the frame log at ``path`` (intact records only; see :func:`framelog.parse`)."""
+    return decode_records(fl.read(path))
+
+
+def summarize(scan: fl.ScanResult) -> dict[str, Any]:
+    """What the index needs, without decoding samples: header, sensors, frame counts per
+    placement, last arrival time, live strides, annotations, clean end."""
+    header: dict[str, Any] = {}
+    sensors: dict[int, dict[str, Any]] = {}
+    frames: dict[int, int] = {}
+    strides: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
+    end = None
+    last = 0.0
+    for rec in scan.records:
+        last = max(last, rec.arrival_s)
+        if rec.kind == fl.DATA:
+            frames[rec.sensor_index] = frames.get(rec.sensor_index, 0) + 1
+        elif rec.kind == fl.SENSOR:
+            meta = rec.json()
+            sensors[int(meta.get("index", rec.sensor_index))] = meta
+        elif rec.kind == fl.MESSAGE:
+            m = rec.json()
+            if m.get("type") == "stride":
+                strides.append({k: v for k, v in m.items() if k not in ("type", "published_s")})
+            elif m.get("type") == "annotation":
+                annotations.append({"time_s": float(m["time_s"]), "text": str(m.get("text", ""))})
+        elif rec.kind == fl.SESSION:
+            header = rec.json()
+        elif rec.kind == fl.END:
+            end = rec.json()
+    frame_counts = {sensors[i]["placement"] if i in sensors else f"sensor{i}": n for i, n in sorted(frames.items())}
+    return {"header": header, "sensors": [sensors[i] for i in sorted(sensors)], "frame_counts": frame_counts,
+            "last_arrival_s": last, "strides": strides, "annotations": annotations, "end": end}
