@@ -79,6 +79,7 @@ class SimWorld:
         jitter_s: float = 0.002,
         tick_s: float = 0.005,
         connect_time_s: float = 0.05,
+        connect_fail_s: float = 0.3,
         realtime: bool = False,
         seed: int = 0,
     ):
@@ -88,6 +89,7 @@ class SimWorld:
         self.jitter_s = jitter_s
         self.tick_s = tick_s
         self.connect_time_s = connect_time_s
+        self.connect_fail_s = connect_fail_s  # a connect to an absent device fails after this (s)
         self.realtime = realtime
         self.rng = np.random.default_rng(seed)
         self.now_s = 0.0
@@ -255,7 +257,7 @@ class InMemoryClientBase(BaseBleakClient):
         p = self.world.peripherals.get(self.address)
         await self.world.sleep(self.world.connect_time_s)
         if p is None or not p.available:
-            await self.world.sleep(max(0.0, min(self._timeout, 2.0) - self.world.connect_time_s))
+            await self.world.sleep(max(0.0, min(self._timeout, self.world.connect_fail_s) - self.world.connect_time_s))
             raise BleakError(f"Device with address {self.address} was not found")
         if p.client is not None:
             raise BleakError("device is busy: already connected")

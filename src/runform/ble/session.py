@@ -1,0 +1,65 @@
+"""``runform run`` behind the CLI: sensors -> ConnectionManager -> LiveSession -> run_live."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from ..live.core_factory import make_core
+from ..live.hub import Hub
+from ..live.runner import run_live
+from ..live.session import LiveSession
+from .errors import BleError, IncompatibleSensorError, PlacementError
+from .manager import ConnectionManager, SensorRequest, parse_sensor_arg
+from .scanner import scan
+
+log = logging.getLogger(__name__)
+
+
+def _err(msg: str) -> None:
+    print(f"runform run: {msg}", file=sys.stderr, flush=True)
+
+
+async def requests_from_args(args: argparse.Namespace, scanner_backend: type | None) -> list[SensorRequest]:
+    if not args.auto:
+        reqs = [parse_sensor_arg(s) for s in args.sensor]
+        return reqs
+    found = await scan(args.scan_timeout, backend=scanner_backend)
+    if not found:
+        raise BleError("no runform sensors found: are they charged, near, and not connected to another host?")
+    bad = [f for f in found if not f.compatible]
+    if bad:
+        raise IncompatibleSensorError("; ".join(
+            f"{f.name} ({f.address}) advertises protocol version {f.protocol_version}, this runform speaks version 1"
+            for f in bad) + ": update the firmware or runform, or leave it out with --sensor")
+    return [SensorRequest(f.address, None, f.name) for f in found]
+
+
+async def run_ble(args: argparse.Namespace, *, backend: type | None = None, scanner_backend: type | None = None, sleep=None, clock=None) -> int:
+    hub = Hub()
+    kwargs = {} if clock is None else {"clock": clock}
+    session = LiveSession(hub, core_factory=make_core, recorder=None, **kwargs)
+    try:
+        requests = await requests_from_args(args, scanner_backend)
+        extra = {} if sleep is None else {"sleep": sleep}
+        manager = ConnectionManager(session, requests, rate_hz=args.rate, backend=backend,
+                                    store_placements=args.store_placement, on_warning=lambda m: _err("warning: " + m), **extra)
+        await manager.connect_all()
+    except (BleError, PlacementError) as exc:
+        _err(str(exc))
+        return 2
+    names = ", ".join(f"{p}={a}" for a, p in manager.placements.items())
+
+    def ready(url: str) -> None:
+        print(f"runform run: {len(manager.placements)} sensors at {manager.rate_hz} Hz ({names}); dashboard at {url}", flush=True)
+
+    status = await run_live(session, manager.run, host=args.host, port=args.port, duration_s=args.duration,
+                            open_browser=not args.no_browser, on_ready=ready)
+    await manager.close()
+    st = session.status()
+    for s in st["sensors"]:
+        print(f"runform run: {s['placement']}: {s['frames_received']} frames, {s['frames_lost']} lost, "
+              f"{s['frames_rejected']} rejected, {s['frames_duplicated']} duplicated, "
+              f"{s['effective_rate_hz']} Hz effective, {s['disconnects']} disconnects", file=sys.stderr, flush=True)
+    return status
