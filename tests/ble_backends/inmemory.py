@@ -62,6 +62,7 @@ class SimPeripheral:
     phase_s: float = 0.0
     subscribed: set[str] = field(default_factory=set)
     last_arrival_s: float = 0.0
+    extra_latency_s: float = 0.0  # a constant extra delay on this link only
 
     @property
     def address(self) -> str:
@@ -185,7 +186,7 @@ class SimWorld:
                     event_s = p.phase_s + k * self.conn_interval_s
                     jitter = self.rng.exponential(self.jitter_s) if self.jitter_s > 0 else 0.0
                     # one link delivers in order (L2CAP): never before the previous notification
-                    arrival = max(max(event_s, n.sent_true_s) + self.latency_s + jitter, p.last_arrival_s)
+                    arrival = max(max(event_s, n.sent_true_s) + self.latency_s + p.extra_latency_s + jitter, p.last_arrival_s)
                     p.last_arrival_s = arrival
                     self._push(arrival, p.address, n.characteristic, n.payload)
             self.sensor_cpu_s += time.thread_time() - cpu0
