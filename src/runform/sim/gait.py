@@ -1,0 +1,616 @@
+"""The kinematic gait model of the virtual runner: both legs, stride by stride, lazily.
+
+Per leg, six anatomical channels (deg at the knots, rad inside) are piecewise quintic Hermite
+curves through eight knots per stride (IC, foot flat, peak eversion, heel off, toe-off, early,
+mid and late swing) -- see docs/virtual-runner.md for the values and their sources:
+
+0. foot sagittal angle (toes up +)        3. tibial inclination (ankle ahead of knee +)
+1. foot frontal angle (eversion +)        4. shank frontal angle (knee medial +)
+2. foot toe-out (external rotation +)     5. shank internal rotation (+)
+
+The foot frontal channel is the rearfoot-eversion curve plus the shank frontal curve, so the
+foot-relative-to-shank eversion follows the configured curve to first order; the shank's
+internal rotation is the rearfoot eversion excursion divided by the EV/TIR ratio. Truth metrics
+are always recomputed from the resulting rotations (runform.sim.truth), never from the knots.
+
+Position: in stance the foot rotates about a contact point fixed on the ground -- the heel (or
+the metatarsal heads for a forefoot strike) until heel-off, then the metatarsal heads (the
+heel, ankle and forefoot rockers of Perry's gait phases). At heel-off the foot is flat and its
+only rotation is about its long axis, so switching the pivot keeps position, velocity and
+acceleration continuous. In swing the ankle follows a quintic Hermite path from the toe-off
+state to the touchdown state (matching position, velocity and acceleration) plus a smooth
+lift. The impact (runform.sim.kinematics.impact_terms) brings the touchdown speed to zero.
+The shank's origin is the ankle joint centre, the foot's too, so the shank feels the impact.
+
+All times are true session time in s.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..placements import mirror_sign
+from ..units import RAD_PER_DEG, STANDARD_GRAVITY_MPS2
+from . import hermite
+from .kinematics import (
+    body_point_accel,
+    body_point_velocity,
+    cross,
+    rotate,
+    rotate_t,
+    euler_zyx_kinematics,
+    impact_area,
+    impact_mean_time,
+    impact_shape,
+    impact_terms,
+    impact_width,
+)
+from .profiles import RunnerParams
+
+LEGS = ("left", "right")
+N_CH = 6
+KNOTS_PER_STRIDE = 8
+SWING_KNOT_FRACS = (0.25, 0.60, 0.88)
+BATCH_STRIDES = 64
+N_DRAWS = 12
+
+#: foot geometry in the foot frame (origin: ankle joint centre), m
+FOOT_HEEL_M = np.array([-0.06, 0.0, -0.10])
+FOOT_MTP_M = np.array([0.14, 0.0, -0.10])
+ANKLE_HEIGHT_M = 0.10
+
+
+def foot_sensor_site(leg: str) -> np.ndarray:
+    """Foot sensor position (m) in the foot frame: on the laces, over the midfoot."""
+    return np.array([0.08, 0.0, -0.02])
+
+
+def shank_sensor_site(leg: str) -> np.ndarray:
+    """Shank sensor position (m) in the shank frame: distal anteromedial tibia, 12 cm above
+    the ankle (medial is -y on the left leg, +y on the right)."""
+    return np.array([0.035, -mirror_sign(leg) * 0.015, 0.12])
+
+
+@dataclass
+class Kinematics:
+    """Both segments of one leg at times ``t`` (n,): rotations (n,3,3) segment->world, body
+    angular velocity (rad/s) and acceleration (rad/s^2), ankle position (m), velocity (m/s) and
+    acceleration (m/s^2) in the world frame."""
+
+    t: np.ndarray
+    r_foot: np.ndarray
+    w_foot: np.ndarray
+    dw_foot: np.ndarray
+    r_shank: np.ndarray
+    w_shank: np.ndarray
+    dw_shank: np.ndarray
+    ankle_pos: np.ndarray
+    ankle_vel: np.ndarray
+    ankle_acc: np.ndarray
+
+    def specific_force(self, segment: str, site: np.ndarray) -> np.ndarray:
+        """Specific force (m/s^2, (n,3)) at ``site`` on the segment, in the segment frame:
+        ``R^T (a - g)`` with g = (0, 0, -9.80665)."""
+        r, w, dw = (self.r_foot, self.w_foot, self.dw_foot) if segment == "foot" else (
+            self.r_shank, self.w_shank, self.dw_shank)
+        a = self.ankle_acc.copy()
+        a[:, 2] += STANDARD_GRAVITY_MPS2
+        rel = cross(dw, site) + cross(w, cross(w, site))
+        return rotate_t(r, a) + rel
+
+    def angular_velocity(self, segment: str) -> np.ndarray:
+        return self.w_foot if segment == "foot" else self.w_shank
+
+
+class _Leg:
+    """Growing tables of one leg: knots, stances (with pivots and impacts), swings."""
+
+    def __init__(self, leg: str):
+        self.leg = leg
+        self.s = mirror_sign(leg)
+        self.kt = np.zeros(0)  # knot times
+        self.kv = np.zeros((0, N_CH))  # values (rad)
+        self.kd = np.zeros((0, N_CH))  # slopes (rad/s), NaN = not yet known
+        self.kd_explicit = np.zeros((0, N_CH))
+        self.n_final = 0  # knots whose slopes are final
+        self.curve = hermite.PiecewiseQuintic()
+        # stance table (row 0: the standing "stance" before the first push-off)
+        self.st_start = np.zeros(0)
+        self.st_ho = np.zeros(0)
+        self.st_to = np.zeros(0)
+        self.st_g1 = np.zeros((0, 3))
+        self.st_r1 = np.zeros((0, 3))
+        self.st_gm = np.zeros((0, 3))
+        self.st_amp = np.zeros(0)
+        self.st_rise = np.ones(0)
+        self.st_w = np.ones(0)
+        # swing table (row i: from st_to[i] to st_start[i+1])
+        self.sw_h = np.zeros(0)
+        self.sw_state0 = np.zeros((0, 3, 3))  # (pos, vel, acc) at toe-off
+        self.sw_state1 = np.zeros((0, 3, 3))  # at the next IC
+        self.n_swings_done = 0
+        # per-stride design (stride k = stance row k+1)
+        self.stride = {}  # name -> array
+        self.n_strides = 0
+
+    def euler_sign(self) -> tuple[np.ndarray, np.ndarray]:
+        """Maps from the anatomical channels to (yaw, pitch, roll) of foot and of shank."""
+        s = self.s
+        foot = np.array([[0, 0, s], [-1, 0, 0], [0, s, 0]], dtype=float)  # rows yaw,pitch,roll
+        shank = np.array([[0, 0, -s], [-1, 0, 0], [0, s, 0]], dtype=float)
+        m_foot = np.zeros((3, N_CH))
+        m_foot[:, :3] = foot
+        m_shank = np.zeros((3, N_CH))
+        m_shank[:, 3:] = shank
+        return m_foot, m_shank
+
+
+class GaitModel:
+    """Both legs of the virtual runner, generated lazily in batches of strides.
+
+    ``params``: the profile (with per-leg overrides and drifts); ``seed``: the gait's random
+    stream. Everything here is deterministic given (params, seed), whatever order and chunk
+    sizes the caller evaluates in.
+    """
+
+    def __init__(self, params: RunnerParams, seed: int | np.random.SeedSequence = 0):
+        self.params = params
+        self.leg_params = {leg: params.for_leg(leg) for leg in LEGS}
+        ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        step_ss, left_ss, right_ss = ss.spawn(3)
+        self._step_rng = np.random.default_rng(step_ss)
+        self._leg_rng = {"left": np.random.default_rng(left_ss), "right": np.random.default_rng(right_ss)}
+        self.t_go = float(params.standing_s)
+        self.stride_time0 = 120.0 / params.cadence_spm
+        self.ramp_time = max(params.ramp_strides, 0) * self.stride_time0
+        # step schedule: alternating ICs, left first
+        self.step_times = np.zeros(0)
+        self._legs = {leg: _Leg(leg) for leg in LEGS}
+        self._m_euler = {leg: self._legs[leg].euler_sign() for leg in LEGS}
+        for leg in LEGS:
+            self._extend(leg)
+
+    # ------------------------------------------------------------ parameters over time
+    def value(self, leg: str, name: str, t: np.ndarray) -> np.ndarray:
+        """Parameter ``name`` of ``leg`` at times ``t`` with its fatigue drift applied."""
+        base = getattr(self.leg_params[leg], name)
+        d = self.params.drift.get(name, 0.0)
+        t = np.asarray(t, dtype=float)
+        if not d:
+            return np.full(t.shape, float(base))
+        frac = np.clip((t - self.t_go - self.ramp_time) / max(self.params.drift_time_s, 1e-9), 0.0, 1.0)
+        return base + d * frac
+
+    def ramp(self, t: np.ndarray) -> np.ndarray:
+        """0 while standing, rising linearly to 1 over the ramp-up."""
+        if self.ramp_time <= 0:
+            return (np.asarray(t) >= self.t_go).astype(float)
+        return np.clip((np.asarray(t, dtype=float) - self.t_go) / self.ramp_time, 0.0, 1.0)
+
+    def body_progress(self, t: np.ndarray) -> np.ndarray:
+        """Forward distance (m) covered by the body at ``t`` with the ramped speed."""
+        tau = np.maximum(np.asarray(t, dtype=float) - self.t_go, 0.0)
+        v = self.params.speed_mps
+        r = self.ramp_time
+        if r <= 0:
+            return v * tau
+        return np.where(tau < r, v * tau * tau / (2 * r), v * (tau - 0.5 * r))
+
+    # ------------------------------------------------------------ schedule
+    def _ensure_steps(self, n: int) -> None:
+        while self.step_times.size < n:
+            draws = self._step_rng.standard_normal(64)
+            cv = self.params.stride_time_cv * math.sqrt(2.0)
+            out = list(self.step_times)
+            for z in draws:
+                if not out:
+                    # first IC of the left foot: its heel rises at t_go, then push-off and one swing
+                    lp = self.leg_params["left"]
+                    out.append(self.t_go + ((1.0 - lp.heel_off_frac) * lp.duty_factor + 1.0 - lp.duty_factor)
+                               * self.stride_time0 + 0.02)
+                    continue
+                t_prev = out[-1]
+                cad = float(self.value("left", "cadence_spm", t_prev))
+                half = 60.0 / cad
+                out.append(t_prev + half * (1.0 + cv * float(np.clip(z, -3, 3))))
+            self.step_times = np.array(out)
+
+    def ic_times(self, leg: str, n: int) -> np.ndarray:
+        """The first ``n`` initial-contact times (s) of ``leg`` (left steps are even)."""
+        off = 0 if leg == "left" else 1
+        self._ensure_steps(2 * n + off + 1)
+        return self.step_times[off: off + 2 * n: 2]
+
+    # ------------------------------------------------------------ generation
+    def _knots_for(self, leg: str, d: dict, k0: int, k1: int):
+        """Knot times, values (rad) and explicit slopes (rad/s, NaN=free) of strides k0..k1-1."""
+        n = k1 - k0
+        sl = slice(k0, k1)
+        ic, to, tnext = d["ic"][sl], d["to"][sl], d["ic_next"][sl]
+        tc = to - ic
+        ts = tnext - to
+        times = np.stack([
+            ic, ic + d["ff_frac"][sl] * tc, ic + d["pk_frac"][sl] * tc, ic + d["ho_frac"][sl] * tc, to,
+            to + SWING_KNOT_FRACS[0] * ts, to + SWING_KNOT_FRACS[1] * ts, to + SWING_KNOT_FRACS[2] * ts,
+        ], axis=1)
+        amp = d["amp"][sl]
+        sag = np.stack([
+            d["strike"][sl], 0 * ic, 0 * ic, 0 * ic, d["to_angle"][sl], d["es_angle"][sl],
+            d["es_angle"][sl] + 0.55 * (d["strike"][sl] + d["ls_extra"][sl] - d["es_angle"][sl]),
+            d["strike"][sl] + d["ls_extra"][sl],
+        ], axis=1) * amp[:, None]
+        ev_ic, pk, ev_to, ev_sw = d["ev_ic"][sl], d["ev_pk"][sl], d["ev_to"][sl], d["ev_sw"][sl]
+        ff, pkf, ho = d["ff_frac"][sl], d["pk_frac"][sl], d["ho_frac"][sl]
+        ev_ff = ev_ic + (pk - ev_ic) * np.sin(0.5 * np.pi * ff / pkf) ** 2
+        ev_ho = pk - (pk - ev_to) * np.sin(0.5 * np.pi * (ho - pkf) / (1 - pkf)) ** 2
+        ev = np.stack([ev_ic, ev_ff, pk, ev_ho, ev_to, ev_sw, ev_sw, ev_ic - 1.0], axis=1)
+        fr_ic, fr_pk = d["fr_ic"][sl], d["fr_pk"][sl]
+        fr = np.stack([fr_ic, fr_ic + 0.6 * (fr_pk - fr_ic), fr_pk, 0.8 * fr_pk, 0.5 * fr_ic,
+                       0 * ic, 0 * ic, 0.5 * fr_ic], axis=1)
+        tir = (ev - ev_ic[:, None]) / d["ratio"][sl][:, None]
+        toe = np.stack([d["toe"][sl]] * 5 + [d["toe"][sl] - 1.5, d["toe"][sl] - 3.0, d["toe"][sl] - 1.0], axis=1)
+        inc_ic, inc_to = d["inc_ic"][sl], d["inc_to"][sl]
+        frac = times[:, :5] - ic[:, None]
+        inc_st = inc_ic[:, None] + (inc_to - inc_ic)[:, None] * (frac / tc[:, None])
+        inc = np.concatenate([inc_st, np.stack([
+            d["inc_es"][sl], 0.5 * (d["inc_es"][sl] + d["inc_ls"][sl]), d["inc_ls"][sl]], axis=1)], axis=1)
+        inc = inc * amp[:, None]
+        vals = np.stack([sag, ev + fr, toe, inc, fr, tir], axis=2) * RAD_PER_DEG  # (n, 8, 6)
+        vals[:, :, 1] = self._exact_foot_frontal(leg, vals, ev * RAD_PER_DEG)
+        slopes = np.full((n, KNOTS_PER_STRIDE, N_CH), np.nan)
+        slopes[:, 1:4, 0] = 0.0  # foot flat from foot-flat to heel-off
+        slopes[:, 0:5, 2] = 0.0  # no foot rotation about the vertical in stance
+        slopes[:, 2, 1] = 0.0  # peak eversion
+        slopes[:, 2, 4] = 0.0  # peak shank frontal angle
+        slopes[:, 2, 5] = 0.0  # peak internal rotation (coupled)
+        return times.reshape(-1), vals.reshape(-1, N_CH), slopes.reshape(-1, N_CH)
+
+    def _exact_foot_frontal(self, leg: str, vals: np.ndarray, ev: np.ndarray) -> np.ndarray:
+        """Foot frontal channel (rad) at the knots such that the ISB rearfoot eversion of the
+        foot relative to the shank (runform.anatomy.rearfoot_eversion) equals ``ev`` exactly.
+
+        With the foot's yaw and pitch fixed, ``sin(ev_raw) = A sin(roll) - B cos(roll)`` where
+        A, B are the shank's y axis projected on the foot's rolled y and z axes; solved in
+        closed form. Between knots the Hermite interpolation keeps it within a fraction of a
+        degree (the truth is recomputed from the rotations anyway)."""
+        s = mirror_sign(leg)
+        m_foot, m_shank = self._m_euler[leg]
+        flat = vals.reshape(-1, N_CH)
+        e_f = flat @ m_foot.T  # yaw, pitch, roll
+        e_s = flat @ m_shank.T
+        z = np.zeros(flat.shape[0])
+        r_s, _, _ = euler_zyx_kinematics(e_s, np.zeros_like(e_s), np.zeros_like(e_s))
+        rz_ry, _, _ = euler_zyx_kinematics(np.stack([e_f[:, 0], e_f[:, 1], z], 1), np.zeros_like(e_f), np.zeros_like(e_f))
+        y_s = r_s[:, :, 1]
+        a = np.sum(y_s * rz_ry[:, :, 1], axis=1)
+        b = np.sum(y_s * rz_ry[:, :, 2], axis=1)
+        c = np.sin(s * ev.reshape(-1))
+        amp = np.hypot(a, b)
+        roll = np.arctan2(b, a) + np.arcsin(np.clip(c / amp, -1.0, 1.0))
+        return (s * roll).reshape(vals.shape[:2])
+
+    def _design_strides(self, leg: str, k0: int, k1: int) -> dict:
+        """Per-stride parameters (with variability, drift and ramp) of strides k0..k1-1."""
+        p = self.params
+        ics = self.ic_times(leg, k1 + 1)
+        ic = ics[k0:k1]
+        ic_next = ics[k0 + 1:k1 + 1]
+        z = np.clip(self._leg_rng[leg].standard_normal((k1 - k0, N_DRAWS)), -3, 3)
+        v = lambda name: self.value(leg, name, ic)  # noqa: E731
+        sd = p.angle_sd_deg
+        duty = np.clip(v("duty_factor") + p.duty_factor_sd * z[:, 0], 0.1, 0.9)
+        stride_t = ic_next - ic
+        to = ic + duty * stride_t
+        r = self.ramp(ic)
+        amp = 0.5 + 0.5 * r
+        strike = v("foot_strike_angle_deg") + sd * z[:, 1]
+        d = {
+            "ic": ic, "ic_next": ic_next, "to": to, "duty": duty,
+            "ff_frac": v("foot_flat_frac"), "pk_frac": v("peak_eversion_frac"), "ho_frac": v("heel_off_frac"),
+            "amp": amp, "strike": strike,
+            "to_angle": v("toe_off_foot_angle_deg") + sd * z[:, 2],
+            "es_angle": v("early_swing_foot_angle_deg") + sd * z[:, 11],
+            "ls_extra": v("late_swing_extra_foot_angle_deg"),
+            "ev_ic": v("eversion_at_ic_deg") + sd * z[:, 3],
+            "ev_pk": v("peak_eversion_deg") + sd * z[:, 4],
+            "ev_to": v("eversion_at_to_deg") + sd * z[:, 5],
+            "ev_sw": v("swing_eversion_deg"),
+            "fr_ic": v("shank_frontal_at_ic_deg"),
+            "fr_pk": v("peak_shank_frontal_angle_deg") + 0.5 * sd * z[:, 7],
+            "ratio": np.maximum(v("ev_tir_ratio"), 0.05),
+            "toe": v("toe_out_deg") + sd * z[:, 8],
+            "inc_ic": v("tibial_inclination_at_ic_deg") + sd * z[:, 6],
+            "inc_to": v("tibial_inclination_at_to_deg"),
+            "inc_es": v("early_swing_tibial_inclination_deg"),
+            "inc_ls": v("late_swing_tibial_inclination_deg"),
+            "pta_g": np.maximum(v("peak_tibial_accel_g") * (0.5 + 0.5 * r) * (1 + p.peak_tibial_accel_cv * z[:, 9]), 1.2),
+            "rise_s": v("impact_rise_ms") / 1000.0,
+            "decay_s": v("impact_decay_ms") / 1000.0,
+            "swing_h": v("swing_height_m") * amp,
+        }
+        mid = ic + 0.5 * duty * stride_t
+        length_sd = p.speed_cv * p.speed_mps * stride_t / math.sqrt(2.0)
+        d["x"] = self.body_progress(mid) + length_sd * z[:, 10] * r
+        return d
+
+    def _extend(self, leg: str) -> None:
+        """Add one batch of strides to ``leg`` and complete what became computable."""
+        L = self._legs[leg]
+        k0, k1 = L.n_strides, L.n_strides + BATCH_STRIDES
+        d = self._design_strides(leg, k0, k1)
+        for key, arr in d.items():
+            L.stride[key] = np.concatenate([L.stride.get(key, np.zeros(0)), arr])
+        L.n_strides = k1
+        kt, kv, kd = self._knots_for(leg, L.stride, k0, k1)
+        if k0 == 0:
+            # standing, then the first push-off (a stride -1 whose stance is the standing pose)
+            pre = self._design_prestride(leg, d)
+            kt = np.concatenate([pre[0], kt])
+            kv = np.concatenate([pre[1], kv])
+            kd = np.concatenate([pre[2], kd])
+        L.kt = np.concatenate([L.kt, kt])
+        L.kv = np.concatenate([L.kv, kv])
+        L.kd_explicit = np.concatenate([L.kd_explicit, kd])
+        # slopes are final for every knot that has a successor
+        # slopes depend on the neighbours only: recompute from the last final knot on
+        lo = max(L.n_final - 1, 0)
+        est = hermite.fill_slopes(L.kt[lo:], L.kv[lo:], L.kd_explicit[lo:])
+        L.kd = np.concatenate([L.kd[: L.n_final], est[L.n_final - lo:]])
+        L.n_final = L.kt.size - 1
+        # the last interval's end slope is provisional: rebuild it on the next extension
+        L.curve.t = L.curve.t[: max(L.curve.t.size - 1, 0)]
+        L.curve.coef = L.curve.coef[:, : max(L.curve.t.size - 1, 0)]
+        L.curve.set_knots(L.kt, L.kv, L.kd)
+        self._add_stances(leg, k0, k1)
+        self._add_swings(leg)
+
+    def _design_prestride(self, leg: str, d: dict):
+        """Knots of standing (t=0 .. heel-off) and of the first push-off and swing."""
+        L = self._legs[leg]
+        ic0 = d["ic"][0]
+        tc0 = self.leg_params[leg].duty_factor * self.stride_time0
+        ts0 = (1.0 - self.leg_params[leg].duty_factor) * self.stride_time0
+        to0 = ic0 - ts0
+        ho0 = to0 - (1.0 - d["ho_frac"][0]) * tc0
+        pre = {key: arr[:1].copy() for key, arr in d.items()}
+        pre.update({"ic": np.array([to0 - tc0]), "to": np.array([to0]), "ic_next": np.array([ic0]),
+                    "ev_ic": np.zeros(1), "amp": np.array([0.5])})
+        kt, kv, kd = self._knots_for(leg, pre, 0, 1)
+        toe = d["toe"][0] * RAD_PER_DEG
+        stand_v = np.zeros((2, N_CH))
+        stand_v[:, 2] = toe
+        kv[4:, 2] = toe  # keep the toe-out of standing through the first push-off
+        stand_d = np.zeros((2, N_CH))
+        self._pre = getattr(self, "_pre", {})
+        self._pre[leg] = (ho0, to0)
+        L.standing_toe = toe
+        return (np.concatenate([[0.0, ho0], kt[4:]]), np.concatenate([stand_v, kv[4:]]),
+                np.concatenate([stand_d, kd[4:]]))
+
+    # ------------------------------------------------------------ angles
+    def angles(self, leg: str, t: np.ndarray):
+        """Anatomical channel values, rates and accelerations (n, 6) in rad(/s, /s^2)."""
+        return self._legs[leg].curve(np.asarray(t, dtype=float))
+
+    def _segment_kin(self, leg: str, t: np.ndarray, shank: bool = True):
+        """(R, w, w') of the foot and (if ``shank``) of the shank at times ``t``."""
+        vals = self.angles(leg, t)
+        s = self._legs[leg].s
+        # anatomical channels -> (yaw, pitch, roll); see the module docstring
+        foot = euler_zyx_kinematics(*(np.stack([s * x[:, 2], -x[:, 0], s * x[:, 1]], axis=1) for x in vals))
+        if not shank:
+            return foot, None
+        sh = euler_zyx_kinematics(*(np.stack([-s * x[:, 5], -x[:, 3], s * x[:, 4]], axis=1) for x in vals))
+        return foot, sh
+
+    # ------------------------------------------------------------ stances and swings
+    def _stance_state(self, leg: str, t: np.ndarray, row: np.ndarray, foot=None, with_impact=True,
+                      need_pos=True):
+        """Ankle (pos, vel, acc) in stance row ``row`` at times ``t`` (pivot + impact);
+        pos and vel are None unless ``need_pos``."""
+        L = self._legs[leg]
+        if foot is None:
+            foot, _ = self._segment_kin(leg, t, shank=False)
+        r, w, dw = foot
+        pre = t < L.st_ho[row]
+        rp = np.where(pre[:, None], L.st_r1[row], FOOT_MTP_M)
+        acc = -body_point_accel(r, w, dw, rp)
+        pos = vel = None
+        if need_pos:
+            g = np.where(pre[:, None], L.st_g1[row], L.st_gm[row])
+            pos = g - rotate(r, rp)
+            vel = -body_point_velocity(r, w, rp)
+        if with_impact:
+            tau = t - L.st_start[row]
+            # the pulse and its displacement are below 1e-12 after 8 widths past the peak
+            near = np.nonzero((L.st_amp[row] > 0) & (tau < L.st_rise[row] * np.exp(8.0 * L.st_w[row])))[0]
+            if near.size:
+                rn = row[near]
+                e, de, dde = impact_terms(tau[near], L.st_amp[rn], L.st_rise[rn], L.st_w[rn])
+                acc[near, 2] += dde
+                if need_pos:
+                    pos[near, 2] += e
+                    vel[near, 2] += de
+        return pos, vel, acc
+
+    def _add_stances(self, leg: str, k0: int, k1: int) -> None:
+        L = self._legs[leg]
+        d = L.stride
+        sl = slice(k0, k1)
+        s = L.s
+        y = s * 0.5 * self.params.step_width_m
+        rows_start = L.st_start.size
+        if k0 == 0:
+            ho0, to0 = self._pre[leg]
+            toe = L.standing_toe
+            rz = np.array([[math.cos(toe), -math.sin(toe), 0], [math.sin(toe), math.cos(toe), 0], [0, 0, 1]])
+            ankle0 = np.array([0.0, y, ANKLE_HEIGHT_M])
+            g1 = ankle0 + rz @ FOOT_HEEL_M
+            L.st_start = np.array([-np.inf])
+            L.st_ho = np.array([ho0])
+            L.st_to = np.array([to0])
+            L.st_g1 = g1[None]
+            L.st_r1 = FOOT_HEEL_M[None].copy()
+            L.st_gm = (ankle0 + rz @ FOOT_MTP_M)[None]
+            L.st_amp = np.zeros(1)
+            L.st_rise = np.array([0.01])
+            L.st_w = np.array([0.5])
+            rows_start = 1
+        n = k1 - k0
+        ic, to = d["ic"][sl], d["to"][sl]
+        ho = ic + d["ho_frac"][sl] * (to - ic)
+        heel = d["strike"][sl] >= 0.0
+        r1 = np.where(heel[:, None], FOOT_HEEL_M, FOOT_MTP_M)
+        toe = d["toe"][sl] * RAD_PER_DEG * s
+        c, sn = np.cos(toe), np.sin(toe)
+        rr1 = np.stack([c * r1[:, 0] - sn * r1[:, 1], sn * r1[:, 0] + c * r1[:, 1]], axis=1)
+        g1 = np.stack([d["x"][sl] + rr1[:, 0], y + rr1[:, 1], np.zeros(n)], axis=1)
+        rise = d["rise_s"][sl]
+        w = impact_width(rise, d["decay_s"][sl])
+        L.st_start = np.concatenate([L.st_start, ic])
+        L.st_ho = np.concatenate([L.st_ho, ho])
+        L.st_to = np.concatenate([L.st_to, to])
+        L.st_g1 = np.concatenate([L.st_g1, g1])
+        L.st_r1 = np.concatenate([L.st_r1, r1])
+        L.st_gm = np.concatenate([L.st_gm, np.zeros((n, 3))])
+        L.st_amp = np.concatenate([L.st_amp, np.zeros(n)])
+        L.st_rise = np.concatenate([L.st_rise, rise])
+        L.st_w = np.concatenate([L.st_w, w])
+        rows = np.arange(rows_start, rows_start + n)
+        # metatarsal contact point once the heel rises (the foot is flat there)
+        (r_ho, _, _), _ = self._segment_kin(leg, ho)
+        ankle_ho = g1 - np.einsum("nij,nj->ni", r_ho, r1)
+        L.st_gm[rows] = ankle_ho + np.einsum("nij,j->ni", r_ho, FOOT_MTP_M)
+        # impact amplitude so that the shank's axial specific force peaks at the target
+        self._fit_impacts(leg, rows, d["pta_g"][sl])
+
+    def _fit_impacts(self, leg: str, rows: np.ndarray, pta_g: np.ndarray) -> None:
+        L = self._legs[leg]
+        n_grid = 64
+        rise, w = L.st_rise[rows], L.st_w[rows]
+        # log-spaced around the pulse peak: from 2.5 widths before it to 3 after
+        tau = rise[:, None] * np.exp(np.linspace(-2.5, 3.0, n_grid)[None, :] * w[:, None])
+        t = (L.st_start[rows][:, None] + tau).reshape(-1)
+        rowr = np.repeat(rows, n_grid)
+        foot, shank = self._segment_kin(leg, t)
+        _, _, acc = self._stance_state(leg, t, rowr, foot=foot, with_impact=False, need_pos=False)
+        r_s, w_s, dw_s = shank
+        site = shank_sensor_site(leg)
+        a = acc + body_point_accel(r_s, w_s, dw_s, site)
+        a[:, 2] += STANDARD_GRAVITY_MPS2
+        axis = r_s[:, :, 2]  # shank z in the world
+        base = np.sum(a * axis, axis=1).reshape(-1, n_grid)
+        kern = (impact_shape(tau.reshape(-1), np.repeat(rise, n_grid), np.repeat(w, n_grid))
+                * axis[:, 2]).reshape(-1, n_grid)
+        target = pta_g * STANDARD_GRAVITY_MPS2
+        amp = np.maximum(target - base[:, -1], 0.0)
+        for _ in range(4):
+            tot = base + amp[:, None] * kern
+            j = np.argmax(tot, axis=1)
+            kj = kern[np.arange(len(j)), j]
+            amp = np.maximum(amp + (target - tot[np.arange(len(j)), j]) / np.maximum(kj, 1e-3), 0.0)
+        L.st_amp[rows] = amp
+
+    def _add_swings(self, leg: str) -> None:
+        """Complete every swing whose both ends are now known (from stance row i to row i+1)."""
+        L = self._legs[leg]
+        first = L.n_swings_done
+        last = L.st_start.size - 2  # swing i needs stance i+1
+        if last < first:
+            return
+        rows = np.arange(first, last + 1)
+        t0 = L.st_to[rows]
+        t1 = L.st_start[rows + 1]
+        s0 = self._stance_state(leg, t0, rows)
+        s1 = self._stance_state(leg, t1, rows + 1)
+        st0 = np.stack(s0, axis=1)
+        st1 = np.stack(s1, axis=1)
+        h = np.concatenate([[L.stride["swing_h"][0]], L.stride["swing_h"][rows[rows >= 1] - 1]]) if first == 0 \
+            else L.stride["swing_h"][rows - 1]
+        L.sw_state0 = np.concatenate([L.sw_state0, st0])
+        L.sw_state1 = np.concatenate([L.sw_state1, st1])
+        L.sw_h = np.concatenate([L.sw_h, h[: rows.size]])
+        L.n_swings_done = last + 1
+
+    # ------------------------------------------------------------ evaluation
+    def valid_until(self, leg: str) -> float:
+        """Kinematics are complete before this time (s)."""
+        L = self._legs[leg]
+        return float(L.st_start[L.n_swings_done]) if L.n_swings_done < L.st_start.size else -np.inf
+
+    def ensure(self, t_max: float) -> None:
+        for leg in LEGS:
+            while self.valid_until(leg) <= t_max + 0.5:
+                self._extend(leg)
+
+    def kinematics(self, leg: str, t: np.ndarray, shank: bool = True, need_pos: bool = True) -> Kinematics:
+        """Both segments of ``leg`` at true times ``t`` (s, any order, t >= 0); with
+        ``shank=False`` the shank fields are None and with ``need_pos=False`` the ankle position
+        and velocity are None (faster, for IMU signals)."""
+        t = np.asarray(t, dtype=float).reshape(-1)
+        if t.size:
+            self.ensure(float(np.max(t)))
+        L = self._legs[leg]
+        foot, shank = self._segment_kin(leg, t, shank)
+        if shank is None:
+            shank = (None, None, None)
+        row = np.searchsorted(L.st_start, t, side="right") - 1
+        swing = t >= L.st_to[row]
+        pos = np.empty((t.size, 3)) if need_pos else None
+        vel = np.empty((t.size, 3)) if need_pos else None
+        acc = np.empty((t.size, 3))
+        st = ~swing
+        n_st = int(np.count_nonzero(st))
+        if n_st:
+            idx = slice(None) if n_st == t.size else np.nonzero(st)[0]
+            sub = foot if n_st == t.size else tuple(x[idx] for x in foot)
+            p, v, a = self._stance_state(leg, t[idx], row[idx], foot=sub, need_pos=need_pos)
+            acc[idx] = a
+            if need_pos:
+                pos[idx], vel[idx] = p, v
+        if n_st < t.size:
+            idx = np.nonzero(swing)[0]
+            i = row[idx]
+            t0 = L.st_to[i]
+            h1 = L.st_start[i + 1] - t0
+            u = (t[idx] - t0) / h1
+            s0, s1 = L.sw_state0[i], L.sw_state1[i]
+            u2 = u * u
+            u3 = u2 * u
+            hh = (h1 * h1)[:, None]
+            # second derivative of the quintic Hermite basis (see hermite.quintic_basis)
+            w_ = [(-60 * u + 180 * u2 - 120 * u3), (-36 * u + 96 * u2 - 60 * u3), 1 - 9 * u + 18 * u2 - 10 * u3,
+                  3 * u - 12 * u2 + 10 * u3, (-24 * u + 84 * u2 - 60 * u3), (60 * u - 180 * u2 + 120 * u3)]
+            a = ((w_[0][:, None] * s0[:, 0] + w_[5][:, None] * s1[:, 0]) / hh
+                 + (w_[1][:, None] * s0[:, 1] + w_[4][:, None] * s1[:, 1]) / h1[:, None]
+                 + w_[2][:, None] * s0[:, 2] + w_[3][:, None] * s1[:, 2])
+            # smooth lift 64 u^3 (1-u)^3, zero with its first two derivatives at both ends
+            hgt = L.sw_h[i]
+            um = 1.0 - u
+            a[:, 2] += hgt * 64.0 * (6 * u * um**3 - 18 * u2 * um**2 + 6 * u3 * um) / h1**2
+            acc[idx] = a
+            if need_pos:
+                b, db, _ = hermite.quintic_basis(u, h1)
+                coef = np.stack([s0[:, 0], s0[:, 1], s0[:, 2], s1[:, 2], s1[:, 1], s1[:, 0]], axis=1)
+                p = np.einsum("nk,nkc->nc", b, coef)
+                v = np.einsum("nk,nkc->nc", db, coef)
+                p[:, 2] += hgt * 64.0 * u3 * um**3
+                v[:, 2] += hgt * 64.0 * (3 * u2 * um**3 - 3 * u3 * um**2) / h1
+                pos[idx], vel[idx] = p, v
+        return Kinematics(t, *foot, *shank, pos, vel, acc)
+
+    # ------------------------------------------------------------ events
+    def strides(self, leg: str, t_max: float) -> dict:
+        """Per-stride design and events of ``leg`` for strides whose next IC is <= ``t_max``:
+        ``ic``, ``to``, ``ic_next`` (s), and the targets used (e.g. ``pta_g``)."""
+        self.ensure(t_max)
+        L = self._legs[leg]
+        n = int(np.searchsorted(L.stride["ic_next"], t_max, side="right"))
+        out = {k: v[:n] for k, v in L.stride.items()}
+        out["impact_amp_mps2"] = L.st_amp[1: n + 1]
+        out["touchdown_speed_mps"] = L.st_amp[1: n + 1] * impact_area(L.st_rise[1: n + 1], L.st_w[1: n + 1])
+        out["sole_compression_m"] = out["touchdown_speed_mps"] * impact_mean_time(L.st_rise[1: n + 1], L.st_w[1: n + 1])
+        return out

@@ -1,0 +1,71 @@
+"""``runform simulate``: the session directory, its bytes by seed, and the PNG of a few strides."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+
+import numpy as np
+import pytest
+
+from runform.cli import main
+from runform.core.schema import RAW_COLUMNS, STRIDE_COLUMNS
+from runform.placements import PLACEMENTS
+from runform.sensors.quantize import acc_lsb_mps2, gyr_lsb_dps
+
+
+def _digest(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_simulate_writes_session_and_same_seed_same_bytes(tmp_path, capsys):
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    args = ["simulate", "--duration", "12", "--profile", "overpronator", "--set", "speed_mps=3.5", "--seed", "5"]
+    assert main(args + ["--out", str(a)]) == 0
+    assert main(args + ["--out", str(b)]) == 0
+    assert main(args[:-1] + ["6", "--out", str(c)]) == 0
+    names = {f"raw_{p}.csv" for p in PLACEMENTS} | {"session.json", "truth_strides.csv", "truth_angles.csv"}
+    assert {p.name for p in a.iterdir()} == names  # no temporary files left behind
+    assert _digest(a) == _digest(b)
+    assert _digest(a)["raw_left_foot.csv"] != _digest(c)["raw_left_foot.csv"]
+
+    meta = json.loads((a / "session.json").read_text())
+    assert meta["source"] == "simulate" and meta["profile"] == "overpronator" and meta["seed"] == 5
+    assert meta["parameters"]["speed_mps"] == 3.5 and meta["rate_hz"] == 400.0 and meta["duration_s"] == 12.0
+    for p in PLACEMENTS:
+        s = meta["sensors"][p]
+        assert len(s["mounting_quat_wxyz"]) == 4
+        assert {"accel_range_g", "gyro_range_dps", "clock_offset_us", "clock_drift_ppm"} <= set(s)
+    assert meta["sensors"]["left_foot"]["accel_range_g"] == 16 and meta["sensors"]["left_shank"]["accel_range_g"] == 32
+
+    with open(a / "raw_right_shank.csv") as fh:
+        rows = list(csv.reader(fh))
+    assert tuple(rows[0]) == RAW_COLUMNS
+    data = np.array(rows[1:], dtype=float)
+    assert data.shape[0] == pytest.approx(12 * 400, abs=2)
+    assert np.all(np.diff(data[:, 0]) > 0)
+    codes_a = data[:, 1:4] / acc_lsb_mps2(32)
+    codes_g = data[:, 4:7] / gyr_lsb_dps(2000)
+    np.testing.assert_allclose(codes_a, np.round(codes_a), atol=1e-3)  # exact int16 codes
+    np.testing.assert_allclose(codes_g, np.round(codes_g), atol=1e-3)
+
+    with open(a / "truth_strides.csv") as fh:
+        truth = list(csv.reader(fh))
+    assert tuple(truth[0]) == STRIDE_COLUMNS
+    assert len(truth) > 10
+
+
+def test_simulate_rejects_bad_settings(tmp_path, capsys):
+    assert main(["simulate", "--duration", "5", "--out", str(tmp_path / "x"), "--set", "nonsense=1"]) == 2
+    assert "unknown parameter" in capsys.readouterr().err
+    assert main(["simulate", "--duration", "5", "--out", str(tmp_path / "x"), "--profile", "sprinter"]) == 2
+    assert "unknown profile" in capsys.readouterr().err
+
+
+def test_plot_command_draws_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "strides.png"
+    assert main(["simulate", "--duration", "12", "--out", str(tmp_path / "s"), "--plot", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png.stat().st_size > 20_000
