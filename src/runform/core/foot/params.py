@@ -29,6 +29,10 @@ class FootParams:
       at mid-stance (the tilt reset of the foot orientation).
     * ``midstance_acc_weight_s2``: weight of ``(|a| - g)`` (m/s^2) against ``|w|`` (rad/s) in the
       stillness measure whose minimum is mid-stance (s^2/m^2 * m/s^2 -> rad/s).
+    * ``tilt_method``: ``"velocity"`` (tilt error estimated from the velocity left at the next
+      mid-stance; robust in running where the foot is never still) or ``"gravity"`` (tilt reset
+      from gravity at both mid-stances, error spread linearly); see
+      :func:`runform.core.foot.strapdown.integrate_stride`.
     * ``turn_threshold_rad``: heading change between consecutive mid-stances above which the
       stride is flagged ``turn``.
 
@@ -47,6 +51,7 @@ class FootParams:
     midstance_window_s: float = 0.01
     midstance_acc_weight_s2: float = 0.05
     turn_threshold_rad: float = 0.35
+    tilt_method: str = "velocity"
     acc_range_mps2: float | None = None
     gyr_range_rps: float | None = None
     clip_fraction: float = 0.98

@@ -222,12 +222,12 @@ class FootTracker:
         i_ic1 = b.ic_index - start
         if have_ms1:
             i_ms1 = b.ms_index - start
-            quat, disp, heading = integrate_stride(t, acc, gyr, i_ms0, i_ms1, a.f_ms, b.f_ms)
+            quat, disp, heading = integrate_stride(t, acc, gyr, i_ms0, i_ms1, a.f_ms, b.f_ms, tilt=self.params.tilt_method)
             length = float(np.hypot(disp[0], disp[1]))
         else:
             # orientation only: integrate to the next IC without a tilt correction at its end
             i_end = len(t) - 1
-            quat, _, heading = integrate_stride(t, acc, gyr, i_ms0, max(i_end, i_ms0), a.f_ms, a.f_ms)
+            quat, _, heading = integrate_stride(t, acc, gyr, i_ms0, max(i_end, i_ms0), a.f_ms, a.f_ms, tilt="none")
             disp = np.full(3, np.nan)
             length = float("nan")
             heading = float("nan")
