@@ -33,11 +33,12 @@ def test_simulate_writes_session_and_same_seed_same_bytes(tmp_path, capsys):
     meta = json.loads((a / "session.json").read_text())
     assert meta["source"] == "simulate" and meta["profile"] == "overpronator" and meta["seed"] == 5
     assert meta["parameters"]["speed_mps"] == 3.5 and meta["rate_hz"] == 400.0 and meta["duration_s"] == 12.0
-    for p in PLACEMENTS:
-        s = meta["sensors"][p]
+    sensors = {s["placement"]: s for s in meta["sensors"]}
+    assert set(sensors) == set(PLACEMENTS)
+    for s in sensors.values():
         assert len(s["mounting_quat_wxyz"]) == 4
         assert {"accel_range_g", "gyro_range_dps", "clock_offset_us", "clock_drift_ppm"} <= set(s)
-    assert meta["sensors"]["left_foot"]["accel_range_g"] == 16 and meta["sensors"]["left_shank"]["accel_range_g"] == 32
+    assert sensors["left_foot"]["accel_range_g"] == 16 and sensors["left_shank"]["accel_range_g"] == 32
 
     with open(a / "raw_right_shank.csv") as fh:
         rows = list(csv.reader(fh))
@@ -69,3 +70,13 @@ def test_plot_command_draws_png(tmp_path):
     assert main(["simulate", "--duration", "12", "--out", str(tmp_path / "s"), "--plot", str(png)]) == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert png.stat().st_size > 20_000
+
+
+def test_simulated_session_reads_as_a_session_directory(tmp_path):
+    """The store's reader (runform.store.sessiondir) accepts what simulate writes."""
+    sessiondir = pytest.importorskip("runform.store.sessiondir")
+    out = tmp_path / "s"
+    assert main(["simulate", "--duration", "8", "--out", str(out), "--placements", "left_foot,left_shank"]) == 0
+    sd = sessiondir.read_session_dir(out)
+    assert sd.placements == ["left_foot", "left_shank"]
+    assert sd.samples["left_foot"] == pytest.approx(8 * 400, abs=2)

@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     meta = write_session(runner, args.out, args.duration, rate_hz=args.rate, truth_rate_hz=args.truth_rate)
     wall = time.perf_counter() - t0
-    clipped = {p: s["clipped_acc_samples"] + s["clipped_gyr_samples"] for p, s in meta["sensors"].items()
+    clipped = {s["placement"]: s["clipped_acc_samples"] + s["clipped_gyr_samples"] for s in meta["sensors"]
                if s["clipped_acc_samples"] + s["clipped_gyr_samples"]}
     print(f"wrote {args.out}: {len(runner.placements)} sensors x {args.duration:g} s at {args.rate:g} Hz, "
           f"{meta['truth_strides']} truth strides ({wall:.1f} s)")

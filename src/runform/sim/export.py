@@ -122,15 +122,21 @@ def write_truth_angles(runner: VirtualRunner, path: Path, rate_hz: float, durati
 
 def session_metadata(runner: VirtualRunner, rate_hz: float, duration_s: float, truth_rate_hz: float,
                      counts: dict[str, dict]) -> dict:
-    sensors = {}
+    sensors = []
     for p in runner.placements:
         info = runner.sensor_info(p).to_dict()
         site = foot_sensor_site(leg_of(p)) if p.endswith("foot") else shank_sensor_site(leg_of(p))
-        info["site_in_segment_m"] = [float(x) for x in site]
+        info.update({"file": f"raw_{p}.csv", "name": f"virtual-{p}", "model": "runform-virtual-runner",
+                     "sample_rate_hz": rate_hz, "site_in_segment_m": [float(x) for x in site]})
         info.update(counts.get(p, {}))
-        sensors[p] = info
+        sensors.append(info)
     return {
-        "software": "runform",
+        # the session directory format of runform.store.sessiondir (docs/data-format.md)
+        "format": "runform-session",
+        "format_version": 1,
+        "label": f"simulated {runner.profile} seed {runner.seed}",
+        "runner": f"virtual:{runner.profile}",
+        "software": {"runform": __version__},
         "software_version": __version__,
         "source": "simulate",
         "profile": runner.profile,
