@@ -62,6 +62,7 @@ async def run_demo(args: argparse.Namespace) -> int:
             duration_s=args.duration,
             open_browser=not args.no_browser,
             on_ready=ready,
+            app_state=recorder.app_state,
         )
     finally:
         recorder.close()

@@ -10,7 +10,7 @@ import importlib
 
 from fastapi import FastAPI
 
-EXTENSION_MODULES: list[str] = ["runform.server.auth", "runform.server.routes_dashboard"]
+EXTENSION_MODULES: list[str] = ["runform.server.auth", "runform.server.routes_dashboard", "runform.server.routes_sessions"]
 
 
 def install_extensions(app: FastAPI) -> None:

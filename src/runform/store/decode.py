@@ -153,6 +153,7 @@ def summarize(scan: fl.ScanResult) -> dict[str, Any]:
     frames: dict[int, int] = {}
     strides: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
+    meta: dict[str, Any] = {}
     end = None
     last = 0.0
     for rec in scan.records:
@@ -168,10 +169,12 @@ def summarize(scan: fl.ScanResult) -> dict[str, Any]:
                 strides.append({k: v for k, v in m.items() if k not in ("type", "published_s")})
             elif m.get("type") == "annotation":
                 annotations.append({"time_s": float(m["time_s"]), "text": str(m.get("text", ""))})
+            elif m.get("type") == "session_meta":
+                meta.update({k: v for k, v in m.items() if k in ("label", "runner")})
         elif rec.kind == fl.SESSION:
             header = rec.json()
         elif rec.kind == fl.END:
             end = rec.json()
     frame_counts = {sensors[i]["placement"] if i in sensors else f"sensor{i}": n for i, n in sorted(frames.items())}
     return {"header": header, "sensors": [sensors[i] for i in sorted(sensors)], "frame_counts": frame_counts,
-            "last_arrival_s": last, "strides": strides, "annotations": annotations, "end": end}
+            "last_arrival_s": last, "strides": strides, "annotations": annotations, "end": end, "meta": meta}

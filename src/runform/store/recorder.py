@@ -86,6 +86,7 @@ class FrameRecorder:
         self.sensors: dict[int, dict[str, Any]] = {}
         self.messages: list[dict[str, Any]] = []  # strides, annotations... (the index gets them at close)
         self._described: dict[int, Any] = {}
+        self.app_state: dict[str, Any] = {}
         self._append(fl.file_header(), record=True)
         self._append(fl.encode_json(fl.SESSION, 0, 0.0, self.header), record=True)
         self.flush(sync=True)

@@ -82,6 +82,9 @@ class Store:
         """A session row by id, unique id prefix, or ``latest``; raises :class:`SessionNotFound`."""
         row = self.index.find_session(key)
         if row is None:
+            matches = [r["id"] for r in self.index.list_sessions() if r["id"].startswith(key)]
+            if len(matches) > 1:
+                raise SessionNotFound(f"session {key!r} is ambiguous in {self.data_dir}: {', '.join(matches[:5])}")
             known = [r["id"] for r in self.index.list_sessions()][-5:]
             raise SessionNotFound(f"no session {key!r} in {self.data_dir}" + (f" (latest: {', '.join(known)})" if known else " (it has no sessions)"))
         return row
@@ -126,7 +129,7 @@ class Store:
         return out
 
     def _index_from_summary(self, session_id: str, s: dict[str, Any], *, recovered: bool, row: dict | None) -> None:
-        h = s["header"]
+        h = {**s["header"], **s.get("meta", {})}
         start = h.get("started_wall")
         end = s["end"] or {}
         self.index.upsert_session(
@@ -203,6 +206,18 @@ class Store:
                 log.error("could not update the index for %s (it will be rebuilt from the log): %s", sid, exc)
 
         rec = FrameRecorder(self.log_path(sid), header, sensor_lookup=lookup, on_error=on_error, on_close=on_close, **recorder_kw)
+
+        def annotation_sink(time_s: float, text: str) -> None:
+            rec.annotate(time_s, text)
+            self.index.add_annotation(sid, time_s, text)
+
+        def meta_sink(label: str | None = None, runner: str | None = None) -> None:
+            fields = {k: str(v) for k, v in (("label", label), ("runner", runner)) if v is not None}
+            rec.write_message({"type": "session_meta", **fields})
+            self.index.upsert_session(id=sid, **fields)
+
+        #: app.state entries for the server's routers (runform.server.routes_dashboard, routes_sessions)
+        rec.app_state = {"data_dir": self.data_dir, "annotation_sink": annotation_sink, "meta_sink": meta_sink}
         session.recorder = rec
         return rec
 

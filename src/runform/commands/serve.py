@@ -1,0 +1,50 @@
+"""``runform serve``: the dashboard and the stored sessions, without sensors."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "serve",
+        help="serve the dashboard and the recorded sessions (review, downloads) without sensors",
+        description="Serve the dashboard at http://HOST:PORT/ for the sessions of the data directory: "
+        "GET /api/sessions, /api/sessions/{id}, /api/sessions/{id}/<file>.csv, /api/sessions/{id}/export.zip.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this computer only)")
+    p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a web browser")
+    p.add_argument("--data-dir", default=None, metavar="DIR", help="data directory (default: RUNFORM_DATA_DIR or the user data directory)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+    import threading
+    import webbrowser
+
+    import uvicorn
+
+    from ..server.app import create_app
+    from ..store import Store
+
+    store = Store(args.data_dir)
+    for r in store.recovered:
+        print(f"runform: {r['message']}", file=sys.stderr)
+    state = {"data_dir": store.data_dir}
+    url = f"http://{args.host}:{args.port}/"
+    try:
+        from ..server.auth import token_for_host, url_with_token
+
+        state["token"] = token_for_host(args.host, None)
+        url = url_with_token(url, state["token"])
+    except ImportError:  # pragma: no cover - a build without the auth module
+        pass
+    app = create_app(None, **state)
+    n = len(store.list_sessions())
+    print(f"runform serve: {n} sessions in {store.data_dir}; dashboard at {url}", flush=True)
+    if not args.no_browser:
+        threading.Timer(1.0, lambda: webbrowser.open(url)).start()
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
