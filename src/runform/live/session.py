@@ -152,6 +152,12 @@ class LiveSession:
         self.events: deque[Message] = deque(maxlen=2000)
         self.strides: deque[Message] = deque(maxlen=5000)
         self.stride_count = 0
+        #: per placement: (session time of a block's last sample, arrival time of that block)
+        self._arrivals: dict[str, deque[tuple[float, float]]] = {}
+        #: IC detection latency (ms): publication minus arrival of the frame holding the IC sample
+        self.ic_latency_ms: deque[float] = deque(maxlen=2000)
+        self.ic_replayed = 0  # IC events of samples that arrived before calibration was ready
+        self._ready_at: dict[str, float] = {}  # placement -> publication time of its "ready" state
         self.processing_time_s = 0.0
         self.frames_processed = 0
         self.started_wall = time.time()
@@ -310,6 +316,7 @@ class LiveSession:
         st.last_sample_s = float(t_session[-1])
         st.last_sensor_us = float(block.sensor_time_us[-1])
         self._display.setdefault(st.placement, []).append((t_session, block.acc_mps2, block.gyr_rps))
+        self._arrivals.setdefault(st.placement, deque(maxlen=400)).append((float(t_session[-1]), arrival_s))
         return self._run_core(st, t_session, block)
 
     def _run_core(self, st: SensorState, t_session: np.ndarray, block: SampleBlock) -> list[Message]:
@@ -330,6 +337,10 @@ class LiveSession:
         for o in outs:
             m = o.to_message() if hasattr(o, "to_message") else dict(o)
             m.setdefault("published_s", self.now())
+            if m.get("type") == "calibration" and m.get("state") == "ready":
+                self._ready_at.setdefault(m["placement"], m["published_s"])
+            if m.get("type") == "event" and m.get("kind") == "ic":
+                self._add_latency(m)
             self.core_outputs += 1
             self._record_message(m)
             if m.get("type") == "stride":
@@ -352,6 +363,33 @@ class LiveSession:
     def announce(self, msg: Message) -> None:
         """Publish one message to the hub from any thread (e.g. an alert of the recorder)."""
         self._emit([msg])
+
+    def _add_latency(self, m: Message) -> None:
+        """Detection latency of an IC event: from the arrival of the frame that carried the IC
+        sample (of that leg's foot sensor) to the publication of the event."""
+        arrivals = self._arrivals.get(f"{m.get('leg')}_foot")
+        t_ic = m.get("time_s")
+        if not arrivals or t_ic is None:
+            return
+        for t_last, arrival in arrivals:
+            if t_last >= t_ic:
+                latency = (m["published_s"] - arrival) * 1000.0
+                m["detection_latency_ms"] = round(latency, 2)
+                ready = self._ready_at.get(f"{m.get('leg')}_foot")
+                if ready is None or arrival < ready:
+                    # held back until calibration was decided, then replayed: not live latency
+                    m["replayed"] = True
+                    self.ic_replayed += 1
+                else:
+                    self.ic_latency_ms.append(latency)
+                return
+
+    def _latency_summary(self) -> dict | None:
+        if not self.ic_latency_ms:
+            return {"n": 0, "replayed_after_calibration": self.ic_replayed}
+        a = np.asarray(self.ic_latency_ms)
+        return {"n": int(a.size), "replayed_after_calibration": self.ic_replayed, "p50_ms": round(float(np.percentile(a, 50)), 2),
+                "p99_ms": round(float(np.percentile(a, 99)), 2), "max_ms": round(float(a.max()), 2)}
 
     def _finish_core(self) -> list[Message]:
         if self.core is None:
@@ -409,6 +447,8 @@ class LiveSession:
                 "last_error": self.last_core_error,
                 "strides": self.stride_count,
                 "events": len(self.events),
+                "ic_detection_latency": self._latency_summary(),
+                "processing_cpu_s": round(self.processing_time_s, 3),
             },
             "recording": None if self.recorder is None else getattr(self.recorder, "status", lambda: {})(),
             "viewers": self.hub.subscriber_count,
