@@ -24,6 +24,38 @@ Quality: stillness (gyro and accelerometer standard deviation while standing), p
 ``|p99 + p1| / (p99 - p1)`` of the integrated angle. A calibration that fails any check has
 ``ok = False`` and the reasons; the processor then flags its strides ``calibration_bad``.
 
+**Without standing** (recordings that start running, users who forget to stand): when no
+standing window was found after ``fallback_after_s`` and the last ``window_s`` hold ``moving_s``
+of motion, the calibration is decided from that motion alone (``method = "moving_only"``):
+
+* gyroscope bias: NOT estimated (zero). Measured on pyshoe_dev against the standing bias
+  (0.001-0.005 rad/s): the mean rate over whole strides is off by up to 0.4 rad/s (the body
+  rate of a periodic 3-D rotation does not integrate to zero: coning), and a running foot is
+  never still (its stillest 2 % of samples still turn at 0.2-0.5 rad/s). A MEMS bias of
+  ~0.01 rad/s is absorbed by the per-stride tilt resets of the foot tracker and of the shank
+  (runform.core.shank), so zero is the better estimate.
+* vertical, foot: the mean specific force of the quasi-static samples (the stillest
+  ``quasi_static_fraction`` by |w| + 0.05 s^2/m * ||f| - g|: foot-flat phases), so the zero of
+  the foot angles is the foot flat on the ground, as when standing (the quasi-static / ZUPT
+  idea of Skog et al. 2010).
+* vertical, shank: the shank is never still while running; the Hann-weighted mean specific
+  force over whole strides (tangential accelerations integrate to zero over a period,
+  centripetal ones point along the tibia) is the vertical of the shank's *mean posture over
+  the stride*, not of standing: shank angles are then relative to that posture (typically
+  10-25 deg forward of standing in running). ``reference`` says which zero was used and the
+  processor flags every stride ``no_standing``.
+
+Sign of the foot's mediolateral axis (with or without standing): the direction of travel.
+The foot tracker (runform.core.foot) runs over the calibration's motion with +y and with -y;
+with the right sign its strides move forward (+x; displacement between mid-stances), with the
+wrong one they move backwards or are not found (as in the foot engineer's offline alignment,
+benchmarks/bench_events.py). Only when no stride is found either way does the rotation
+asymmetry above decide. The shank keeps the asymmetry rule, relative to standing, or without
+standing to its median posture (stance-like; the mean posture gives margins of only ~0.12 on
+the synthetic runner, the median 0.25-0.31). Rules that use only one segment's signals and no
+asymmetry cannot work: flipping y flips x too (a 180 deg turn about z), so every product of
+x and y quantities is unchanged.
+
 Streaming: decisions happen at the end of chunks of ``chunk_s`` aligned to sample indices
 (counted from the start or from :meth:`SegmentCalibrator.reset`), so the result does not
 depend on how samples are split into blocks.
@@ -31,11 +63,13 @@ depend on how samples are split into blocks.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ..placements import segment_of
 from ..rotations import matrix_to_quat
 from ..units import DEG_PER_RAD, STANDARD_GRAVITY_MPS2
 from .params import CalibrationParams
@@ -70,6 +104,8 @@ class SegmentCalibration:
     ok: bool
     reasons: tuple[str, ...] = ()
     method: str = "standing+moving"
+    #: the zero of the segment angles: ``standing``, ``foot_flat`` or ``mean_stride``
+    reference: str = "standing"
 
     @property
     def matrix(self) -> np.ndarray:
@@ -88,17 +124,22 @@ class SegmentCalibration:
             "ok": bool(self.ok),
             "reasons": list(self.reasons),
             "method": self.method,
+            "reference": self.reference,
             "gyro_bias_dps": [float(v) * DEG_PER_RAD for v in self.gyro_bias_rps],
             "sensor_to_segment_wxyz": [float(v) for v in self.sensor_to_segment],
-            "standing_start_s": self.standing_start_s,
-            "standing_end_s": self.standing_end_s,
+            "standing_start_s": _finite(self.standing_start_s),
+            "standing_end_s": _finite(self.standing_end_s),
             "ready_time_s": self.ready_time_s,
-            "stillness_gyr_dps": self.stillness_gyr_rps * DEG_PER_RAD,
-            "stillness_acc_mps2": self.stillness_acc_mps2,
+            "stillness_gyr_dps": _finite(self.stillness_gyr_rps * DEG_PER_RAD),
+            "stillness_acc_mps2": _finite(self.stillness_acc_mps2),
             "planarity": self.planarity,
             "axis_tilt_deg": self.axis_tilt_deg,
             "sign_margin": self.sign_margin,
         }
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
 
 
 def principal_axis(gyr_rps: np.ndarray) -> tuple[np.ndarray, float]:
@@ -109,6 +150,46 @@ def principal_axis(gyr_rps: np.ndarray) -> tuple[np.ndarray, float]:
     vals, vecs = np.linalg.eigh(m)
     total = float(np.sum(vals))
     return vecs[:, -1], (float(vals[-1]) / total if total > 0 else 0.0)
+
+
+def hann_mean(x: np.ndarray) -> np.ndarray:
+    """Mean of (n, ...) samples weighted with a Hann taper (ends weigh ~0): over a window of
+    several periods of a periodic signal it is the period mean with negligible edge error."""
+    n = x.shape[0]
+    w = 0.5 - 0.5 * np.cos(2 * np.pi * (np.arange(n) + 0.5) / n)
+    return np.tensordot(w, x, axes=(0, 0)) / np.sum(w)
+
+
+def asymmetry_sign(theta: np.ndarray, ref: float) -> tuple[int, float]:
+    """(+1 or -1, margin) of the gait asymmetry rule: the angle ``theta`` (rad, about the
+    candidate +y) must reach further positive than negative from the reference ``ref``."""
+    if theta.size == 0:
+        return 1, 0.0
+    hi, lo = np.percentile(theta - ref, 99), np.percentile(theta - ref, 1)
+    span = hi - lo
+    margin = float(abs(hi + lo) / span) if span > 0 else 0.0
+    return (1 if hi + lo >= 0 else -1), margin
+
+
+def travel_sign(time_s: np.ndarray, acc_mps2: np.ndarray, gyr_rps: np.ndarray, m: np.ndarray, rate_hz: float) -> tuple[int, float] | None:
+    """Foot: (+1 or -1, margin) for the y axis of the segment matrix ``m`` (rows x, y, z in
+    sensor coordinates) from the direction of travel: the foot tracker runs with +y and with -y
+    (x flips with y); the right sign makes strides move forward. ``gyr_rps`` bias removed.
+    ``margin`` = half the difference of the mean forward share (displacement_x / length) of
+    the two runs (1 = clear). None when neither run finds a stride."""
+    from .foot import FootStride, FootTracker  # the foot engineer's package
+
+    score = []
+    for sgn in (1.0, -1.0):
+        ms = m * np.array([[sgn], [sgn], [1.0]])
+        outs = FootTracker(rate_hz).push(time_s, acc_mps2 @ ms.T, gyr_rps @ ms.T)
+        fwd = [o.displacement_m[0] / o.stride_length_m for o in outs
+               if isinstance(o, FootStride) and np.isfinite(o.stride_length_m) and o.stride_length_m > 0.1]
+        score.append(float(np.mean(fwd)) if fwd else np.nan)
+    if not np.any(np.isfinite(score)):
+        return None
+    sp, sm = (-1.0 if not np.isfinite(v) else v for v in score)
+    return (1 if sp >= sm else -1), float(min(1.0, abs(sp - sm) / 2))
 
 
 def segment_matrix(gravity_sensor: np.ndarray, ml_axis_sensor: np.ndarray) -> np.ndarray:
@@ -164,6 +245,9 @@ class SegmentCalibrator:
         self.standing_chunks = max(1, int(np.ceil(p.standing_s / p.chunk_s)))
         self.max_standing_chunks = max(self.standing_chunks, int(np.ceil(p.max_standing_s / p.chunk_s)))
         self.moving_n = int(round(p.moving_s * self.rate_hz))
+        self.segment = segment_of(placement)
+        self.window_chunks = max(1, int(np.ceil(p.window_s / p.chunk_s)))
+        self.fallback_chunks = int(np.ceil(p.fallback_after_s / p.chunk_s))
         self.reset()
 
     def reset(self) -> None:
@@ -175,9 +259,12 @@ class SegmentCalibrator:
         self._part_g = np.zeros((0, 3))
         self._run = _Chunks()
         self._standing: _Standing | None = None
-        self._mov_g: list[np.ndarray] = []
+        self._mov: deque = deque(maxlen=self.window_chunks)  # (t, acc, gyr - bias) since standing
         self._mov_count = 0
         self._mov_samples = 0
+        # the last window_s of raw chunks (t, acc, gyr, moving count) for the no-standing fallback
+        self._win: deque = deque(maxlen=self.window_chunks)
+        self._chunks_seen = 0
 
     # ------------------------------------------------------------------ streaming
     def push(self, time_s: np.ndarray, acc_mps2: np.ndarray, gyr_rps: np.ndarray, gap_before: bool = False) -> SegmentCalibration | None:
@@ -191,6 +278,7 @@ class SegmentCalibrator:
         if gap_before:
             self._part_t, self._part_a, self._part_g = np.zeros(0), np.zeros((0, 3)), np.zeros((0, 3))
             self._end_run()
+            self._win.clear()
         t = np.concatenate([self._part_t, t])
         a = np.concatenate([self._part_a, a])
         g = np.concatenate([self._part_g, g])
@@ -213,7 +301,7 @@ class SegmentCalibrator:
             & (g_max < p.still_gyr_max_rps)
         )
         for i in range(k):
-            out = self._chunk(tc[i], gc[i], bool(still[i]), a_mean[i], g_mean[i], float(g_std[i]), float(a_std[i]))
+            out = self._chunk(tc[i], ac[i], gc[i], bool(still[i]), a_mean[i], g_mean[i], float(g_std[i]), float(a_std[i]))
             if out is not None:
                 return out
         return None
@@ -230,10 +318,13 @@ class SegmentCalibrator:
                 acc_std=float(np.sqrt(np.mean(np.square(r.astd)) / 3)),
             )
             self.state = "moving"
-            self._mov_g, self._mov_count, self._mov_samples = [], 0, 0
+            self._mov.clear()
+            self._mov_count, self._mov_samples = 0, 0
         self._run.clear()
 
-    def _chunk(self, t, g, still, a_mean, g_mean, g_std, a_std) -> SegmentCalibration | None:
+    def _chunk(self, t, a, g, still, a_mean, g_mean, g_std, a_std) -> SegmentCalibration | None:
+        self._chunks_seen += 1
+        self._win.append((t, a, g, int(np.count_nonzero(np.linalg.norm(g, axis=1) > self.params.moving_gyr_rps))))
         if still:
             r = self._run
             r.t0.append(t[0]); r.t1.append(t[-1]); r.acc.append(a_mean); r.gyr.append(g_mean)
@@ -249,12 +340,17 @@ class SegmentCalibrator:
                 return None
         else:
             self._end_run()
+        if self.state == "standing":
+            if (self._chunks_seen >= self.fallback_chunks and not self._run.t0
+                    and sum(c[3] for c in self._win) >= self.moving_n):
+                return self._decide_fallback(float(t[-1]))
+            return None
         if self.state != "moving":
             return None
         st = self._standing
         assert st is not None
         gb = g - st.gyr_mean
-        self._mov_g.append(gb)
+        self._mov.append((t, a, gb))
         self._mov_samples += gb.shape[0]
         self._mov_count += int(np.count_nonzero(np.linalg.norm(gb, axis=1) > self.params.moving_gyr_rps))
         if self._mov_count >= self.moving_n:
@@ -268,7 +364,7 @@ class SegmentCalibrator:
         st = self._standing
         assert st is not None
         p = self.params
-        gyr = np.concatenate(self._mov_g) if self._mov_g else np.zeros((0, 3))
+        gyr = np.concatenate([c[2] for c in self._mov]) if self._mov else np.zeros((0, 3))
         z = st.acc_mean / np.linalg.norm(st.acc_mean)
         reasons: list[str] = []
         moving = gyr[np.linalg.norm(gyr, axis=1) > p.moving_gyr_rps]
@@ -281,12 +377,14 @@ class SegmentCalibrator:
         if np.linalg.norm(y) < 1e-6:
             y = np.cross(z, [1.0, 0.0, 0.0]) if abs(z[0]) < 0.9 else np.cross(z, [0.0, 1.0, 0.0])
         y = y / np.linalg.norm(y)
-        theta = np.cumsum(gyr @ y) / self.rate_hz if gyr.size else np.zeros(1)
-        hi, lo = np.percentile(theta, 99), np.percentile(theta, 1)
-        span = hi - lo
-        margin = float(abs(hi + lo) / span) if span > 0 else 0.0
-        if hi + lo < 0:
-            y = -y
+        # gait asymmetry from standing (theta = 0 at the end of standing)
+        sign, margin = asymmetry_sign(np.cumsum(gyr @ y) / self.rate_hz, 0.0)
+        if self.segment == "foot" and self._mov:
+            tv = travel_sign(np.concatenate([c[0] for c in self._mov]), np.concatenate([c[1] for c in self._mov]),
+                             gyr, segment_matrix(z, y), self.rate_hz)
+            if tv is not None:
+                sign, margin = tv
+        y = sign * y
         if timed_out:
             reasons.append("not_enough_motion")
         if planarity < p.min_planarity:
@@ -315,7 +413,76 @@ class SegmentCalibrator:
         )
         self.result = res
         self.state = "ready" if res.ok else "bad"
-        self._mov_g = []
+        self._mov.clear()
+        self._win.clear()
+        return res
+
+    def _decide_fallback(self, t_ready: float) -> SegmentCalibration:
+        """No standing: decide from the last ``window_s`` of motion (module docstring)."""
+        p = self.params
+        t = np.concatenate([c[0] for c in self._win])
+        a = np.concatenate([c[1] for c in self._win])
+        g = np.concatenate([c[2] for c in self._win])
+        bias = np.zeros(3)
+        if self.segment == "foot":
+            score = np.linalg.norm(g, axis=1) + 0.05 * np.abs(np.linalg.norm(a, axis=1) - STANDARD_GRAVITY_MPS2)
+            q = score <= np.quantile(score, p.quasi_static_fraction)
+            z = a[q].mean(axis=0)
+            still_g = float(np.sqrt(np.mean(np.var(g[q], axis=0))))
+            still_a = float(np.sqrt(np.mean(np.var(a[q], axis=0))))
+            reference = "foot_flat"
+        else:
+            z = hann_mean(a)
+            still_g = still_a = float("nan")
+            reference = "mean_stride"
+        z = z / np.linalg.norm(z)
+        gb = g
+        reasons: list[str] = []
+        moving = gb[np.linalg.norm(gb, axis=1) > p.moving_gyr_rps]
+        axis, planarity = principal_axis(moving) if moving.shape[0] >= 3 else (np.array([0.0, 1.0, 0.0]), 0.0)
+        tilt = float(np.degrees(np.arcsin(min(1.0, abs(float(np.dot(axis, z)))))))
+        y = axis - np.dot(axis, z) * z
+        if np.linalg.norm(y) < 1e-6:
+            y = np.cross(z, [1.0, 0.0, 0.0]) if abs(z[0]) < 0.9 else np.cross(z, [0.0, 1.0, 0.0])
+        y = y / np.linalg.norm(y)
+        tv = travel_sign(t, a, gb, segment_matrix(z, y), self.rate_hz) if self.segment == "foot" else None
+        if tv is None:
+            theta = np.cumsum(gb @ y) / self.rate_hz
+            # foot: relative to foot-flat; shank: to its most common (median) posture
+            ref = float(np.median(theta[q])) if self.segment == "foot" else float(np.median(theta))
+            tv = asymmetry_sign(theta, ref)
+        sign, margin = tv
+        y = sign * y
+        if planarity < p.min_planarity:
+            reasons.append("not_planar")
+        if tilt > 45.0:
+            reasons.append("axis_not_horizontal")
+        if margin < p.min_sign_margin:
+            reasons.append("ambiguous_direction")
+        m = segment_matrix(z, y)
+        res = SegmentCalibration(
+            placement=self.placement,
+            gyro_bias_rps=bias,
+            sensor_to_segment=matrix_to_quat(m),
+            gravity_sensor=m[2].copy(),
+            ml_axis_sensor=m[1].copy(),
+            standing_start_s=float("nan"),
+            standing_end_s=float("nan"),
+            ready_time_s=t_ready,
+            stillness_gyr_rps=still_g,
+            stillness_acc_mps2=still_a,
+            planarity=planarity,
+            axis_tilt_deg=tilt,
+            sign_margin=margin,
+            ok=not reasons,
+            reasons=tuple(reasons),
+            method="moving_only",
+            reference=reference,
+        )
+        self.result = res
+        self.state = "ready" if res.ok else "bad"
+        self._mov.clear()
+        self._win.clear()
         return res
 
     def status(self) -> dict[str, Any]:

@@ -36,7 +36,9 @@ class CalibrationParams:
     ``moving_s`` of them (and at most ``max_wait_moving_s`` after standing) the mediolateral
     axis is the principal axis of their angular velocity. The calibration is ``ok`` when the
     planarity (largest eigenvalue share) is at least ``min_planarity`` and the sign test's margin
-    (``sign_margin``, see calibration.py) is at least ``min_sign_margin``.
+    (``sign_margin``, see calibration.py) is at least ``min_sign_margin``. Without any standing
+    window, after ``fallback_after_s`` the calibration is decided from the last ``window_s`` of
+    motion (quasi-static foot-flat samples for the foot, whole-stride means for the shank).
     """
 
     chunk_s: float = 0.25
@@ -47,11 +49,17 @@ class CalibrationParams:
     still_acc_norm_tol_mps2: float = 0.6
     still_gyr_max_rps: float = 0.35
     moving_gyr_rps: float = 1.0
-    moving_s: float = 2.0
+    moving_s: float = 4.0
     max_wait_moving_s: float = 60.0
     min_planarity: float = 0.6
     min_sign_margin: float = 0.2
     max_buffer_s: float = 90.0
+    #: without a standing window: decide from motion alone after this long (s) of data with
+    #: ``moving_s`` of motion in the last ``window_s`` (calibration.py, "Without standing")
+    fallback_after_s: float = 6.0
+    window_s: float = 10.0
+    #: foot: share of the window's samples taken as quasi-static (foot-flat)
+    quasi_static_fraction: float = 0.1
 
 
 @dataclass(frozen=True)

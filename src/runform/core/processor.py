@@ -281,6 +281,8 @@ class SessionProcessor:
                 flags = []
                 if ch.calibration is not None and not ch.calibration.ok:
                     flags.append("calibration_bad")
+                if ch.calibration is not None and ch.calibration.method == "moving_only":
+                    flags.append("no_standing")
                 self._pending[leg].append((r, flags))
         return out
 
@@ -289,16 +291,24 @@ class SessionProcessor:
             return True
         end = float(stride.next_ic_time_s)
         waited = self._ch[placement_for(leg, "foot")].last_time_s - end
-        if waited > self.params.metrics.max_wait_s:
+        other = "right" if leg == "left" else "left"
+        deps = [self._ch.get(placement_for(leg, "shank")), self._ch.get(placement_for(other, "foot"))]
+        if waited > self.params.metrics.max_wait_s and not any(c is not None and self._calibrating(c) for c in deps):
             return True
         shank = self._ch.get(placement_for(leg, "shank"))
         if shank is not None and shank.fed_time_s < end + 0.05:
             return False
-        other = "right" if leg == "left" else "left"
         ofoot = self._ch.get(placement_for(other, "foot"))
         if ofoot is not None and ofoot.fed_time_s < end + 0.5:
             return False
         return True
+
+    def _calibrating(self, ch: _Channel) -> bool:
+        """A channel without a calibration yet that is young enough to get one soon (its samples
+        are buffered and will be replayed): strides that need it wait for it."""
+        p = self.params.calibration
+        young_s = p.max_standing_s + p.fallback_after_s + p.window_s
+        return ch.calibration is None and ch.samples < young_s * ch.spec.rate_hz
 
     def _flush_strides(self, final: bool = False) -> list[CoreOutput]:
         out: list[CoreOutput] = []
@@ -321,6 +331,8 @@ class SessionProcessor:
                 sh = shank_stride(*w, params=self.params.shank)
                 if not shank_ch.calibration.ok and "calibration_bad" not in flags:
                     flags.append("calibration_bad")
+                if shank_ch.calibration.method == "moving_only" and "no_standing" not in flags:
+                    flags.append("no_standing")
         if shank_ch is not None and sh is None:
             flags.append("gap")  # the leg has a shank sensor but no data for this stride
         others = list(self._ics[other]) if placement_for(other, "foot") in self._ch else None
