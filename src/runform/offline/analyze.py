@@ -19,6 +19,7 @@ import numpy as np
 from ..core.params import CoreParams, SensorSpec
 from ..core.processor import SessionProcessor
 from ..core.schema import STRIDE_COLUMNS
+from ..units import DEG_PER_RAD, STANDARD_GRAVITY_MPS2
 from .raw import RawInputError, RawRecording, placement_from_name, read_raw_csv
 
 #: samples are fed to the core in blocks of this many seconds, all sensors interleaved in time
@@ -49,9 +50,20 @@ def sessions_from_inputs(inputs: Iterable[str | Path], placement: str | None = N
     return sessions
 
 
+def sensor_spec(rec: RawRecording) -> SensorSpec:
+    """The sensor's spec: its rate, and the full scale where the data show saturation
+    (otherwise the defaults of :class:`SensorSpec`), so clipped samples are flagged."""
+    kw: dict[str, float] = {"rate_hz": rec.rate_hz}
+    if rec.acc_range_mps2 is not None:
+        kw["accel_range_g"] = rec.acc_range_mps2 / STANDARD_GRAVITY_MPS2
+    if rec.gyr_range_rps is not None:
+        kw["gyro_range_dps"] = rec.gyr_range_rps * DEG_PER_RAD
+    return SensorSpec(**kw)
+
+
 def run_core(recs: list[RawRecording], params: CoreParams | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Stride rows and summary of one session's recordings."""
-    proc = SessionProcessor({r.placement: SensorSpec(rate_hz=r.rate_hz) for r in recs}, params)
+    proc = SessionProcessor({r.placement: sensor_spec(r) for r in recs}, params)
     t0 = min(float(r.time_s[0]) for r in recs)
     t1 = max(float(r.time_s[-1]) for r in recs)
     cursors = {r.placement: 0 for r in recs}
@@ -78,7 +90,10 @@ def run_core(recs: list[RawRecording], params: CoreParams | None = None) -> tupl
     take(proc.finish())
     rows.sort(key=lambda row: (row["ic_time_s"], row["leg"]))
     summary = proc.summary()
-    summary["inputs"] = [{"file": str(r.path), "placement": r.placement, "samples": int(r.time_s.size), "rate_hz": r.rate_hz} for r in recs]
+    summary["inputs"] = [{"file": str(r.path), "placement": r.placement, "samples": int(r.time_s.size), "rate_hz": r.rate_hz,
+                          "acc_saturation_mps2": r.acc_range_mps2,
+                          "gyr_saturation_dps": None if r.gyr_range_rps is None else r.gyr_range_rps * DEG_PER_RAD}
+                         for r in recs]
     return rows, summary
 
 

@@ -23,7 +23,9 @@ class RawInputError(ValueError):
 
 @dataclass
 class RawRecording:
-    """One sensor's samples: time_s (n,), acc_mps2 (n, 3), gyr_rps (n, 3), rate_hz estimated or given."""
+    """One sensor's samples: time_s (n,), acc_mps2 (n, 3), gyr_rps (n, 3), rate_hz estimated or given.
+    acc_range_mps2 / gyr_range_rps: full scale found from saturation plateaus in the data
+    (:func:`saturation_level`), None when the data never saturate."""
 
     path: Path
     placement: str
@@ -31,6 +33,22 @@ class RawRecording:
     acc_mps2: np.ndarray
     gyr_rps: np.ndarray
     rate_hz: float
+    acc_range_mps2: float | None = None
+    gyr_range_rps: float | None = None
+
+
+def saturation_level(values: np.ndarray, min_count: int = 5, min_share: float = 1e-4) -> float | None:
+    """The full-scale value of a clipped sensor channel group (n, 3): the largest absolute value
+    when it is reached (to 1e-6 relative) by at least ``min_count`` samples and ``min_share`` of
+    them (a flat top: an unclipped signal reaches its maximum once). None otherwise."""
+    v = np.abs(np.asarray(values, float))
+    if v.size == 0:
+        return None
+    m = float(v.max())
+    if m <= 0:
+        return None
+    hits = int(np.count_nonzero(np.any(v >= m * (1 - 1e-6), axis=1)))
+    return m if hits >= max(min_count, min_share * v.shape[0]) else None
 
 
 def placement_from_name(path: Path) -> str | None:
@@ -103,4 +121,6 @@ def read_raw_csv(path: Path, placement: str | None = None, rate_hz: float | None
             f"{np.percentile(gnorm, 99):.1f}: looks like rad/s, expected deg/s (gyr_*_dps)"
         )
     rate = float(rate_hz) if rate_hz else float(1.0 / np.median(dt))
-    return RawRecording(path, placement, t, acc, gyr_dps * RAD_PER_DEG, rate)
+    g_sat = saturation_level(gyr_dps)
+    return RawRecording(path, placement, t, acc, gyr_dps * RAD_PER_DEG, rate, saturation_level(acc),
+                        None if g_sat is None else g_sat * RAD_PER_DEG)
