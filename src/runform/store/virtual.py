@@ -16,7 +16,6 @@ from ..live.virtual_sensors import make_virtual_sensors
 from ..protocol import constants as c
 from ..protocol.messages import ControlCommand, decode_device_info, encode_control
 from ..protocol.stream import SensorStream
-from .recorder import sensor_meta
 from .store import Store
 
 
@@ -45,7 +44,6 @@ def record_virtual_session(store: Store, duration_s: float, *, rate_hz: int = 40
         sensors[fw.config.address] = st
     session = SimpleNamespace(sensors=sensors, started_wall=time.time(), recorder=None)
     rec = store.open_live_recording(session, {"source": "virtual", "label": label, "seed": seed, "rate_hz": rate_hz})
-    metas = {st.index: sensor_meta(st) for st in sensors.values()}
     for fw in firmwares:
         fw.write_control(encode_control(ControlCommand(c.OP_START_STREAMING)), now_true_s=0.0)
         rec.write_message({"type": "connection", "placement": sensors[fw.config.address].placement, "connection": "streaming", "time_s": 0.0})
@@ -60,8 +58,6 @@ def record_virtual_session(store: Store, duration_s: float, *, rate_hz: int = 40
                 out.append((n.sent_true_s + latency_s, st.index, n.characteristic, n.payload))
         out.sort(key=lambda x: (x[0], x[1]))
         for arrival, idx, char, payload in out:
-            if rec._described.get(idx) is not metas[idx]:
-                rec.describe_sensor(idx, metas[idx], arrival)
             rec.write(idx, char, payload, arrival)
         while pending_ann and pending_ann[0][0] <= t:
             at, text = pending_ann.pop(0)
