@@ -33,6 +33,8 @@ HUGADB_FS = 58.8
 PYSHOE_RUNNING = ("2017-11-27-11-18-11", "2017-12-15-18-03-05", "2017-11-27-11-13-41")
 PYSHOE_WALKING = ("2017-11-22-11-22-03",)
 PYSHOE_ACC_RANGE_MPS2 = 8 * STANDARD_GRAVITY_MPS2  # LORD 3DM-GX5-25, +-8 g
+# the gyro output plateaus at 520-560 deg/s per axis in these files (saturation; measured)
+PYSHOE_GYR_CLIP_RPS = 500.0 * RAD_PER_DEG
 
 
 # ---------------------------------------------------------------------------- loaders
@@ -244,9 +246,19 @@ def bench_gaitmap(data: Path = DATA, block: int | None = None) -> dict:
 
 
 # ---------------------------------------------------------------------------- pyshoe
+VICON_STANCE_SPEED_MPS = 0.3  # a stance: Vicon foot speed below this ...
+VICON_STANCE_MIN_S = 0.025  # ... for at least this long (5 samples) ...
+VICON_STANCE_MERGE_S = 0.10  # ... pieces closer than this are one stance (swing >= 0.3 s)
+VICON_MAX_STEP_M = 0.05  # a Vicon sample jumping more than this (10 m/s) is a glitch
+STANDING_S = 1.0  # a reference stance longer than this is standing, not a gait stance
+VICON_SWING_SPEED_MPS = 1.0  # a gait stance has a swing faster than this before and after it;
+# the landing is the last downward crossing of this speed before the stance
+
+
 def vicon_stances(zv: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Reference stance intervals (k, 2) in s from the Vicon zero-velocity labels, cleaned as
-    described in pyshoe_dev/README.txt: gaps < 30 ms merged, intervals < 50 ms dropped."""
+    """Stance intervals (k, 2) in s from the dataset's Vicon zero-velocity labels, cleaned as
+    described in pyshoe_dev/README.txt: gaps < 30 ms merged, intervals < 50 ms dropped.
+    Kept for comparison only: the labels flip at single samples and mark a few swings."""
     z = np.r_[0, zv.astype(int), 0]
     on = np.flatnonzero(np.diff(z) == 1)
     off = np.flatnonzero(np.diff(z) == -1) - 1
@@ -260,61 +272,158 @@ def vicon_stances(zv: np.ndarray, t: np.ndarray) -> np.ndarray:
     return np.array(iv).reshape(-1, 2)
 
 
-def bench_pyshoe(name: str, data: Path = DATA, block: int | None = None) -> dict:
-    """Stance recall/precision, stride time and stride length errors on one pyshoe trial."""
+def vicon_speed(gt: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(speed (n,) m/s, unknown (n,) bool, cleaned positions (n, 3) m) of the Vicon foot.
+
+    Vicon samples repeated exactly (marker lost, value held) or jumping more than
+    ``VICON_MAX_STEP_M`` in one sample are glitches: replaced by linear interpolation between
+    good samples; runs of glitches longer than 50 ms are ``unknown``. Speed = norm of the
+    derivative of a Savitzky-Golay fit (9 samples = 45 ms, order 2)."""
+    from scipy.signal import savgol_filter
+
+    step = np.r_[0.0, np.linalg.norm(np.diff(gt, axis=0), axis=1)]
+    held = np.r_[False, np.all(np.diff(gt, axis=0) == 0, axis=1)]
+    bad = held | (step > VICON_MAX_STEP_M)
+    bad |= np.r_[step[1:] > VICON_MAX_STEP_M, False]
+    ok = ~bad
+    pos = np.column_stack([np.interp(t, t[ok], gt[ok, j]) for j in range(3)])
+    speed = np.linalg.norm(np.gradient(savgol_filter(pos, 9, 2, axis=0), t, axis=0), axis=1)
+    z = np.r_[0, bad.astype(int), 0]
+    unknown = np.zeros(len(t), dtype=bool)
+    for a, b in zip(np.flatnonzero(np.diff(z) == 1), np.flatnonzero(np.diff(z) == -1)):
+        if t[min(b, len(t) - 1)] - t[a] > 0.05:
+            unknown[a:b] = True
+    return speed, unknown, pos
+
+
+def vicon_speed_stances(gt: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reference stances from the Vicon foot speed: intervals (k, 2) in s where the speed is
+    below VICON_STANCE_SPEED_MPS (pieces less than VICON_STANCE_MERGE_S apart merged) for at
+    least VICON_STANCE_MIN_S in total; ``gait`` (k,) bool: not longer than STANDING_S and with
+    a swing faster than VICON_SWING_SPEED_MPS on both sides (shuffles while standing are not
+    stances); ``landing`` (k,) s: last downward crossing of VICON_SWING_SPEED_MPS before the
+    stance (the foot decelerates steeply there, so it is a sharp timing feature)."""
+    speed, _, _ = vicon_speed(gt, t)
+    z = np.r_[0, (speed < VICON_STANCE_SPEED_MPS).astype(int), 0]
+    on = np.flatnonzero(np.diff(z) == 1)
+    off = np.flatnonzero(np.diff(z) == -1) - 1
+    iv: list[list[int]] = []
+    for a, b in zip(on, off):
+        if iv and t[a] - t[iv[-1][1]] < VICON_STANCE_MERGE_S:
+            iv[-1][1] = b
+            iv[-1][2] += b - a + 1
+        else:
+            iv.append([a, b, b - a + 1])
+    dt = float(np.median(np.diff(t)))
+    iv = [[a, b] for a, b, n_below in iv if n_below * dt >= VICON_STANCE_MIN_S]
+    n = len(iv)
+    gait = np.zeros(n, dtype=bool)
+    landing = np.full(n, np.nan)
+    fast = speed > VICON_SWING_SPEED_MPS
+    for k, (a, b) in enumerate(iv):
+        prev_end = iv[k - 1][1] if k > 0 else 0
+        next_start = iv[k + 1][0] if k + 1 < n else len(t)
+        before, after = fast[prev_end:a], fast[b + 1 : next_start]
+        gait[k] = before.any() and after.any() and t[b] - t[a] <= STANDING_S
+        if before.any():
+            j = prev_end + int(np.flatnonzero(before)[-1])  # last fast sample before the stance
+            s0, s1 = speed[j], speed[j + 1]
+            landing[k] = t[j] + (s0 - VICON_SWING_SPEED_MPS) / (s0 - s1) * (t[j + 1] - t[j])
+    ref = np.array([(t[a], t[b]) for a, b in iv]).reshape(-1, 2)
+    return ref, gait, landing
+
+
+def standing_gyro_bias(t: np.ndarray, gyr: np.ndarray, speed: float = 0.05, min_s: float = 0.5) -> np.ndarray:
+    """Gyro bias (3,) rad/s: mean over the still start of a trial (before the first sample
+    faster than ``speed`` rad/s, minus 0.1 s); zeros when the start is shorter than ``min_s``."""
+    moving = np.flatnonzero(np.linalg.norm(gyr, axis=1) > speed)
+    k = int(np.searchsorted(t, t[moving[0]] - 0.1)) if moving.size else len(t)
+    if k < 2 or t[k - 1] - t[0] < min_s:
+        return np.zeros(3)
+    return gyr[:k].mean(axis=0)
+
+
+def _overlap_stats(det: np.ndarray, ref: np.ndarray, gait: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """(recall over gait stances, precision, overlap matrix): a detected stance [IC, TO]
+    matches a reference stance if they overlap; detections matching only non-gait reference
+    stances (standing) count neither way."""
+    ov = (det[:, None, 0] <= ref[None, :, 1]) & (det[:, None, 1] >= ref[None, :, 0])
+    recall = float(ov[:, gait].any(axis=0).mean()) if gait.any() else float("nan")
+    on_gait = ov[:, gait].any(axis=1)
+    only_standing = ~on_gait & ov[:, ~gait].any(axis=1)
+    counted = ~only_standing
+    precision = float(on_gait[counted].mean()) if counted.any() else float("nan")
+    return recall, precision, ov
+
+
+def bench_pyshoe(name: str, data: Path = DATA, block: int | None = None, params: FootParams | None = None) -> dict:
+    """Stance recall/precision, stride time and stride length errors on one pyshoe trial.
+
+    References (docs/validation-foot.md): stances from the Vicon foot speed
+    (:func:`vicon_speed_stances`); stride time from consecutive reference stance starts, and
+    (second figure) from consecutive landings; their disagreement with each other is printed as
+    a measure of the reference's own timing noise; stride length from the
+    cleaned Vicon positions at the detected mid-stance instants."""
     d = load_pyshoe(name, data)
     t = d["t"]
     rate = 1.0 / np.median(np.diff(t))
-    r = align_offline(d["acc"], d["gyr"], 1.0 / np.median(np.diff(t)))
-    acc, gyr = d["acc"] @ r.T, d["gyr"] @ r.T
-    # the gyro bias is not removed here: no standing period is marked in these trials
-    clip = (np.abs(d["acc"]) >= 0.98 * PYSHOE_ACC_RANGE_MPS2).any(axis=1)
-    ev, st = run_tracker(t, acc, gyr, rate, block=block, clip_acc=clip)
-    ref = vicon_stances(d["zv"], t)
-    ics = np.array([e.time_s for e in ev if e.kind == "ic"])
+    bias = standing_gyro_bias(t, d["gyr"])
+    gyr_s = d["gyr"] - bias
+    r = align_offline(d["acc"], gyr_s, rate)
+    acc, gyr = d["acc"] @ r.T, gyr_s @ r.T
+    clip_acc = (np.abs(d["acc"]) >= 0.98 * PYSHOE_ACC_RANGE_MPS2).any(axis=1)
+    clip_gyr = (np.abs(d["gyr"]) >= PYSHOE_GYR_CLIP_RPS).any(axis=1)
+    ev, st = run_tracker(t, acc, gyr, rate, params=params, block=block, clip_acc=clip_acc, clip_gyr=clip_gyr)
+    ref, gait, landing = vicon_speed_stances(d["gt"], t)
+    ref_lab = vicon_stances(d["zv"], t)
     tos = {e.stance_index: e.time_s for e in ev if e.kind == "to"}
     det = np.array([(e.time_s, tos[e.stance_index]) for e in ev if e.kind == "ic" and e.stance_index in tos]).reshape(-1, 2)
-    # a detected stance [IC, TO] matches a reference stance if they overlap
-    ov = (det[:, None, 0] <= ref[None, :, 1]) & (det[:, None, 1] >= ref[None, :, 0])
-    recall_all = float(ov.any(axis=0).mean()) if ref.size else float("nan")
-    # standing (a zero-velocity interval longer than 1 s, at the start/end of a trial) is not a stance
-    moving = (ref[:, 1] - ref[:, 0]) <= 1.0
-    recall = float(ov[:, moving].any(axis=0).mean()) if moving.any() else float("nan")
-    missed = [f"{a:.2f}-{b:.2f}" for (a, b) in ref[moving & ~ov.any(axis=0)]]
-    precision = float(ov.any(axis=1).mean()) if det.size else float("nan")
-    # stride time: consecutive matched reference stances vs the detected stride spanning them
-    ref_mid = ref.mean(axis=1)
-    st_err, st_err_mid, len_err, len_rel = [], [], [], []
-    gt = d["gt"]
+    recall, precision, ov = _overlap_stats(det, ref, gait)
+    recall_lab, precision_lab, _ = _overlap_stats(det, ref_lab, (ref_lab[:, 1] - ref_lab[:, 0]) <= STANDING_S)
+    missed = [f"{a:.2f}-{b:.2f}" for (a, b) in ref[gait & ~ov.any(axis=0)]]
+    extra = [f"{a:.2f}" for (a, _) in det[~ov.any(axis=1)]]
+    # stride time: the reference stances matched by this stride's stance and by its next one
+    st_err, st_err_land, ref_vs_ref, ic_lead, len_err, len_rel = [], [], [], [], [], []
+    _, _, pos = vicon_speed(d["gt"], t)
     for s in st:
         k0 = np.flatnonzero((ref[:, 0] <= s.to_time_s) & (ref[:, 1] >= s.ic_time_s))
-        if k0.size != 1 or k0[0] + 1 >= len(ref):
-            continue
-        k = k0[0]
-        nxt = ref[k + 1]
-        if not (nxt[0] <= s.next_ic_time_s + 0.25 and nxt[1] >= s.next_ic_time_s):
-            continue
-        st_err.append(s.stride_time_s - (ref[k + 1, 0] - ref[k, 0]))
-        st_err_mid.append(s.stride_time_s - (ref_mid[k + 1] - ref_mid[k]))
+        k1 = np.flatnonzero((ref[:, 0] <= s.next_ic_time_s + 0.25) & (ref[:, 1] >= s.next_ic_time_s))
+        if k0.size == 1 and k1.size == 1 and k1[0] == k0[0] + 1 and gait[k0[0]] and gait[k1[0]]:
+            ref_start = ref[k1[0], 0] - ref[k0[0], 0]
+            ref_land = landing[k1[0]] - landing[k0[0]]
+            st_err.append(s.stride_time_s - ref_start)
+            st_err_land.append(s.stride_time_s - ref_land)
+            ref_vs_ref.append(ref_land - ref_start)
+            ic_lead.append(ref[k0[0], 0] - s.ic_time_s)
         if np.isfinite(s.stride_length_m):
-            p0 = np.array([np.interp(s.midstance_time_s, t, gt[:, j]) for j in range(2)])
-            p1 = np.array([np.interp(s.next_midstance_time_s, t, gt[:, j]) for j in range(2)])
+            p0 = np.array([np.interp(s.midstance_time_s, t, pos[:, j]) for j in range(2)])
+            p1 = np.array([np.interp(s.next_midstance_time_s, t, pos[:, j]) for j in range(2)])
             L = float(np.hypot(*(p1 - p0)))
             len_err.append(s.stride_length_m - L)
             len_rel.append((s.stride_length_m - L) / L)
-    st_err, st_err_mid, len_err, len_rel = map(np.array, (st_err, st_err_mid, len_err, len_rel))
-    turns = sum("turn" in s.flags for s in st)
+    st_err, st_err_land, ref_vs_ref, len_err, len_rel = map(np.array, (st_err, st_err_land, ref_vs_ref, len_err, len_rel))
+    med_ms = lambda x: float(np.median(np.abs(x)) * 1000) if x.size else float("nan")  # noqa: E731
+    turns = np.array([s.heading_change_rad for s in st if np.isfinite(s.heading_change_rad)])
     return dict(
-        rate_hz=float(rate), n_ref_stances=int(moving.sum()), n_ref_standing=int((~moving).sum()),
-        n_detected=int(len(det)), recall=recall, recall_incl_standing=recall_all, precision=precision,
-        missed_s=" ".join(missed) or "-",
-        n_strides=len(st), n_compared=int(st_err.size), n_turn_flagged=int(turns),
+        rate_hz=float(rate), gyro_bias_dps=float(np.linalg.norm(bias) * DEG_PER_RAD),
+        n_ref_stances=int(gait.sum()), n_ref_standing=int((~gait).sum()),
+        n_detected=int(len(det)), recall=recall, precision=precision,
+        recall_vs_labels=recall_lab, precision_vs_labels=precision_lab,
+        missed_s=" ".join(missed) or "-", extra_s=" ".join(extra) or "-",
+        n_strides=len(st), n_stride_time_compared=int(st_err.size), n_length_compared=int(len_rel.size),
+        heading_change_median_deg=float(np.median(turns) * DEG_PER_RAD) if turns.size else float("nan"),
+        n_turn_flagged=int(sum("turn" in s.flags for s in st)),
         n_clipped_acc=int(sum("clipped_acc" in s.flags for s in st)),
-        stride_time_med_abs_ms=float(np.median(np.abs(st_err)) * 1000) if st_err.size else float("nan"),
-        stride_time_vs_midpoints_med_abs_ms=float(np.median(np.abs(st_err_mid)) * 1000) if st_err_mid.size else float("nan"),
+        n_clipped_gyr=int(sum("clipped_gyr" in s.flags for s in st)),
+        stride_time_med_abs_ms=med_ms(st_err),
+        stride_time_bias_ms=float(np.median(st_err) * 1000) if st_err.size else float("nan"),
+        stride_time_vs_landing_med_abs_ms=med_ms(st_err_land),
+        vicon_start_vs_landing_stride_time_med_abs_ms=med_ms(ref_vs_ref),
+        ic_to_vicon_stance_start_ms=float(np.median(ic_lead) * 1000) if ic_lead else float("nan"),
         stride_length_med_abs_pct=float(np.median(np.abs(len_rel)) * 100) if len_rel.size else float("nan"),
         stride_length_med_abs_m=float(np.median(np.abs(len_err))) if len_err.size else float("nan"),
         stride_length_bias_pct=float(np.median(len_rel) * 100) if len_rel.size else float("nan"),
+        stride_length_p90_abs_pct=float(np.percentile(np.abs(len_rel), 90) * 100) if len_rel.size else float("nan"),
     )
 
 

@@ -38,21 +38,36 @@ def test_gaitmap_walking_same_events_in_small_blocks(shared_data, bench):
     assert whole == blocks
 
 
+PYSHOE_TRIALS = ["2017-11-27-11-18-11", "2017-12-15-18-03-05", "2017-11-27-11-13-41", "2017-11-22-11-22-03"]
+
+
+@pytest.fixture(scope="module")
+def pyshoe_results(shared_data, bench):
+    return {name: bench.bench_pyshoe(name, shared_data) for name in PYSHOE_TRIALS}
+
+
 @pytest.mark.shared_data
-@pytest.mark.parametrize("name", ["2017-11-27-11-18-11", "2017-12-15-18-03-05", "2017-11-27-11-13-41", "2017-11-22-11-22-03"])
-def test_pyshoe_every_detected_stance_is_real(shared_data, bench, name):
-    r = bench.bench_pyshoe(name, shared_data)
+@pytest.mark.parametrize("name", PYSHOE_TRIALS)
+def test_pyshoe_stances_match_the_vicon_foot_speed(pyshoe_results, name):
+    r = pyshoe_results[name]
     assert r["n_strides"] >= 10
-    # trial 11-13-41 has sparse Vicon zero-velocity labels (README): precision is not checked there
-    if name != "2017-11-27-11-13-41":
-        assert r["precision"] >= 0.99, r
-    assert r["recall"] >= 0.8, r
+    assert r["precision"] >= 0.99, r
+    # the first short step out of standing (toes-up turn < swing_angle_rad) is not found yet
+    assert r["recall"] >= 0.95, r
 
 
 @pytest.mark.shared_data
-def test_pyshoe_walking_stride_length_within_3_percent(shared_data, bench):
-    r = bench.bench_pyshoe("2017-11-22-11-22-03", shared_data)
+@pytest.mark.parametrize("name", PYSHOE_TRIALS)
+def test_pyshoe_stride_length_within_3_percent(pyshoe_results, name):
+    r = pyshoe_results[name]
+    assert r["n_length_compared"] >= 10, r
     assert r["stride_length_med_abs_pct"] <= 3.0, r
+
+
+@pytest.mark.shared_data
+def test_pyshoe_same_strides_in_small_blocks(shared_data, bench, pyshoe_results):
+    name = "2017-11-27-11-13-41"
+    assert bench.bench_pyshoe(name, shared_data, block=13) == pyshoe_results[name]
 
 
 @pytest.mark.shared_data
