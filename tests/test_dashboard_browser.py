@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -284,6 +285,7 @@ def test_review_and_compare_pages_against_the_demo(demo, page):
 
 def test_token_mode_refuses_page_and_websocket_without_the_token(tmp_path, browser):
     import websockets
+    from websockets.exceptions import InvalidStatus
 
     port = free_port()
     proc = subprocess.Popen(
@@ -308,10 +310,14 @@ def test_token_mode_refuses_page_and_websocket_without_the_token(tmp_path, brows
             async with websockets.connect(url) as c:
                 return json.loads(await c.recv())["type"]
 
-        with pytest.raises(websockets.exceptions.InvalidStatus) as err:
-            asyncio.run(ws(f"ws://127.0.0.1:{port}/ws/live"))
+        def run(coro):  # Playwright's sync API owns this thread's event loop
+            with ThreadPoolExecutor(1) as ex:
+                return ex.submit(asyncio.run, coro).result()
+
+        with pytest.raises(InvalidStatus) as err:
+            run(ws(f"ws://127.0.0.1:{port}/ws/live"))
         assert err.value.response.status_code == 401
-        assert asyncio.run(ws(f"ws://127.0.0.1:{port}/ws/live?token={token}")) == "hello"
+        assert run(ws(f"ws://127.0.0.1:{port}/ws/live?token={token}")) == "hello"
 
         ctx = browser.new_context()
         p = ctx.new_page()
