@@ -27,15 +27,18 @@ def raw_to_si(raw: np.ndarray, accel_range_g: float, gyro_range_dps: float) -> t
     return acc, gyr
 
 
+def to_int16_codes(lsb_units: np.ndarray) -> np.ndarray:
+    """Values in LSB -> int16 codes: rounded to nearest, saturated at [-32768, 32767] as a MEMS
+    sensor saturates; NaN (which a real sensor never outputs) becomes 0."""
+    x = np.nan_to_num(np.asarray(lsb_units, dtype=np.float64), nan=0.0, posinf=32767.0, neginf=-32768.0)
+    return np.clip(np.rint(x), -32768, 32767).astype(np.int16)
+
+
 def si_to_raw(acc_mps2: np.ndarray, gyr_rps: np.ndarray, accel_range_g: float, gyro_range_dps: float) -> np.ndarray:
     """(acc m/s^2, gyr rad/s) -> int16 samples (n, 6): rounded to nearest, saturated at the range."""
     out = np.empty((len(acc_mps2), 6), dtype=np.int16)
-    a = np.rint(np.asarray(acc_mps2, dtype=np.float64) / accel_lsb_mps2(accel_range_g))
-    g = np.rint(np.asarray(gyr_rps, dtype=np.float64) / gyro_lsb_rps(gyro_range_dps))
-    np.clip(a, -32768, 32767, out=a)
-    np.clip(g, -32768, 32767, out=g)
-    out[:, 0:3] = a
-    out[:, 3:6] = g
+    out[:, 0:3] = to_int16_codes(np.asarray(acc_mps2, dtype=np.float64) / accel_lsb_mps2(accel_range_g))
+    out[:, 3:6] = to_int16_codes(np.asarray(gyr_rps, dtype=np.float64) / gyro_lsb_rps(gyro_range_dps))
     return out
 
 

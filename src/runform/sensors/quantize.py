@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..units import DEG_PER_RAD, STANDARD_GRAVITY_MPS2
+from ..protocol.scaling import INT16_FULL_SCALE, accel_lsb_mps2, to_int16_codes
+from ..units import DEG_PER_RAD
 
 INT16_MIN = -32768
 INT16_MAX = 32767
@@ -18,18 +19,12 @@ INT16_MAX = 32767
 
 def acc_lsb_mps2(accel_range_g: float) -> float:
     """One accelerometer LSB in m/s^2 for a full-scale range of ``accel_range_g`` (g)."""
-    return accel_range_g * STANDARD_GRAVITY_MPS2 / 32768.0
+    return accel_lsb_mps2(accel_range_g)
 
 
 def gyr_lsb_dps(gyro_range_dps: float) -> float:
     """One gyroscope LSB in deg/s for a full-scale range of ``gyro_range_dps`` (deg/s)."""
-    return gyro_range_dps / 32768.0
-
-
-def _to_int16(x: np.ndarray) -> np.ndarray:
-    # NaN would make the cast undefined; a real sensor never outputs NaN, so treat it as 0
-    x = np.nan_to_num(np.asarray(x, dtype=float), nan=0.0, posinf=INT16_MAX, neginf=INT16_MIN)
-    return np.clip(np.rint(x), INT16_MIN, INT16_MAX).astype(np.int16)
+    return gyro_range_dps / INT16_FULL_SCALE
 
 
 def quantize_imu(
@@ -38,12 +33,12 @@ def quantize_imu(
     """Int16 codes of specific force (m/s^2, (n, 3)) and angular velocity (rad/s, (n, 3)).
 
     Returns ``(acc_codes, gyr_codes)``, both int16 of the input shapes. Saturates at the range.
+    The scaling is the protocol's (:mod:`runform.protocol.scaling`), so firmware frames and
+    simulated CSVs carry the same codes.
     """
     acc = np.asarray(acc_mps2, dtype=float) / acc_lsb_mps2(accel_range_g)
     gyr = np.asarray(gyr_rps, dtype=float) * DEG_PER_RAD / gyr_lsb_dps(gyro_range_dps)
-    return _to_int16(acc), _to_int16(gyr)
-
-
+    return to_int16_codes(acc), to_int16_codes(gyr)
 def dequantize_imu(
     acc_codes: np.ndarray, gyr_codes: np.ndarray, accel_range_g: float, gyro_range_dps: float
 ) -> tuple[np.ndarray, np.ndarray]:
