@@ -77,6 +77,53 @@ def load_gaitmap_orientation(data: Path = DATA) -> dict:
     return {k: {s: np.array(v) for s, v in d_.items()} for k, d_ in out.items()}
 
 
+def load_gaitmap_position(data: Path = DATA) -> dict:
+    """{'left'|'right': {s_id: heel-marker positions (n, 3) in m at 100 Hz}} per mocap stride."""
+    d = data / "gaitmap_walking"
+    out: dict = {"left": {}, "right": {}}
+    with open(d / "position_sample.csv") as f:
+        r = csv.reader(f)
+        next(r)
+        for row in r:
+            out[row[0].split("_")[0]].setdefault(int(row[1]), []).append([float(v) for v in row[3:6]])
+    return {k: {s: np.array(v) for s, v in d_.items()} for k, d_ in out.items()}
+
+
+def load_gaitmap_markers(data: Path = DATA) -> dict:
+    """{'left'|'right': {'TOE'|'FCC'|'FM5': positions (n, 3) in m at 100 Hz}} (lab frame, z up)."""
+    with open(data / "gaitmap_walking" / "mocap_sample.csv") as f:
+        rows = list(csv.reader(f))
+    raw = np.array(rows[2:], dtype=float)
+    col = {(m, a): i for i, (m, a) in enumerate(zip(rows[0], rows[1]))}
+    out: dict = {}
+    for foot, p in (("left", "L"), ("right", "R")):
+        out[foot] = {m: raw[:, [col[(f"{p}_{m}", a)] for a in "xyz"]] / 1000.0 for m in ("TOE", "FCC", "FM5")}
+    return out
+
+
+def reference_frame_fix(q_ref: np.ndarray, toe_m: np.ndarray, heel_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+    """The mocap reference orientation of one stride in our convention, decided from the
+    markers alone (never from our estimate).
+
+    ``q_ref`` (n, 4) wxyz as stored; ``toe_m``/``heel_m`` (3,) the TOE and FCC markers at the
+    stride's first sample. The stored quaternions map the lab frame to the mocap foot frame
+    (their matrix ROWS are the foot axes: row x matches FCC - TOE to within a degree), so they
+    are conjugated first. The mocap foot frame's x points to the heel on both feet; on the right
+    foot its z points down (mirrored y). The body-frame half-turn that makes x point to the toe
+    (TOE - FCC) and z up is appended. Returns (quaternions (n, 4) foot-to-lab with x toe, y left,
+    z up; the half-turn; its label)."""
+    from runform.rotations import quat_conj, quat_mul, quat_to_matrix
+
+    q = quat_conj(np.asarray(q_ref, dtype=float))
+    r0 = quat_to_matrix(q[0])  # columns: the mocap foot axes in the lab frame
+    flip_x = float(r0[:, 0] @ (toe_m - heel_m)) < 0
+    flip_z = float(r0[2, 2]) < 0
+    half = {(False, False): ([1.0, 0, 0, 0], "none"), (True, False): ([0, 0, 0, 1.0], "rz180"),
+            (False, True): ([0, 1.0, 0, 0], "rx180"), (True, True): ([0, 0, 1.0, 0], "ry180")}[(flip_x, flip_z)]
+    fix = np.array(half[0], dtype=float)
+    return quat_mul(q, fix), fix, half[1]
+
+
 def load_pyshoe(name: str, data: Path = DATA) -> dict:
     """dict(t, acc, gyr (sensor frame, SI), gt (m, Vicon), zv (0/1 Vicon zero velocity))."""
     import scipy.io as sio
@@ -189,10 +236,62 @@ def _yaw(q: np.ndarray) -> float:
     return float(tait_bryan_zyx(quat_to_matrix(q))[0])
 
 
+def imu_to_marker_rotation(refs: list, t_imu: np.ndarray, gyr_imu: np.ndarray, acc_imu: np.ndarray) -> np.ndarray:
+    """Quaternion C (wxyz) with v_marker = C v_imu, fitted (Kabsch, Wahba's problem) to pairs of
+    vectors seen in both frames, never to our orientation estimate: the angular velocity of the
+    mocap foot frame (from consecutive reference quaternions) vs the raw gyroscope, and -- since
+    walking rotates mostly about one axis, which leaves the rotation about that axis poorly
+    determined -- the up direction at each reference stride's first sample (a mid-stance, foot
+    flat) vs the IMU's mean specific force there (+-25 ms), both weighted equally in total.
+    ``refs``: [(t (n,), q (n, 4) foot-to-lab)]."""
+    from runform.rotations import matrix_to_quat, quat_conj, quat_mul, quat_rotate, quat_to_rotvec
+
+    w_ref, w_imu, up_ref, up_imu = [], [], [], []
+    for t_ref, q in refs:
+        dq = quat_mul(quat_conj(q[:-1]), q[1:])
+        w_ref.append(quat_to_rotvec(dq) / np.diff(t_ref)[:, None])
+        tm = 0.5 * (t_ref[1:] + t_ref[:-1])
+        w_imu.append(np.column_stack([np.interp(tm, t_imu, gyr_imu[:, j]) for j in range(3)]))
+        up_ref.append(quat_rotate(quat_conj(q[0]), np.array([0.0, 0.0, 1.0])))
+        sel = np.abs(t_imu - t_ref[0]) <= 0.025
+        f = acc_imu[sel].mean(axis=0)
+        up_imu.append(f / np.linalg.norm(f))
+    a, b = np.concatenate(w_ref), np.concatenate(w_imu)
+    scale = np.sqrt(np.sum(a**2) / max(len(up_ref), 1))
+    a = np.vstack([a, scale * np.array(up_ref)])
+    b = np.vstack([b, scale * np.array(up_imu)])
+    u, _, vt = np.linalg.svd(a.T @ b)
+    m = u @ np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt))]) @ vt
+    return matrix_to_quat(m)
+
+
+def _angle_errors(refs: list, strides: list, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sagittal errors (deg, whole strides) and frontal errors (deg, stances) of our strides vs
+    the reference orientation expressed in the IMU frame (``q_ref * c``)."""
+    from runform.rotations import quat_mul
+
+    sag_err, fr_err = [], []
+    for t_ref, q in refs:
+        q = quat_mul(q, c)
+        for s in strides:
+            inside = (t_ref >= s.time_s[0]) & (t_ref <= s.time_s[-1])
+            if not inside.any():
+                continue
+            sa_ref, ro_ref = _angles(q[inside])
+            sa, ro = _angles(s.orientation_at(t_ref[inside]))
+            sag_err.append(_wrap(sa - sa_ref))
+            stance = (t_ref[inside] >= s.ic_time_s) & (t_ref[inside] <= s.to_time_s)
+            fr_err.append(_wrap(ro - ro_ref)[stance])
+    sag = np.concatenate(sag_err) * DEG_PER_RAD if sag_err else np.array([np.nan])
+    fr = np.concatenate(fr_err) * DEG_PER_RAD if fr_err else np.array([np.nan])
+    return sag, fr
+
+
 def bench_gaitmap(data: Path = DATA, block: int | None = None) -> dict:
     """IC/TO errors (ms) and foot angle RMSE (deg) per foot on gaitmap's walking example."""
     g = load_gaitmap(data)
     ori = load_gaitmap_orientation(data)
+    mk = load_gaitmap_markers(data)
     with open(data / "gaitmap_walking" / "stride_events_sample.csv") as f:
         ev_rows = list(csv.DictReader(f))
     res = {}
@@ -204,30 +303,32 @@ def bench_gaitmap(data: Path = DATA, block: int | None = None) -> dict:
         e_to = match(d["tc"] / GAITMAP_FS, to, 0.25) * 1000
         lat = [e.lookahead_s * 1000 for e in ev if e.kind == "ic"]
         lat_to = [e.lookahead_s * 1000 for e in ev if e.kind == "to"]
-        # orientation: mocap per-stride quaternions at 100 Hz from the stride's 'start' sample
-        sag_err, fr_err = [], []
+        # orientation: mocap per-stride quaternions at 100 Hz from the stride's 'start' sample,
+        # brought into our foot convention by reference_frame_fix (decided from the markers)
+        refs, fixes = [], {}
         for r in ev_rows:
-            if r["foot"] != foot:
-                continue
-            q_ref = ori[foot].get(int(r["s_id"]))
+            q_ref = ori[foot].get(int(r["s_id"])) if r["foot"] == foot else None
             if q_ref is None:
                 continue
-            t_ref = float(r["start"]) / GAITMAP_FS + np.arange(len(q_ref)) / 100.0
-            for s in st:
-                inside = (t_ref >= s.time_s[0]) & (t_ref <= s.time_s[-1])
-                if not inside.any():
-                    continue
-                sa_ref, ro_ref = _angles(q_ref[inside])
-                # after the 180-degree turn the reference's pitch and roll come out with the
-                # opposite sign (its foot frame follows the lab's x axis); undo that
-                if abs(_yaw(q_ref[inside][0])) > np.pi / 2:
-                    sa_ref, ro_ref = -sa_ref, -ro_ref
-                sa, ro = _angles(s.orientation_at(t_ref[inside]))
-                sag_err.append(_wrap(sa - sa_ref))
-                stance = (t_ref[inside] >= s.ic_time_s) & (t_ref[inside] <= s.to_time_s)
-                fr_err.append(_wrap(ro - ro_ref)[stance])
-        sag = np.concatenate(sag_err) * DEG_PER_RAD if sag_err else np.array([np.nan])
-        fr = np.concatenate(fr_err) * DEG_PER_RAD if fr_err else np.array([np.nan])
+            k0 = int(round(float(r["start"]) / GAITMAP_FS * 100.0))
+            q_ref, _, label = reference_frame_fix(q_ref, mk[foot]["TOE"][k0], mk[foot]["FCC"][k0])
+            fixes[label] = fixes.get(label, 0) + 1
+            refs.append((float(r["start"]) / GAITMAP_FS + np.arange(len(q_ref)) / 100.0, q_ref))
+        # the IMU sits on the shoe at a fixed small rotation from the marker frame: estimated
+        # from angular velocities alone (mocap vs raw gyro, Kabsch), never from our orientation
+        c_align = imu_to_marker_rotation(refs, d["t"], d["gyr"], d["acc"])
+        angle_res = {}
+        for tag, c in (("", np.array([1.0, 0.0, 0.0, 0.0])), ("_imu_frame", c_align)):
+            sag, fr = _angle_errors(refs, st, c)
+            angle_res.update({
+                f"sagittal_rmse{tag}_deg": float(np.sqrt(np.mean(sag**2))),
+                f"sagittal_offset{tag}_deg": float(np.mean(sag)),
+                f"frontal_rmse{tag}_deg": float(np.sqrt(np.mean(fr**2))),
+                f"frontal_offset{tag}_deg": float(np.mean(fr)),
+                f"frontal_rmse{tag}_offset_removed_deg": float(np.std(fr)),
+            })
+        angle_res["imu_to_marker_deg"] = float(2 * np.degrees(np.arccos(min(1.0, abs(c_align[0])))))
+        angle_res["reference_frame_fixes"] = " ".join(f"{k}:{v}" for k, v in sorted(fixes.items()))
         res[foot] = dict(
             n_ref=len(d["ic"]), n_ic=len(ic), n_to=len(to), n_strides=len(st),
             ic_missed=int(np.isnan(e_ic).sum()), to_missed=int(np.isnan(e_to).sum()),
@@ -235,12 +336,7 @@ def bench_gaitmap(data: Path = DATA, block: int | None = None) -> dict:
             to_med_abs_ms=float(np.nanmedian(np.abs(e_to))), to_bias_ms=float(np.nanmedian(e_to)),
             ic_lookahead_ms_max=float(np.max(lat)) if lat else float("nan"),
             to_lookahead_ms_median=float(np.median(lat_to)) if lat_to else float("nan"),
-            sagittal_rmse_deg=float(np.sqrt(np.mean(sag**2))),
-            sagittal_rmse_offset_removed_deg=float(np.std(sag)),
-            sagittal_offset_deg=float(np.mean(sag)),
-            frontal_rmse_deg=float(np.sqrt(np.mean(fr**2))),
-            frontal_rmse_offset_removed_deg=float(np.std(fr)),
-            frontal_offset_deg=float(np.mean(fr)),
+            **angle_res,
         )
     return res
 
