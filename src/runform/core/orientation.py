@@ -14,7 +14,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..rotations import quat_from_rotvec, quat_from_two_vectors, quat_mul, quat_normalize, quat_rotate
+from ..rotations import quat_from_rotvec, quat_from_two_vectors, quat_normalize, quat_rotate
+
+
+def qmul(p: np.ndarray, q: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Hamilton product ``p * q`` of float arrays (..., 4), bit-identical to
+    :func:`runform.rotations.quat_mul` (same expressions, same order) but without its
+    per-call axis shuffling (about half the time on stride-sized arrays; the hot loop)."""
+    pw, px, py, pz = p[..., 0], p[..., 1], p[..., 2], p[..., 3]
+    qw, qx, qy, qz = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
+    if out is None:
+        out = np.empty(np.broadcast_shapes(p.shape, q.shape))
+    w = pw * qw - px * qx - py * qy - pz * qz
+    x = pw * qx + px * qw + py * qz - pz * qy
+    y = pw * qy - px * qz + py * qw + pz * qx
+    out[..., 3] = pw * qz + px * qy - py * qx + pz * qw
+    out[..., 0], out[..., 1], out[..., 2] = w, x, y
+    return out
 
 
 def prefix_product(dq: np.ndarray) -> np.ndarray:
@@ -23,7 +39,7 @@ def prefix_product(dq: np.ndarray) -> np.ndarray:
     n = out.shape[0]
     shift = 1
     while shift < n:
-        out[shift:] = quat_mul(out[:-shift], out[shift:])
+        out[shift:] = qmul(out[:-shift], out[shift:])
         shift *= 2
     return out
 
@@ -44,7 +60,7 @@ def integrate_gyro(q0: np.ndarray, time_s: np.ndarray, gyr_rps: np.ndarray) -> n
         return q
     dt = np.diff(t)[:, None]
     dq = quat_from_rotvec(0.5 * (w[1:] + w[:-1]) * dt)
-    q[1:] = quat_mul(np.asarray(q0, float), prefix_product(dq))
+    q[1:] = qmul(np.asarray(q0, float), prefix_product(dq))
     return quat_normalize(q)
 
 
@@ -67,7 +83,7 @@ def yaw_of(q: np.ndarray) -> np.ndarray:
 def rotate_heading(q: np.ndarray, yaw_rad: float) -> np.ndarray:
     """Orientations turned about the world vertical by ``yaw_rad``."""
     h = np.array([np.cos(0.5 * yaw_rad), 0.0, 0.0, np.sin(0.5 * yaw_rad)])
-    return quat_mul(h, q)
+    return qmul(h, np.asarray(q, float))
 
 
 def interp_quat(t_new: np.ndarray, t: np.ndarray, q: np.ndarray) -> np.ndarray:

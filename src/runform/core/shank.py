@@ -27,8 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..units import STANDARD_GRAVITY_MPS2
-from .orientation import integrate_gyro, tilt_correction
-from ..rotations import quat_mul
+from .orientation import integrate_gyro, qmul, tilt_correction
 from .params import ShankParams
 
 CLIP_ACC = 1
@@ -126,4 +125,4 @@ def shank_stride(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, flags: np.ndar
         if np.count_nonzero(mask) < 3:
             mask = ~clipped
     c = tilt_correction(q, acc, mask)
-    return ShankStride(t, quat_mul(c, q), acc[:, 2].copy(), tuple(out_flags))
+    return ShankStride(t, qmul(c, q), acc[:, 2].copy(), tuple(out_flags))
