@@ -77,18 +77,6 @@ def load_gaitmap_orientation(data: Path = DATA) -> dict:
     return {k: {s: np.array(v) for s, v in d_.items()} for k, d_ in out.items()}
 
 
-def load_gaitmap_position(data: Path = DATA) -> dict:
-    """{'left'|'right': {s_id: heel-marker positions (n, 3) in m at 100 Hz}} per mocap stride."""
-    d = data / "gaitmap_walking"
-    out: dict = {"left": {}, "right": {}}
-    with open(d / "position_sample.csv") as f:
-        r = csv.reader(f)
-        next(r)
-        for row in r:
-            out[row[0].split("_")[0]].setdefault(int(row[1]), []).append([float(v) for v in row[3:6]])
-    return {k: {s: np.array(v) for s, v in d_.items()} for k, d_ in out.items()}
-
-
 def load_gaitmap_markers(data: Path = DATA) -> dict:
     """{'left'|'right': {'TOE'|'FCC'|'FM5': positions (n, 3) in m at 100 Hz}} (lab frame, z up)."""
     with open(data / "gaitmap_walking" / "mocap_sample.csv") as f:
@@ -227,13 +215,6 @@ def _angles(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _wrap(a: np.ndarray) -> np.ndarray:
     return np.angle(np.exp(1j * a))
-
-
-def _yaw(q: np.ndarray) -> float:
-    from runform.anatomy import tait_bryan_zyx
-    from runform.rotations import quat_to_matrix
-
-    return float(tait_bryan_zyx(quat_to_matrix(q))[0])
 
 
 def imu_to_marker_rotation(refs: list, t_imu: np.ndarray, gyr_imu: np.ndarray, acc_imu: np.ndarray) -> np.ndarray:
@@ -551,10 +532,83 @@ def bench_hugadb(path: Path) -> dict:
     return out
 
 
+# ---------------------------------------------------------------------------- virtual runner
+SIM_RATE_HZ = 400.0
+SIM_DURATION_S = 60.0
+
+
+def bench_sim(profile: str, seed: int = 1, duration_s: float = SIM_DURATION_S) -> dict:
+    """Virtual runner (runform.sim), random mounting, sensor errors on, 400 Hz: IC/TO errors vs
+    the exact truth events, missed/extra strides, stride length vs the truth rows.
+
+    Sensor-to-foot rotation and gyro bias: runform.core.calibration (standing start, then the
+    first strides) when its result is ``ok``; otherwise the simulator's known mounting and bias
+    (counted in ``n_known_mounting``). Samples beyond the sensor's range are clipped and flagged
+    as the firmware would."""
+    from runform.core.calibration import calibrate
+    from runform.sim import VirtualRunner
+    from runform.rotations import quat_to_matrix
+
+    runner = VirtualRunner.from_profile(profile, seed=seed, placements=("left_foot", "right_foot"))
+    t = np.arange(0.0, duration_s, 1.0 / SIM_RATE_HZ)
+    ic_err, to_err, len_rel = [], [], []
+    missed = extra = n_known = n_strides = n_ref = 0
+    truth_rows = runner.truth_strides(duration_s)
+    for leg in ("left", "right"):
+        pl = f"{leg}_foot"
+        acc, gyr = runner.imu(pl, t)
+        info = runner.sensor_info(pl)
+        a_rng, g_rng = info.accel_range_g * STANDARD_GRAVITY_MPS2, info.gyro_range_dps * RAD_PER_DEG
+        clip_a, clip_g = (np.abs(acc) >= a_rng).any(axis=1), (np.abs(gyr) >= g_rng).any(axis=1)
+        acc, gyr = np.clip(acc, -a_rng, a_rng), np.clip(gyr, -g_rng, g_rng)
+        cal = calibrate(pl, t, acc, gyr, SIM_RATE_HZ)
+        if cal is not None and cal.ok:
+            acc_f, gyr_f = cal.apply(acc, gyr)
+        else:
+            n_known += 1
+            m = quat_to_matrix(np.asarray(info.mounting_quat_wxyz, dtype=float))
+            acc_f, gyr_f = acc @ m.T, (gyr - np.asarray(info.gyr_bias_dps) * RAD_PER_DEG) @ m.T
+        ev, st = run_tracker(t, acc_f, gyr_f, SIM_RATE_HZ, clip_acc=clip_a, clip_gyr=clip_g)
+        truth = runner.events(leg, duration_s)
+        ic = np.array([e.time_s for e in ev if e.kind == "ic"])
+        to = np.array([e.time_s for e in ev if e.kind == "to"])
+        e_ic = match(truth["ic"], ic, 0.1)
+        e_to = match(truth["to"], to, 0.1)
+        ic_err.append(e_ic)
+        to_err.append(e_to)
+        # strides: each truth stride (IC -> next IC) should be one detected stride
+        rows = [r for r in truth_rows if r["leg"] == leg]
+        n_ref += len(rows)
+        det_ic = np.array([s.ic_time_s for s in st])
+        for r in rows:
+            k = np.flatnonzero(np.abs(det_ic - r["ic_time_s"]) <= 0.05) if det_ic.size else np.array([], int)
+            if k.size == 0:
+                missed += 1
+                continue
+            s_ = st[int(k[0])]
+            n_strides += 1
+            if np.isfinite(s_.stride_length_m) and r["stride_length_m"] not in ("", None):
+                L = float(r["stride_length_m"])
+                len_rel.append((s_.stride_length_m - L) / L)
+        t_ref_ic = np.array([r["ic_time_s"] for r in rows])
+        extra += int(sum(not np.any(np.abs(t_ref_ic - x) <= 0.05) for x in det_ic))
+    ic_all, to_all, len_rel = np.concatenate(ic_err), np.concatenate(to_err), np.array(len_rel)
+    return dict(
+        n_truth_strides=n_ref, n_matched=n_strides, missed_strides=missed, extra_strides=extra,
+        ic_missed=int(np.isnan(ic_all).sum()), to_missed=int(np.isnan(to_all).sum()),
+        ic_med_abs_ms=float(np.nanmedian(np.abs(ic_all)) * 1000), ic_bias_ms=float(np.nanmedian(ic_all) * 1000),
+        to_med_abs_ms=float(np.nanmedian(np.abs(to_all)) * 1000), to_bias_ms=float(np.nanmedian(to_all) * 1000),
+        stride_length_med_abs_pct=float(np.median(np.abs(len_rel)) * 100) if len_rel.size else float("nan"),
+        stride_length_bias_pct=float(np.median(len_rel) * 100) if len_rel.size else float("nan"),
+        stride_length_max_abs_pct=float(np.max(np.abs(len_rel)) * 100) if len_rel.size else float("nan"),
+        n_known_mounting=n_known,
+    )
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--only", choices=("gaitmap", "pyshoe", "hugadb"))
+    ap.add_argument("--only", choices=("gaitmap", "pyshoe", "hugadb", "sim"))
     args = ap.parse_args(argv)
     if not args.data.is_dir():
         print(f"no data at {args.data}", file=sys.stderr)
@@ -574,6 +628,13 @@ def main(argv=None) -> int:
         for path in sorted((args.data / "hugadb_running").glob("HuGaDB_v1_*.txt")):
             for foot, r in bench_hugadb(path).items():
                 print(f"  {path.name} {foot}: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()))
+    if args.only in (None, "sim"):
+        from runform.sim import PROFILES
+
+        print(f"== virtual runner (runform.sim), random mounting, noise on, {SIM_RATE_HZ:.0f} Hz, {SIM_DURATION_S:.0f} s, both feet")
+        for name in PROFILES:
+            r = bench_sim(name)
+            print(f"  {name}: " + ", ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()))
     return 0
 
 
