@@ -101,24 +101,29 @@ def test_accelerometer_integrates_to_true_displacement(placement):
 def test_impacts_reach_configured_peak(profile, expected_g):
     overrides = {"mounting": "aligned", "sensor_error_scale": 0.0, "peak_tibial_accel_cv": 0.0}
     runner = VirtualRunner.from_profile(profile, seed=1, overrides=overrides)
+    p = runner.params
+    window = (p.impact_rise_ms + 4 * p.impact_decay_ms) / 1000.0
     ev = runner.events("left", 40.0)
     peaks = []
-    for ic, to in zip(ev["ic"][10:16], ev["to"][10:16]):
-        t = np.arange(ic, to, 1 / 4000)
+    for ic in ev["ic"][10:16]:
+        t = np.arange(ic, ic + window, 1 / 4000)
         acc, _ = runner.imu("left_shank", t)  # aligned: sensor z = tibial axis
         peaks.append(acc[:, 2].max() / STANDARD_GRAVITY_MPS2)
     peaks = np.array(peaks)
-    # the transient is fitted so that the total axial peak is the target; a forefoot landing's
-    # own heel-drop deceleration may exceed a low target by a little
-    tol = 0.04 if profile == "forefoot" else 0.01
-    np.testing.assert_allclose(peaks, expected_g, rtol=tol)
+    # the transient is fitted so that the total axial peak after contact is the target
+    np.testing.assert_allclose(peaks, expected_g, rtol=0.01)
+    # metrics.md's peak is over the whole stance: at least the impact peak (push-off can be higher)
     rows = [r for r in runner.truth_strides(40.0) if r["leg"] == "left"][10:16]
-    np.testing.assert_allclose([r["peak_tibial_accel_g"] for r in rows], peaks, rtol=0.005)
+    assert np.all(np.array([r["peak_tibial_accel_g"] for r in rows]) >= peaks * 0.995)
+    if profile != "forefoot":
+        np.testing.assert_allclose([r["peak_tibial_accel_g"] for r in rows], peaks, rtol=0.005)
 
 
 def test_strike_pattern_shapes_the_impact():
     def peak(profile):
         r = VirtualRunner.from_profile(profile, seed=2, overrides=IDEAL)
         return np.median([row["peak_tibial_accel_g"] for row in r.truth_strides(40.0)[10:]])
+
+    # forefoot landings have a smaller impact; their stance peak may come from push-off instead
 
     assert peak("forefoot") < peak("neutral") < peak("overstrider")

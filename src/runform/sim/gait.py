@@ -53,7 +53,7 @@ from .profiles import RunnerParams
 LEGS = ("left", "right")
 N_CH = 6
 KNOTS_PER_STRIDE = 8
-SWING_KNOT_FRACS = (0.25, 0.60, 0.88)
+SWING_KNOT_FRACS = (0.35, 0.65, 0.90)
 BATCH_STRIDES = 64
 N_DRAWS = 12
 
@@ -238,8 +238,7 @@ class GaitModel:
         ], axis=1)
         amp = d["amp"][sl]
         sag = np.stack([
-            d["strike"][sl], 0 * ic, 0 * ic, 0 * ic, d["to_angle"][sl], d["es_angle"][sl],
-            d["es_angle"][sl] + 0.55 * (d["strike"][sl] + d["ls_extra"][sl] - d["es_angle"][sl]),
+            d["strike"][sl], 0 * ic, 0 * ic, 0 * ic, d["to_angle"][sl], d["es_angle"][sl], d["ms_angle"][sl],
             d["strike"][sl] + d["ls_extra"][sl],
         ], axis=1) * amp[:, None]
         ev_ic, pk, ev_to, ev_sw = d["ev_ic"][sl], d["ev_pk"][sl], d["ev_to"][sl], d["ev_sw"][sl]
@@ -253,15 +252,21 @@ class GaitModel:
         tir = (ev - ev_ic[:, None]) / d["ratio"][sl][:, None]
         toe = np.stack([d["toe"][sl]] * 5 + [d["toe"][sl] - 1.5, d["toe"][sl] - 3.0, d["toe"][sl] - 1.0], axis=1)
         inc_ic, inc_to = d["inc_ic"][sl], d["inc_to"][sl]
-        frac = times[:, :5] - ic[:, None]
-        inc_st = inc_ic[:, None] + (inc_to - inc_ic)[:, None] * (frac / tc[:, None])
+        frac = (times[:, :5] - ic[:, None]) / tc[:, None]
+        progress = 1.0 - (1.0 - frac) ** d["shank_power"][sl][:, None]
+        inc_st = inc_ic[:, None] + (inc_to - inc_ic)[:, None] * progress
         inc = np.concatenate([inc_st, np.stack([
-            d["inc_es"][sl], 0.5 * (d["inc_es"][sl] + d["inc_ls"][sl]), d["inc_ls"][sl]], axis=1)], axis=1)
+            d["inc_es"][sl], d["inc_ms"][sl], d["inc_ls"][sl]], axis=1)], axis=1)
         inc = inc * amp[:, None]
         vals = np.stack([sag, ev + fr, toe, inc, fr, tir], axis=2) * RAD_PER_DEG  # (n, 8, 6)
         vals[:, :, 1] = self._exact_foot_frontal(leg, vals, ev * RAD_PER_DEG)
         slopes = np.full((n, KNOTS_PER_STRIDE, N_CH), np.nan)
         slopes[:, 1:4, 0] = 0.0  # foot flat from foot-flat to heel-off
+        # a heel strike lands at the foot's maximum dorsiflexion: the pitch rate crosses zero at
+        # IC (Dorschky et al. 2019 mean running stride: foot gyro vs force plate; docs)
+        slopes[d["strike"][sl] >= 0.0, 0, 0] = 0.0
+        # push-off: the plantarflexion rate is still high when the toes leave the ground
+        slopes[:, 4, 0] = (d["rate_factor"][sl] * sag[:, 4] / (times[:, 4] - times[:, 3])) * RAD_PER_DEG
         slopes[:, 0:5, 2] = 0.0  # no foot rotation about the vertical in stance
         slopes[:, 2, 1] = 0.0  # peak eversion
         slopes[:, 2, 4] = 0.0  # peak shank frontal angle
@@ -313,6 +318,10 @@ class GaitModel:
             "amp": amp, "strike": strike,
             "to_angle": v("toe_off_foot_angle_deg") + sd * z[:, 2],
             "es_angle": v("early_swing_foot_angle_deg") + sd * z[:, 11],
+            "ms_angle": v("mid_swing_foot_angle_deg"),
+            "rate_factor": v("toe_off_foot_rate_factor"),
+            "inc_ms": v("mid_swing_tibial_inclination_deg"),
+            "shank_power": np.maximum(v("shank_stance_power"), 0.1),
             "ls_extra": v("late_swing_extra_foot_angle_deg"),
             "ev_ic": v("eversion_at_ic_deg") + sd * z[:, 3],
             "ev_pk": v("peak_eversion_deg") + sd * z[:, 4],

@@ -26,16 +26,18 @@ class RunnerParams:
     gait: str = "running"  # "running" or "walking" (documentation; the shapes come from the numbers)
     speed_mps: float = 3.2
     cadence_spm: float = 168.0
-    duty_factor: float = 0.36  # contact time / stride time (running ~0.3-0.4, walking ~0.6)
-    foot_flat_frac: float = 0.20  # foot flat, fraction of stance after IC
-    heel_off_frac: float = 0.60  # heel rise starts, fraction of stance
+    duty_factor: float = 0.34  # contact time / stride time (running ~0.3-0.4, walking ~0.6)
+    foot_flat_frac: float = 0.33  # foot flat, fraction of stance after IC
+    heel_off_frac: float = 0.50  # heel rise starts, fraction of stance
     standing_s: float = 4.0  # standing still at the start (calibration)
     ramp_strides: int = 4  # strides over which speed and impacts ramp up after standing
     # ---- foot (sagittal: positive toes up, relative to standing)
     foot_strike_angle_deg: float = 15.0
-    toe_off_foot_angle_deg: float = -27.0
-    early_swing_foot_angle_deg: float = -85.0
-    late_swing_extra_foot_angle_deg: float = 5.0  # dorsiflexion beyond the strike angle before IC
+    toe_off_foot_angle_deg: float = -60.0  # foot to ground (the ankle joint is at ~ -25 then)
+    early_swing_foot_angle_deg: float = -95.0  # at 35 % of swing
+    mid_swing_foot_angle_deg: float = -58.0  # at 65 % of swing
+    toe_off_foot_rate_factor: float = 1.5  # foot pitch rate at TO / mean rate from heel-off to TO
+    late_swing_extra_foot_angle_deg: float = -8.0  # at 90 % of swing, relative to the strike angle
     toe_out_deg: float = 6.0
     swing_height_m: float = 0.15  # extra height of the foot at mid-swing above the straight path
     step_width_m: float = 0.10
@@ -47,9 +49,11 @@ class RunnerParams:
     swing_eversion_deg: float = -4.0
     # ---- shank
     tibial_inclination_at_ic_deg: float = 6.0
-    tibial_inclination_at_to_deg: float = -45.0
-    early_swing_tibial_inclination_deg: float = -75.0
-    late_swing_tibial_inclination_deg: float = 14.0
+    tibial_inclination_at_to_deg: float = -38.0
+    shank_stance_power: float = 3.0  # stance progress IC->TO = 1 - (1 - t/Tc)^power (front-loaded)
+    early_swing_tibial_inclination_deg: float = -88.0  # at 35 % of swing
+    mid_swing_tibial_inclination_deg: float = -60.0  # at 65 % of swing
+    late_swing_tibial_inclination_deg: float = 9.0  # at 90 % of swing
     shank_frontal_at_ic_deg: float = 1.0
     peak_shank_frontal_angle_deg: float = 3.0
     ev_tir_ratio: float = 1.3  # eversion excursion / tibial internal rotation excursion
@@ -118,19 +122,19 @@ PROFILES: dict[str, dict[str, Any]] = {
         "cadence_spm": 152.0,
         "foot_strike_angle_deg": 20.0,
         "tibial_inclination_at_ic_deg": 10.0,
-        "late_swing_tibial_inclination_deg": 18.0,
+        "late_swing_tibial_inclination_deg": 14.0,
         "peak_tibial_accel_g": 12.0,
         "impact_rise_ms": 10.0,
     },
     # lands on the forefoot, heel drops after contact; low, slower tibial transient
     "forefoot": {
         "foot_strike_angle_deg": -8.0,
-        "late_swing_extra_foot_angle_deg": 3.0,
+        "late_swing_extra_foot_angle_deg": -4.0,
         "tibial_inclination_at_ic_deg": 1.0,
-        "late_swing_tibial_inclination_deg": 8.0,
-        "duty_factor": 0.33,
+        "late_swing_tibial_inclination_deg": 5.0,
+        "duty_factor": 0.32,
         "foot_flat_frac": 0.30,
-        "heel_off_frac": 0.55,
+        "heel_off_frac": 0.50,
         "eversion_at_ic_deg": -6.0,
         "peak_eversion_deg": 7.0,
         "peak_tibial_accel_g": 4.5,
@@ -142,23 +146,27 @@ PROFILES: dict[str, dict[str, Any]] = {
         "gait": "walking",
         "speed_mps": 1.3,
         "cadence_spm": 110.0,
-        "duty_factor": 0.62,
-        "foot_flat_frac": 0.15,
-        "heel_off_frac": 0.55,
+        "duty_factor": 0.61,
+        "foot_flat_frac": 0.20,
+        "heel_off_frac": 0.65,
         "foot_strike_angle_deg": 22.0,
-        "toe_off_foot_angle_deg": -40.0,
-        "early_swing_foot_angle_deg": -35.0,
-        "late_swing_extra_foot_angle_deg": 3.0,
+        "toe_off_foot_angle_deg": -65.0,
+        "early_swing_foot_angle_deg": -57.0,
+        "mid_swing_foot_angle_deg": -9.0,
+        "late_swing_extra_foot_angle_deg": -4.0,
+        "toe_off_foot_rate_factor": 2.0,
         "swing_height_m": 0.04,
         "step_width_m": 0.12,
         "eversion_at_ic_deg": -2.0,
         "peak_eversion_deg": 6.0,
         "peak_eversion_frac": 0.30,
         "eversion_at_to_deg": -3.0,
-        "tibial_inclination_at_ic_deg": 8.0,
-        "tibial_inclination_at_to_deg": -35.0,
+        "tibial_inclination_at_ic_deg": 12.0,
+        "tibial_inclination_at_to_deg": -45.0,
+        "shank_stance_power": 1.2,
         "early_swing_tibial_inclination_deg": -50.0,
-        "late_swing_tibial_inclination_deg": 12.0,
+        "mid_swing_tibial_inclination_deg": -16.0,
+        "late_swing_tibial_inclination_deg": 17.0,
         "peak_shank_frontal_angle_deg": 2.0,
         "peak_tibial_accel_g": 2.5,
         "impact_rise_ms": 20.0,
