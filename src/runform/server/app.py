@@ -12,7 +12,9 @@ Routes (contract):
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+from collections import OrderedDict
 from typing import Any
 
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
@@ -81,7 +83,7 @@ def create_app(session: LiveSession | None, hub: Hub | None = None, *, title: st
                     while not sub.queue.empty() and len(batch) < 100:
                         batch.append(sub.queue.get_nowait())
                     for m in batch:
-                        await ws.send_json(m)
+                        await ws.send_text(_encoded(m))
             finally:
                 receiver.cancel()
         except (WebSocketDisconnect, RuntimeError):
@@ -94,6 +96,24 @@ def create_app(session: LiveSession | None, hub: Hub | None = None, *, title: st
     install_extensions(app)
     app.mount("/static", StaticFiles(directory=static), name="static")
     return app
+
+
+#: JSON text of the latest hub messages by object id: the hub hands the same dict to every
+#: viewer, so each message is serialised once, not once per viewer (keeps the dicts alive so an
+#: id is not reused while cached)
+_ENCODED: "OrderedDict[int, tuple[dict, str]]" = OrderedDict()
+_ENCODED_MAX = 512
+
+
+def _encoded(msg: dict) -> str:
+    hit = _ENCODED.get(id(msg))
+    if hit is not None and hit[0] is msg:
+        return hit[1]
+    text = json.dumps(msg, separators=(",", ":"), ensure_ascii=False, default=str)
+    _ENCODED[id(msg)] = (msg, text)
+    if len(_ENCODED) > _ENCODED_MAX:
+        _ENCODED.popitem(last=False)
+    return text
 
 
 async def _drain_client(ws: WebSocket) -> None:
