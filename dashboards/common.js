@@ -42,7 +42,7 @@ const RF = (() => {
     return e;
   }
   const num = (v) => (v === null || v === undefined || v === "" || Number.isNaN(Number(v))) ? null : Number(v);
-  const fmt = (v, d = 1) => num(v) === null ? "–" : Number(v).toFixed(d);
+  const fmt = (v, d = 1) => { if (num(v) === null) return "–"; const s = Number(v).toFixed(d); return /^-0(\.0*)?$/.test(s) ? s.slice(1) : s; };
   const label = (k) => (METRICS[k] ? METRICS[k][0] : k);
   const unit = (k) => (METRICS[k] ? METRICS[k][1] : "");
   const decimals = (k) => (METRICS[k] ? METRICS[k][2] : 2);
