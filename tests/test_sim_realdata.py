@@ -1,0 +1,101 @@
+"""The virtual runner against a real runner: Dorschky et al. 2019 (J Biomech 95:109311), one
+participant's mean running (3.47 m/s) and walking (1.29 m/s) stride with foot and tibia IMUs,
+mocap joint angles and force plate (../shared/data/dorschky_mean_stride). The simulator is run
+at the same speed, stride time and duty factor; its curves must have the real shapes and timing.
+The bounds are loose (one participant, a mean stride): they catch a wrong shape, not a degree."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from runform.sim import VirtualRunner
+from runform.units import DEG_PER_RAD
+
+matio = pytest.importorskip("matio", reason="reading the MATLAB tables needs mat-io (pip install mat-io)")
+
+N = 100  # samples per mean stride
+
+
+def _load(path):
+    v = matio.load_from_mat(str(path))["dataStruct"]["variables"][0, 0]
+    out = {}
+    for i in range(len(v)):
+        r = v.iloc[i]
+        typ = np.asarray(r["type"]).ravel()[0]
+        name = np.asarray(r["name"]).ravel()[0]
+        key = f"{typ}:{name}"
+        if typ in ("acc", "gyro"):
+            key += ":" + "xyz"[int(np.nanargmax([r["direction_1"], r["direction_2"], r["direction_3"]]))]
+        out[key] = np.array([float(np.asarray(x).ravel()[0]) for x in r["mean"]])
+    return out
+
+
+def _real(path):
+    d = _load(path)
+    stance = d["GRF:GRF_y_r"] > 0.05  # body weights
+    ic = int(np.nonzero(stance & ~np.roll(stance, 1))[0][0])
+    to = int(np.nonzero(~stance & np.roll(stance, 1))[0][0])
+    order = [(ic + k) % N for k in range(N)]  # re-start the cycle at IC
+    dur = float(d["dur:dur"][0])
+    foot_rate = d["gyro:foot_r:z"][order] * DEG_PER_RAD  # OpenSim z lateral: + = toes up
+    # foot angle: the rate integrated over the (periodic) cycle, zero at mid-stance (foot flat)
+    w = d["gyro:foot_r:z"] - d["gyro:foot_r:z"].mean()
+    foot = (np.cumsum(w) * dur / N * DEG_PER_RAD)[order]
+    duty = ((to - ic) % N) / N
+    foot -= foot[int(0.45 * duty * N)]
+    shank = (d["angle:hip_flexion_r"] + d["angle:knee_angle_r"])[order] * DEG_PER_RAD  # pelvis tilt ignored
+    return {"dur": dur, "duty": duty, "foot_rate": foot_rate, "foot": foot, "shank": shank,
+            "speed": float(d["speed:speed"][0])}
+
+
+def _sim(profile, real):
+    overrides = {"speed_mps": real["speed"], "cadence_spm": 120.0 / real["dur"], "duty_factor": real["duty"],
+                 "angle_sd_deg": 0.0, "stride_time_cv": 0.0, "duty_factor_sd": 0.0, "speed_cv": 0.0,
+                 "mounting": "aligned", "sensor_error_scale": 0.0}
+    r = VirtualRunner.from_profile(profile, seed=1, overrides=overrides)
+    ev = r.events("right", 40.0)
+    ic, nxt = ev["ic"][15], ev["ic"][16]
+    t = ic + np.arange(N) / N * (nxt - ic)
+    _, gyr = r.imu("right_foot", t)
+    v, _, _ = r.gait.angles("right", t)  # model channels: no Tait-Bryan fold beyond -90 deg in swing
+    foot = v[:, 0] * DEG_PER_RAD
+    return {"foot_rate": -gyr[:, 1] * DEG_PER_RAD, "foot": foot - foot[int(0.45 * real["duty"] * N)],
+            "shank": r.truth_angles("right", t)["tibial_inclination"] * DEG_PER_RAD}
+
+
+def _zero_crossing_near_ic_ms(rate, dur):
+    """Time (ms, relative to IC) of the toes-up -> toes-down crossing of the pitch rate closest to IC."""
+    idx = [i for i in range(-N // 4, N // 4) if rate[i - 1] > 0 >= rate[i]]
+    best = min(idx, key=abs)
+    frac = rate[best - 1] / (rate[best - 1] - rate[best])
+    return (best - 1 + frac) * dur / N * 1000.0
+
+
+def _rms(a, b):
+    return float(np.sqrt(np.mean((a - b) ** 2)))
+
+
+@pytest.mark.parametrize("kind,profile", [("running", "neutral"), ("walking", "walker")])
+def test_sagittal_curves_and_event_timing_match_a_real_stride(shared_data, kind, profile, record_property):
+    real = _real(shared_data / "dorschky_mean_stride" / f"P01_norm{kind}.mat")
+    sim = _sim(profile, real)
+    zc_real = _zero_crossing_near_ic_ms(real["foot_rate"], real["dur"])
+    zc_sim = _zero_crossing_near_ic_ms(sim["foot_rate"], real["dur"])
+    rms_foot = _rms(sim["foot"], real["foot"])
+    rms_shank = _rms(sim["shank"], real["shank"])
+    peak_real, peak_sim = real["foot_rate"].max(), sim["foot_rate"].max()
+    push_real = np.argmin(real["foot_rate"]) / N - real["duty"]
+    push_sim = np.argmin(sim["foot_rate"]) / N - real["duty"]
+    for k, v in dict(zc_real_ms=zc_real, zc_sim_ms=zc_sim, rms_foot_deg=rms_foot, rms_shank_deg=rms_shank,
+                     swing_rate_real_dps=peak_real, swing_rate_sim_dps=peak_sim,
+                     pushoff_peak_real_stride=push_real, pushoff_peak_sim_stride=push_sim).items():
+        record_property(k, round(float(v), 3))
+    # the foot's maximum dorsiflexion (pitch-rate zero crossing) is at contact in both
+    assert abs(zc_sim - zc_real) < 20.0
+    # the push-off pitch-rate peak is within 6 % of a stride of the real one
+    assert abs(push_sim - push_real) < 0.06
+    # whole-cycle sagittal curves: shapes, not degrees (mocap shank ignores pelvis tilt)
+    assert rms_foot < 15.0
+    assert rms_shank < 10.0
+    assert peak_sim == pytest.approx(peak_real, rel=0.35)
