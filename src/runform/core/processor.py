@@ -75,6 +75,8 @@ class CalibrationOutput:
 
 CoreOutput = Union[EventOutput, StrideOutput, CalibrationOutput]
 
+_TODO = object()  # marks a queued stride whose shank orientation is not computed yet
+
 
 @dataclass
 class _Channel:
@@ -105,9 +107,16 @@ def _clip_flags(spec: SensorSpec, acc: np.ndarray, gyr: np.ndarray) -> np.ndarra
 class SessionProcessor:
     """The streaming gait core for one session.
 
+    A finished stride costs ~1 ms (shank orientation, metrics); in pushes of fewer than
+    ``LIVE_BLOCK`` samples (live frames) that work is spread over the following pushes, one
+    step each, so stride rows come a few frames later but no frame pays for a whole stride.
+
     sensors: placement -> :class:`SensorSpec` (only the placements that exist).
     params: :class:`CoreParams`.
     """
+
+    #: pushes of at least this many samples finish every ready stride at once
+    LIVE_BLOCK = 64
 
     def __init__(self, sensors: dict[str, SensorSpec], params: CoreParams | None = None):
         self.params = params or CoreParams()
@@ -121,6 +130,9 @@ class SessionProcessor:
         self._stride_counter = {"left": 0, "right": 0}
         self._summary = SessionSummary()
         self._finished = False
+        self._work: deque = deque()  # strides being finished, in order (see _flush_strides)
+        self._push_n = 0
+        self._heavy = False
 
     # ------------------------------------------------------------------ public API
     def push(self, placement: str, time_s: np.ndarray, acc_mps2: np.ndarray, gyr_rps: np.ndarray, gap_before: bool = False) -> list[CoreOutput]:
@@ -137,6 +149,8 @@ class SessionProcessor:
             raise ValueError(f"{placement}: time_s, acc_mps2 and gyr_rps must have the same number of rows")
         if t.shape[0] == 0:
             return []
+        self._push_n = t.shape[0]
+        self._heavy = False
         finite = np.isfinite(t) & np.all(np.isfinite(a), axis=1) & np.all(np.isfinite(g), axis=1)
         if not np.all(finite):  # drop non-finite samples and treat them as a gap
             keep = finite
@@ -278,6 +292,7 @@ class SessionProcessor:
                 if kind in ("ic", "to"):
                     out.append(EventOutput(leg, kind, float(r.time_s), float(r.decided_time_s), float(r.decided_time_s - r.time_s)))
             else:
+                self._heavy = True
                 flags = []
                 if ch.calibration is not None and not ch.calibration.ok:
                     flags.append("calibration_bad")
@@ -311,31 +326,52 @@ class SessionProcessor:
         return ch.calibration is None and ch.samples < young_s * ch.spec.rate_hz
 
     def _flush_strides(self, final: bool = False) -> list[CoreOutput]:
-        out: list[CoreOutput] = []
+        """Move ready strides to the work queue, then do queued work: everything at the end, for
+        a large block (offline / catching up) or a long queue; otherwise one step per push, so a
+        live frame never pays for a whole stride (the foot tracker's part comes on top)."""
         for leg in ("left", "right"):
             q = self._pending[leg]
             while q and self._ready(leg, q[0][0], final):
                 stride, flags = q.popleft()
-                out.append(self._finish_stride(leg, stride, flags))
+                self._work.append(self._start_stride(leg, stride, flags))
+        out: list[CoreOutput] = []
+        if final or self._push_n >= self.LIVE_BLOCK or len(self._work) > 4:
+            steps = 2 * len(self._work)
+        else:  # live: one step, none in a push that already paid for a foot stride
+            steps = 0 if self._heavy else 1
+        while self._work and steps > 0:
+            job = self._work[0]
+            if job[3] is _TODO:
+                job[3] = shank_stride(*job[4], params=self.params.shank) if job[4] is not None else None
+                job[4] = None
+            else:
+                self._work.popleft()
+                out.append(self._end_stride(*job[:4], job[5]))
+            steps -= 1
         return out
 
-    def _finish_stride(self, leg: str, stride: Any, flags: list[str]) -> StrideOutput:
+    def _start_stride(self, leg: str, stride: Any, flags: list[str]) -> list:
+        """Step 0 (cheap): the shank samples of the stride and the flags; [leg, stride, flags,
+        shank result (_TODO until step 1), shank window, other foot's ICs]."""
         other = "right" if leg == "left" else "left"
         shank_ch = self._ch.get(placement_for(leg, "shank"))
-        sh = None
         flags = list(flags)
+        window = None
         if shank_ch is not None and shank_ch.ring is not None and shank_ch.calibration is not None:
             t0, t1 = float(stride.ic_time_s), float(stride.next_ic_time_s)
             if shank_ch.ring.first_time <= t0 and shank_ch.ring.last_time >= t1:
-                w = shank_ch.ring.window(t0, t1)
-                sh = shank_stride(*w, params=self.params.shank)
+                window = shank_ch.ring.window(t0, t1)
                 if not shank_ch.calibration.ok and "calibration_bad" not in flags:
                     flags.append("calibration_bad")
                 if shank_ch.calibration.method == "moving_only" and "no_standing" not in flags:
                     flags.append("no_standing")
-        if shank_ch is not None and sh is None:
-            flags.append("gap")  # the leg has a shank sensor but no data for this stride
         others = list(self._ics[other]) if placement_for(other, "foot") in self._ch else None
+        return [leg, stride, flags, _TODO if window is not None else None, window, others]
+
+    def _end_stride(self, leg: str, stride: Any, flags: list[str], sh: Any, others: list[float] | None) -> StrideOutput:
+        """Step 2: the row (runform.core.metrics) and the session summary."""
+        if self._ch.get(placement_for(leg, "shank")) is not None and sh is None:
+            flags = [*flags, "gap"]  # the leg has a shank sensor but no data for this stride
         res: StrideResult = stride_metrics(leg, self._stride_counter[leg], stride, sh, others, flags, self.params.metrics)
         self._stride_counter[leg] += 1
         self._summary.add(res)
