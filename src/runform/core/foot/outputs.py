@@ -44,8 +44,8 @@ class FootStride:
     """One stride of one foot: from its IC to the next IC of the same foot.
 
     * ``ic_time_s``, ``to_time_s``, ``midstance_time_s``: this stride's stance (IC, toe-off,
-      mid-stance = the stillest instant of the stance, where velocity is reset to zero and the
-      orientation's tilt is reset from gravity).
+      mid-stance = the stillest instant of the stance, where velocity is taken as zero and
+      gravity gives the first guess of the tilt).
     * ``next_ic_time_s``, ``next_midstance_time_s``: the following stance of the same foot.
     * ``stride_length_m``: horizontal displacement of the foot between the two mid-stances,
       from strapdown integration with zero velocity at both mid-stances and linear removal of
@@ -54,9 +54,11 @@ class FootStride:
     * ``speed_mps``: ``stride_length_m / stride_time_s``.
     * ``heading_change_rad``: yaw of the foot at the next mid-stance relative to this one.
     * ``time_s`` (n,), ``quat_wxyz`` (n, 4): foot orientation from this IC to the next IC
-      (both included): tilt reset at mid-stance, gyroscope integration backwards to the IC and
-      forwards to the next mid-stance, with the tilt error found there spread linearly over the
-      stride. Heading-free world frame, yaw = 0 at this stride's mid-stance.
+      (both included): tilt from gravity at mid-stance, gyroscope integration backwards to the
+      IC and forwards to the next mid-stance, then the tilt corrected by the error that the
+      velocity left at the next mid-stance reveals (``FootParams.tilt_method``, see
+      :func:`runform.core.foot.strapdown.integrate_stride`; without a next mid-stance, e.g. at a
+      gap, gyroscope only). Heading-free world frame, yaw = 0 at this stride's mid-stance.
     * ``flags``: subset of ``gap``, ``clipped_acc``, ``clipped_gyr``, ``turn``; ``valid`` is
       False when any of gap / clipped_acc / clipped_gyr is set.
     """
