@@ -172,3 +172,35 @@ def test_recalibrate_reports_standing():
     outs = proc.recalibrate()
     assert outs[0].to_message() == {"type": "calibration", "placement": "left_foot", "state": "standing", "quality": outs[0].quality}
     assert proc.calibration_status()["left_foot"]["state"] == "standing"
+
+
+def test_tibial_shock_peak_rule_375_ms():
+    from runform.core.shank import tibial_shock_peaks
+
+    rate = 400.0
+    t = np.arange(int(5 * rate)) / rate
+    g = 9.80665
+    a = np.full(t.size, g)
+    # impacts every 0.7 s, 8 g, with a second smaller bump 100 ms after each (must not count)
+    for k, t0 in enumerate(np.arange(0.2, 4.6, 0.7)):
+        a += (8 - 1 + 0.1 * k) * g * np.exp(-0.5 * ((t - t0) / 0.004) ** 2)
+        a += 2.5 * g * np.exp(-0.5 * ((t - t0 - 0.1) / 0.01) ** 2)
+    a[int(4.8 * rate)] = 2.5 * g  # below the 3 g threshold: not a peak
+    idx = tibial_shock_peaks(t, a)
+    assert np.allclose(t[idx], np.arange(0.2, 4.6, 0.7), atol=1 / rate)
+    # two peaks closer than 375 ms: only the larger counts
+    b = np.full(t.size, g)
+    b += 5 * g * np.exp(-0.5 * ((t - 1.0) / 0.004) ** 2) + 7 * g * np.exp(-0.5 * ((t - 1.3) / 0.004) ** 2)
+    idx = tibial_shock_peaks(t, b)
+    assert t[idx].tolist() == [1.3]
+
+
+def test_summary_counts_one_375_ms_shock_peak_per_stride():
+    s = PROC.summary()
+    for leg in ("left", "right"):
+        sh = s["legs"][leg]["tibial_shock_375ms"]
+        assert sh["strides"] > 20
+        assert abs(sh["peaks"] - sh["strides"]) <= 1, sh
+        # the rule's peak is the stance maximum here (one impact per stance)
+        pta = s["legs"][leg]["metrics"]["peak_tibial_accel_g"]["mean"]
+        assert abs(sh["mean_peak_g"] - pta) < 0.05 * pta, (sh, pta)

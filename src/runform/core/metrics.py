@@ -17,7 +17,7 @@ from ..units import DEG_PER_RAD, MS_PER_S, STANDARD_GRAVITY_MPS2
 from .orientation import interp_quat, rotate_heading, yaw_of
 from .params import MetricsParams
 from .schema import STRIDE_COLUMNS, strike_pattern_of
-from .shank import ShankStride
+from .shank import ShankStride, tibial_shock_peaks
 
 #: vector-coding bins (Chang et al. 2008): index -> name
 COUPLING_BINS = ("in_phase", "anti_phase", "eversion_phase", "rotation_phase")
@@ -39,11 +39,14 @@ def coupling_bin_counts(ev_rad: np.ndarray, tir_rad: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class StrideResult:
-    """A finished stride row (``row``: STRIDE_COLUMNS -> value or None) and the coupling
-    histogram of its stance (``coupling_counts`` (4,) or None without a shank)."""
+    """A finished stride row (``row``: STRIDE_COLUMNS -> value or None), the coupling
+    histogram of its stance (``coupling_counts`` (4,) or None without a shank) and the
+    tibial-shock peaks of the stride by the 375 ms rule (``shock_peaks_g``, g; empty without a
+    shank; :func:`runform.core.shank.tibial_shock_peaks`)."""
 
     row: dict[str, Any]
     coupling_counts: np.ndarray | None
+    shock_peaks_g: tuple[float, ...] = ()
 
 
 def _deg(x: float | None) -> float | None:
@@ -105,6 +108,7 @@ def stride_metrics(
 
     stance = (ft >= ic) & (ft <= to)
     coupling = None
+    shock: tuple[float, ...] = ()
     if shank is not None:
         row["eversion_reference"] = "shank"
         flags.extend(f for f in shank.flags if f not in flags)
@@ -127,6 +131,9 @@ def stride_metrics(
         st_s = (shank.time_s >= ic) & (shank.time_s <= to)
         if np.any(st_s):
             row["peak_tibial_accel_g"] = float(np.max(shank.axial_acc_mps2[st_s])) / STANDARD_GRAVITY_MPS2
+        pk = tibial_shock_peaks(shank.time_s, shank.axial_acc_mps2)
+        pk = pk[(shank.time_s[pk] >= ic) & (shank.time_s[pk] < nic)]
+        shock = tuple(float(v) / STANDARD_GRAVITY_MPS2 for v in shank.axial_acc_mps2[pk])
     else:
         row["eversion_reference"] = "standing"
         if "no_shank" not in flags:
@@ -158,4 +165,4 @@ def stride_metrics(
         if f not in seen:
             seen.append(f)
     row["flags"] = ";".join(seen)
-    return StrideResult(row, coupling)
+    return StrideResult(row, coupling, shock)

@@ -126,3 +126,28 @@ def shank_stride(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, flags: np.ndar
             mask = ~clipped
     c = tilt_correction(q, acc, mask)
     return ShankStride(t, qmul(c, q), acc[:, 2].copy(), tuple(out_flags))
+
+
+def tibial_shock_peaks(time_s: np.ndarray, axial_acc_mps2: np.ndarray, threshold_g: float = 3.0, window_s: float = 0.375) -> np.ndarray:
+    """Indices of tibial-shock peaks by the rule of the gait-retraining feedback studies
+    (Crowell et al. 2010, Am J Sports Med 38:1931; Crowell & Davis 2011, Clin Biomech 26:78):
+    axial acceleration above ``threshold_g`` with no larger value in the following
+    ``window_s`` (375 ms). The samples after a peak (its falling edge) also have no larger value
+    ahead, so a peak must moreover be the largest value of the preceding ``window_s``; ties go
+    to the first sample. Needs ``window_s`` of look-ahead (live: the cue comes 375 ms late, or
+    use the threshold crossing itself). time_s (n,) s, axial_acc_mps2 (n,) m/s^2 (+1 g at rest).
+    Vectorised: one sliding maximum each way (O(n log n) via searchsorted bounds)."""
+    t = np.asarray(time_s, float)
+    a = np.asarray(axial_acc_mps2, float)
+    if a.size == 0:
+        return np.zeros(0, int)
+    cand = np.flatnonzero(a > threshold_g * STANDARD_GRAVITY_MPS2)
+    if cand.size == 0:
+        return cand
+    hi = np.searchsorted(t, t[cand] + window_s, side="right")
+    lo = np.searchsorted(t, t[cand] - window_s, side="left")
+    keep = []
+    for i, l, h in zip(cand.tolist(), lo.tolist(), hi.tolist()):  # only the few samples above threshold
+        if a[i] >= a[l:h].max() and not np.any(a[l:i] >= a[i]):
+            keep.append(i)
+    return np.asarray(keep, int)

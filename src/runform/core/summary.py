@@ -7,6 +7,8 @@ Definitions (docs/metrics.md, "Per session"):
 * Trend per metric and leg: least-squares slope of the valid strides' values against time
   (unit per minute), and ``drift`` = mean of the last 20 % minus mean of the first 20 % of
   valid strides.
+* Tibial shock by the 375 ms rule of the feedback studies (Crowell & Davis 2011): peaks above
+  3 g with no larger value in the next 375 ms, per leg: count and mean (valid strides).
 * Coupling: EV/TIR per stride (mean, median) and the vector-coding coupling-angle
   distribution over all stances (share of samples in each bin; Chang et al. 2008).
 
@@ -63,12 +65,19 @@ class SessionSummary:
         self._legs = {"left": _Columns(), "right": _Columns()}
         self._coupling = {"left": np.zeros(4, np.int64), "right": np.zeros(4, np.int64)}
         self._flags: dict[str, dict[str, int]] = {"left": {}, "right": {}}
+        # 375 ms rule (valid strides with a shank): [strides, peaks, sum of peaks in g]
+        self._shock = {"left": [0, 0, 0.0], "right": [0, 0, 0.0]}
 
     def add(self, res: StrideResult) -> None:
         leg = res.row["leg"]
         self._legs[leg].add(res.row)
         if res.coupling_counts is not None and res.row.get("valid") == 1:
             self._coupling[leg] += res.coupling_counts
+        if res.row.get("valid") == 1 and res.row.get("eversion_reference") == "shank":
+            s = self._shock[leg]
+            s[0] += 1
+            s[1] += len(res.shock_peaks_g)
+            s[2] += float(sum(res.shock_peaks_g))
         for f in filter(None, (res.row.get("flags") or "").split(";")):
             self._flags[leg][f] = self._flags[leg].get(f, 0) + 1
 
@@ -98,6 +107,9 @@ class SessionSummary:
                 "samples": total,
                 "share": {b: (_r(float(c[i]) / total) if total else None) for i, b in enumerate(COUPLING_BINS)},
             }
+            n_st, n_pk, sum_pk = self._shock[leg]
+            per["tibial_shock_375ms"] = {"strides": n_st, "peaks": n_pk,
+                                         "mean_peak_g": _r(sum_pk / n_pk) if n_pk else None}
             legs[leg] = per
         sym = {}
         for name in NUMERIC:
