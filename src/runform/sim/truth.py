@@ -2,8 +2,9 @@
 
 * Continuous truth angles (:func:`truth_angles`) use the shared decompositions of
   :mod:`runform.anatomy`, relative to the standing pose at t = 0.
-* Per-stride metrics (:func:`truth_strides`) follow docs/metrics.md, evaluated on a dense grid
-  of 2001 points over each stance (<= 0.35 ms apart when running). Interpretations where the
+* Per-stride metrics (:func:`truth_strides`) follow docs/metrics.md, evaluated on a grid of 201
+  points over each stance, every maximum then refined on 41 points within +-1.5 grid steps of
+  the coarse one (resolution ~0.05 ms when running). Interpretations where the
   definition leaves room are in docs/virtual-runner.md ("Truth definitions").
 
 Nothing here looks at sensor signals or at the detection algorithms.
@@ -20,7 +21,8 @@ from ..core.schema import STRIDE_COLUMNS, strike_pattern_of
 from ..units import DEG_PER_RAD, STANDARD_GRAVITY_MPS2
 from .gait import LEGS, GaitModel, shank_sensor_site
 
-STANCE_GRID = 2001
+STANCE_GRID = 201  # coarse grid over each stance; every peak is then refined locally
+REFINE_POINTS = 41  # points over +-1.5 coarse steps around a coarse maximum
 MIN_TIR_FOR_RATIO_DEG = 0.5
 
 
@@ -102,12 +104,41 @@ def truth_strides(gait: GaitModel, t_max: float, placements: tuple[str, ...] | l
             ev_rate = np.gradient(evs, axis=1) / dt[:, None]
             j_pk = np.argmax(evs, axis=1)
             ir = g["shank_internal_rotation"] * DEG_PER_RAD
+            # refine each peak on a fine local grid around its coarse maximum
+            j_rate = np.array([np.argmax(ev_rate[i, : j_pk[i] + 1]) for i in range(m)])
+            centres = {
+                "eversion": j_pk,
+                "rate": j_rate,
+                "shank_frontal": np.argmax(g["shank_frontal"], axis=1),
+                "ir": np.argmax(ir, axis=1),
+                "axial": np.argmax(g["tibial_axial_accel"], axis=1),
+            }
+            off = np.linspace(-1.5, 1.5, REFINE_POINTS)
+            t_ref = []
+            for key in centres:
+                tc_ = tg[np.arange(m), centres[key]][:, None] + off[None, :] * dt[:, None]
+                t_ref.append(np.clip(tc_, ic[c0:c1, None], to[c0:c1, None]))
+            t_ref = np.stack(t_ref, axis=1)  # (m, metrics, points)
+            fine = truth_angles(gait, leg, t_ref.reshape(-1), use_shank=has_shank)
+            shape = t_ref.shape
+            f_ev = (fine["eversion"] * DEG_PER_RAD).reshape(shape)
+            f_dt = 3.0 * dt / (REFINE_POINTS - 1)
+            f_rate = np.gradient(f_ev[:, 1], axis=1) / f_dt[:, None]
+            pk_val = np.maximum(f_ev[:, 0].max(axis=1), evs.max(axis=1))
+            pk_time = t_ref[np.arange(m), 0, np.argmax(f_ev[:, 0], axis=1)]
+            # the fastest eversion must come before the peak
+            rate_ok = t_ref[:, 1] <= pk_time[:, None]
+            rate_val = np.maximum(np.where(rate_ok, f_rate, -np.inf).max(axis=1),
+                                  np.array([ev_rate[i, : j_pk[i] + 1].max() for i in range(m)]))
+            fr_val = np.maximum((fine["shank_frontal"].reshape(shape)[:, 2]).max(axis=1), g["shank_frontal"].max(axis=1))
+            ir_val = np.maximum((fine["shank_internal_rotation"].reshape(shape)[:, 3] * DEG_PER_RAD).max(axis=1), ir.max(axis=1))
+            ax_val = np.maximum(fine["tibial_axial_accel"].reshape(shape)[:, 4].max(axis=1), g["tibial_axial_accel"].max(axis=1))
             for i in range(m):
                 k = c0 + i
                 stride_ms = (icn[k] - ic[k]) * 1000.0
                 strike = float(g["foot_sagittal"][i, 0] * DEG_PER_RAD)
                 ev_ic = float(evs[i, 0])
-                pk = float(evs[i, j_pk[i]])
+                pk = float(pk_val[i])
                 exc = pk - ev_ic
                 row = {
                     "leg": leg,
@@ -124,8 +155,8 @@ def truth_strides(gait: GaitModel, t_max: float, placements: tuple[str, ...] | l
                     "eversion_at_ic_deg": ev_ic,
                     "peak_eversion_deg": pk,
                     "eversion_excursion_deg": exc,
-                    "peak_eversion_velocity_dps": float(np.max(ev_rate[i, : j_pk[i] + 1])),
-                    "time_to_peak_eversion_ms": float(j_pk[i] * dt[i] * 1000.0),
+                    "peak_eversion_velocity_dps": float(rate_val[i]),
+                    "time_to_peak_eversion_ms": float((pk_time[i] - ic[k]) * 1000.0),
                     "tibial_inclination_at_ic_deg": None,
                     "peak_shank_frontal_angle_deg": None,
                     "tibial_internal_rotation_deg": None,
@@ -138,12 +169,12 @@ def truth_strides(gait: GaitModel, t_max: float, placements: tuple[str, ...] | l
                 }
                 flags = []
                 if has_shank:
-                    tir = float(np.max(ir[i]) - ir[i, 0])
+                    tir = float(ir_val[i] - ir[i, 0])
                     row["tibial_inclination_at_ic_deg"] = float(g["tibial_inclination"][i, 0] * DEG_PER_RAD)
-                    row["peak_shank_frontal_angle_deg"] = float(np.max(g["shank_frontal"][i]) * DEG_PER_RAD)
+                    row["peak_shank_frontal_angle_deg"] = float(fr_val[i] * DEG_PER_RAD)
                     row["tibial_internal_rotation_deg"] = tir
                     row["ev_tir_ratio"] = exc / tir if tir >= MIN_TIR_FOR_RATIO_DEG else None
-                    row["peak_tibial_accel_g"] = float(np.max(g["tibial_axial_accel"][i]) / STANDARD_GRAVITY_MPS2)
+                    row["peak_tibial_accel_g"] = float(ax_val[i] / STANDARD_GRAVITY_MPS2)
                 else:
                     flags.append("no_shank")
                 if has_other:
