@@ -66,6 +66,15 @@ function renderCalibration() {
   for (const s of box.querySelectorAll("[data-step]")) s.classList.toggle("on", s.dataset.step === step);
 }
 
+$("#recalibrate").addEventListener("click", async () => {
+  const b = $("#recalibrate");
+  b.disabled = true;
+  try {
+    const r = await fetch(`/api/recalibrate${location.search}`, { method: "POST" });
+    if (!r.ok) alert(`Recalibration refused: ${(await r.json()).detail || r.status}`);
+  } finally { b.disabled = false; }
+});
+
 // ------------------------------------------------------------------ signals
 function ensurePlot(placement) {
   if (state.traces[placement]) return state.traces[placement];

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -151,3 +152,39 @@ def test_help_lists_every_command_with_one_line():
         assert helps.get(name), f"command {name} has no one-line help"
         assert "\n" not in helps[name]
         assert name in res.stdout
+
+
+async def recalibrate_and_watch(port: int) -> list[dict]:
+    seen = []
+    async with websockets.connect(f"ws://127.0.0.1:{port}/ws/live") as ws:
+        await asyncio.wait_for(ws.recv(), timeout=5)  # hello
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/api/recalibrate?placement=left_shank", method="POST")
+        with await asyncio.to_thread(urllib.request.urlopen, req) as r:
+            assert r.status == 200
+        end = time.monotonic() + 5
+        while time.monotonic() < end:
+            m = json.loads(await asyncio.wait_for(ws.recv(), timeout=5))
+            if m["type"] == "calibration":
+                seen.append(m)
+                if m["placement"] == "left_shank" and m["state"] == "standing":
+                    break
+    return seen
+
+
+def test_recalibration_runs_in_the_worker_and_is_announced(demo):
+    port, _ = demo
+    seen = asyncio.run(recalibrate_and_watch(port))
+    assert any(m["placement"] == "left_shank" and m["state"] == "standing" for m in seen)
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/recalibrate?placement=nowhere", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req)
+    assert err.value.code == 422
+
+
+def test_wildcard_bind_prints_the_lan_addresses(monkeypatch):
+    from runform.server import addresses
+
+    monkeypatch.setattr(addresses, "lan_addresses", lambda: ["192.0.2.7"])
+    assert addresses.urls_for("0.0.0.0", 8000) == ["http://192.0.2.7:8000/", "http://127.0.0.1:8000/"]
+    assert addresses.urls_for("127.0.0.1", 8001) == ["http://127.0.0.1:8001/"]
+    assert addresses.urls_for("::1", 8002) == ["http://[::1]:8002/"]

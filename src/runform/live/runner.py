@@ -11,6 +11,7 @@ from typing import Any, Awaitable, Callable
 import uvicorn
 
 from ..server.app import create_app
+from ..server.addresses import urls_for
 from ..server.auth import token_for_host, url_with_token
 from .session import LiveSession
 
@@ -56,9 +57,12 @@ async def run_live(
             log.error("the server could not start on %s:%s: %s", host, port, exc or "see above")
             return 1
         await asyncio.sleep(0.02)
-    url = url_with_token(f"http://{host}:{port}/", token)
+    urls = [url_with_token(u, token) for u in urls_for(host, port)]
+    url = urls[0]
     if on_ready:
         on_ready(url)
+    for other in urls[1:]:
+        print(f"  also at {other}", flush=True)
     if open_browser:
         try:
             webbrowser.open(url)

@@ -9,6 +9,7 @@ runs the gait core, and hands messages to the asyncio loop that owns the hub.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import queue
 import threading
@@ -211,6 +212,26 @@ class LiveSession:
         """Enqueue one notification (thread-safe, never blocks, never raises for bad bytes)."""
         self._queue.put(("n", key, characteristic, bytes(payload), self.now() if arrival_s is None else arrival_s))
 
+    def call_in_worker(self, fn: Callable[[], Any]) -> concurrent.futures.Future:
+        """Run ``fn`` in the worker thread, in order with the notifications (the core is not
+        thread-safe). If ``fn`` returns a list of core outputs they are published like others.
+        Returns a future (``asyncio.wrap_future`` to await it)."""
+        fut: concurrent.futures.Future = concurrent.futures.Future()
+        if self._thread is None or not self._thread.is_alive():
+            fut.set_exception(RuntimeError("the live session is not running"))
+            return fut
+        self._queue.put(("call", fn, fut))
+        return fut
+
+    def recalibrate(self, placement: str | None = None) -> concurrent.futures.Future:
+        """Ask the core to calibrate again (all sensors, or one placement)."""
+        if self.core is None or not hasattr(self.core, "recalibrate"):
+            fut: concurrent.futures.Future = concurrent.futures.Future()
+            fut.set_exception(RuntimeError("no gait core in this session"))
+            return fut
+        core = self.core
+        return self.call_in_worker(lambda: core.recalibrate(placement))
+
     # ------------------------------------------------------------------ lifecycle
     def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self._loop = loop or asyncio.get_running_loop()
@@ -265,6 +286,15 @@ class LiveSession:
                     msg = {"type": "connection", "placement": st.placement, "connection": conn, "time_s": at}
                     self._record_message(msg)
                     out.append(msg)
+                elif it[0] == "call":
+                    _, fn, fut = it
+                    try:
+                        result = fn()
+                    except Exception as exc:  # noqa: BLE001 - handed to the caller
+                        fut.set_exception(exc)
+                    else:
+                        out.extend(self._core_messages(result) if isinstance(result, list) else [])
+                        fut.set_result(result)
                 elif it[0] == "stop":
                     stop = True
             self.processing_time_s += time.perf_counter() - t_start

@@ -25,6 +25,8 @@ Routes (all JSON; with a token, see :mod:`runform.server.auth`):
 
 from __future__ import annotations
 
+import asyncio
+
 import math
 import time
 from pathlib import Path
@@ -250,6 +252,22 @@ def install(app: FastAPI) -> None:
         if sink is not None:
             sink(msg["time_s"], text)
         request.app.state.live_annotations.append(msg)
+        _publish(request.app, msg)
+        return msg
+
+    @r.post("/api/recalibrate")
+    async def recalibrate(request: Request, placement: str | None = None) -> dict[str, Any]:
+        """Start calibration again (stand still, then a few strides), for every sensor or one."""
+        session = request.app.state.session
+        if session is None:
+            raise HTTPException(409, "recalibration needs a live session")
+        if placement is not None and placement not in {s.placement for s in session.sensors.values()}:
+            raise HTTPException(422, f"no sensor at placement {placement!r}")
+        try:
+            await asyncio.wrap_future(session.recalibrate(placement))
+        except RuntimeError as exc:
+            raise HTTPException(409, str(exc)) from None
+        msg = {"type": "recalibrate", "placement": placement, "time_s": round(session.now(), 3)}
         _publish(request.app, msg)
         return msg
 
