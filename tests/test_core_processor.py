@@ -204,3 +204,19 @@ def test_summary_counts_one_375_ms_shock_peak_per_stride():
         # the rule's peak is the stance maximum here (one impact per stance)
         pta = s["legs"][leg]["metrics"]["peak_tibial_accel_g"]["mean"]
         assert abs(sh["mean_peak_g"] - pta) < 0.05 * pta, (sh, pta)
+
+
+def test_without_standing_shank_sign_is_checked_against_the_foot():
+    from runform.rotations import quat_to_matrix
+
+    rec = make_recording(duration_s=20.0, seed=13, stand_s=0.0)
+    proc, outs = run(rec, {p: list(range(400, rec.time_s.size, 400)) for p in ALL})
+    status = proc.calibration_status()
+    for p in ("left_shank", "right_shank"):
+        cal = status[p]["in_use"]
+        assert cal["sign_rule"] == "foot_correlation" and cal["ok"] and cal["sign_margin"] > 0.5, cal
+        m = quat_to_matrix(np.array(cal["sensor_to_segment_wxyz"])) @ rec.mounts[p]
+        assert m[1, 1] > 0.95, m  # y points left
+    rows = strides(outs)
+    assert rows and all("no_standing" in r["flags"] for r in rows)
+    assert sum(r["valid"] for r in rows) > 30

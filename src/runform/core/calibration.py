@@ -106,6 +106,8 @@ class SegmentCalibration:
     method: str = "standing+moving"
     #: the zero of the segment angles: ``standing``, ``foot_flat`` or ``mean_stride``
     reference: str = "standing"
+    #: how the sign of y was decided: ``travel``, ``asymmetry`` or ``foot_correlation`` (processor)
+    sign_rule: str = "asymmetry"
 
     @property
     def matrix(self) -> np.ndarray:
@@ -125,6 +127,7 @@ class SegmentCalibration:
             "reasons": list(self.reasons),
             "method": self.method,
             "reference": self.reference,
+            "sign_rule": self.sign_rule,
             "gyro_bias_dps": [float(v) * DEG_PER_RAD for v in self.gyro_bias_rps],
             "sensor_to_segment_wxyz": [float(v) for v in self.sensor_to_segment],
             "standing_start_s": _finite(self.standing_start_s),
@@ -382,8 +385,11 @@ class SegmentCalibrator:
         if self.segment == "foot" and self._mov:
             tv = travel_sign(np.concatenate([c[0] for c in self._mov]), np.concatenate([c[1] for c in self._mov]),
                              gyr, segment_matrix(z, y), self.rate_hz)
+            rule = "asymmetry"
             if tv is not None:
-                sign, margin = tv
+                (sign, margin), rule = tv, "travel"
+        else:
+            rule = "asymmetry"
         y = sign * y
         if timed_out:
             reasons.append("not_enough_motion")
@@ -410,6 +416,7 @@ class SegmentCalibrator:
             sign_margin=margin,
             ok=not reasons,
             reasons=tuple(reasons),
+            sign_rule=rule,
         )
         self.result = res
         self.state = "ready" if res.ok else "bad"
@@ -446,7 +453,9 @@ class SegmentCalibrator:
             y = np.cross(z, [1.0, 0.0, 0.0]) if abs(z[0]) < 0.9 else np.cross(z, [0.0, 1.0, 0.0])
         y = y / np.linalg.norm(y)
         tv = travel_sign(t, a, gb, segment_matrix(z, y), self.rate_hz) if self.segment == "foot" else None
+        rule = "travel"
         if tv is None:
+            rule = "asymmetry"
             theta = np.cumsum(gb @ y) / self.rate_hz
             # foot: relative to foot-flat; shank: to its most common (median) posture
             ref = float(np.median(theta[q])) if self.segment == "foot" else float(np.median(theta))
@@ -478,6 +487,7 @@ class SegmentCalibrator:
             reasons=tuple(reasons),
             method="moving_only",
             reference=reference,
+            sign_rule=rule,
         )
         self.result = res
         self.state = "ready" if res.ok else "bad"
