@@ -72,3 +72,26 @@ def test_sampling_follows_each_sensor_clock():
     np.testing.assert_allclose(sensor_us / 2500.0, np.round(sensor_us / 2500.0), atol=1e-6)
     assert t[0] >= 0.0 and t[-1] < 10.0
     assert np.diff(t).mean() == pytest.approx(1 / 400 / (1 + info.clock_drift_ppm * 1e-6), rel=1e-9)
+
+
+def test_bounded_memory_forgets_old_strides_without_changing_anything():
+    """A long live-style stream keeps only recent strides; signals and truth are unchanged."""
+    bounded = VirtualRunner.from_profile("neutral", seed=6)
+    full = VirtualRunner.from_profile("neutral", seed=6, bounded_memory=False)
+    block = 200  # 0.5 s at 400 Hz
+    n_blocks = 2 * 240  # 240 s
+    for b in range(n_blocks):
+        t = (np.arange(block) + b * block) / 400.0
+        for p in ("left_foot", "right_shank", "left_shank", "right_foot"):
+            a = bounded.imu(p, t)
+            f = full.imu(p, t)
+            if b % 50 == 0 or b == n_blocks - 1:
+                np.testing.assert_array_equal(a[0], f[0])
+    kept = bounded.gait.memory_rows()
+    assert max(kept.values()) < 150  # strides retained, not the ~340 of 240 s
+    assert min(full.gait.memory_rows().values()) > 300
+    rows_b = bounded.truth_strides(230.0)
+    rows_f = full.truth_strides(230.0)
+    assert rows_b == rows_f
+    with pytest.raises(ValueError, match="forgotten"):
+        bounded.truth_angles("left", np.array([10.0]))

@@ -169,6 +169,7 @@ def write_session(runner: VirtualRunner, out_dir: Path, duration_s: float, rate_
     """Simulate ``duration_s`` seconds and write the session directory; returns session.json."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    runner.bounded_memory = False  # each sensor is generated from t = 0 in turn, then the truth
     counts = {}
     for p in runner.placements:
         counts[p] = write_raw(runner, p, out / f"raw_{p}.csv", rate_hz, duration_s)

@@ -135,6 +135,11 @@ class _Leg:
         # per-stride design (stride k = stance row k+1)
         self.stride = {}  # name -> array
         self.n_strides = 0
+        # strides forgotten for bounded memory: stride k (absolute) is row k - off of the stride
+        # arrays and stance row k + 1 - off; knots and curve intervals are dropped alongside
+        self.off = 0
+        self.first_toe_off = np.nan
+        self.t_valid_from = 0.0
 
     def euler_sign(self) -> tuple[np.ndarray, np.ndarray]:
         """Maps from the anatomical channels to (yaw, pitch, roll) of foot and of shank."""
@@ -353,8 +358,9 @@ class GaitModel:
         for key, arr in d.items():
             L.stride[key] = np.concatenate([L.stride.get(key, np.zeros(0)), arr])
         L.n_strides = k1
+        k0, k1 = k0 - L.off, k1 - L.off  # relative to the retained arrays from here on
         kt, kv, kd = self._knots_for(leg, L.stride, k0, k1)
-        if k0 == 0:
+        if k0 == 0 and L.off == 0:
             # standing, then the first push-off (a stride -1 whose stance is the standing pose)
             pre = self._design_prestride(leg, d)
             kt = np.concatenate([pre[0], kt])
@@ -452,8 +458,9 @@ class GaitModel:
         s = L.s
         y = s * 0.5 * self.params.step_width_m
         rows_start = L.st_start.size
-        if k0 == 0:
+        if k0 == 0 and L.off == 0:
             ho0, to0 = self._pre[leg]
+            L.first_toe_off = float(to0)
             toe = L.standing_toe
             rz = np.array([[math.cos(toe), -math.sin(toe), 0], [math.sin(toe), math.cos(toe), 0], [0, 0, 1]])
             ankle0 = np.array([0.0, y, ANKLE_HEIGHT_M])
@@ -537,8 +544,8 @@ class GaitModel:
         s1 = self._stance_state(leg, t1, rows + 1)
         st0 = np.stack(s0, axis=1)
         st1 = np.stack(s1, axis=1)
-        h = np.concatenate([[L.stride["swing_h"][0]], L.stride["swing_h"][rows[rows >= 1] - 1]]) if first == 0 \
-            else L.stride["swing_h"][rows - 1]
+        h = np.concatenate([[L.stride["swing_h"][0]], L.stride["swing_h"][rows[rows >= 1] - 1]]) \
+            if first == 0 and L.off == 0 else L.stride["swing_h"][rows - 1]
         L.sw_state0 = np.concatenate([L.sw_state0, st0])
         L.sw_state1 = np.concatenate([L.sw_state1, st1])
         L.sw_h = np.concatenate([L.sw_h, h[: rows.size]])
@@ -560,9 +567,12 @@ class GaitModel:
         ``shank=False`` the shank fields are None and with ``need_pos=False`` the ankle position
         and velocity are None (faster, for IMU signals)."""
         t = np.asarray(t, dtype=float).reshape(-1)
+        L = self._legs[leg]
         if t.size:
             self.ensure(float(np.max(t)))
-        L = self._legs[leg]
+            if float(np.min(t)) < L.t_valid_from:
+                raise ValueError(f"{leg}: t = {float(np.min(t)):.3f} s was forgotten to bound memory "
+                                 f"(kept from {L.t_valid_from:.3f} s); see VirtualRunner(bounded_memory=...)")
         foot, shank = self._segment_kin(leg, t, shank)
         if shank is None:
             shank = (None, None, None)
@@ -611,6 +621,37 @@ class GaitModel:
                 pos[idx], vel[idx] = p, v
         return Kinematics(t, *foot, *shank, pos, vel, acc)
 
+    # ------------------------------------------------------------ bounded memory
+    def forget_before(self, t: float) -> None:
+        """Drop every stride whose swing ended (next IC) before ``t`` (s); later times stay
+        exactly as they were. Evaluating a forgotten time raises ValueError."""
+        for leg in LEGS:
+            L = self._legs[leg]
+            # stance row r can go once the swing after it ends before t; keep >= 2 complete rows
+            m = int(np.searchsorted(L.st_start[1:], t, side="right"))
+            m = min(m, L.n_swings_done - 2, L.stride["ic"].size - 2)
+            if m <= 0:
+                continue
+            t_keep = float(L.st_start[m])  # start of the first retained stance row
+            j = max(int(np.searchsorted(L.kt, t_keep, side="right")) - 3, 0)
+            if j <= 0:
+                continue
+            for name in ("st_start", "st_ho", "st_to", "st_g1", "st_r1", "st_gm", "st_amp", "st_rise", "st_w",
+                         "sw_h", "sw_state0", "sw_state1"):
+                setattr(L, name, getattr(L, name)[m:])
+            L.n_swings_done -= m
+            L.stride = {k: v[m:] for k, v in L.stride.items()}
+            L.off += m
+            L.kt, L.kv, L.kd, L.kd_explicit = L.kt[j:], L.kv[j:], L.kd[j:], L.kd_explicit[j:]
+            L.n_final -= j
+            L.curve.t = L.curve.t[j:]
+            L.curve.coef = L.curve.coef[:, j:]
+            L.t_valid_from = max(float(L.kt[1]), t_keep)
+
+    def memory_rows(self) -> dict[str, int]:
+        """Retained strides per leg (for tests and monitoring of the bounded memory)."""
+        return {leg: int(self._legs[leg].stride["ic"].size) for leg in LEGS}
+
     # ------------------------------------------------------------ events
     def strides(self, leg: str, t_max: float) -> dict:
         """Per-stride design and events of ``leg`` for strides whose next IC is <= ``t_max``:
@@ -619,6 +660,7 @@ class GaitModel:
         L = self._legs[leg]
         n = int(np.searchsorted(L.stride["ic_next"], t_max, side="right"))
         out = {k: v[:n] for k, v in L.stride.items()}
+        out["index"] = np.arange(L.off, L.off + n)  # absolute stride index
         out["impact_amp_mps2"] = L.st_amp[1: n + 1]
         out["touchdown_speed_mps"] = L.st_amp[1: n + 1] * impact_area(L.st_rise[1: n + 1], L.st_w[1: n + 1])
         out["sole_compression_m"] = out["touchdown_speed_mps"] * impact_mean_time(L.st_rise[1: n + 1], L.st_w[1: n + 1])

@@ -19,7 +19,7 @@ from .gait import GaitModel, foot_sensor_site, shank_sensor_site
 from .link import LinkEffects
 from .profiles import RunnerParams, make_params
 from .sensor_model import SensorInfo, SensorModel, sample_times_true
-from .truth import truth_angles, truth_strides
+from .truth import standing_reference, truth_angles, truth_strides
 
 
 class VirtualRunner:
@@ -34,7 +34,11 @@ class VirtualRunner:
     * Ground truth: :meth:`truth_strides`, :meth:`truth_angles`, :meth:`segment_quaternions`.
     """
 
-    def __init__(self, params: RunnerParams, seed: int = 0, placements=PLACEMENTS, profile: str = "custom"):
+    #: with bounded memory, strides are forgotten once every placement has streamed this far past them (s)
+    FORGET_AFTER_S = 20.0
+
+    def __init__(self, params: RunnerParams, seed: int = 0, placements=PLACEMENTS, profile: str = "custom",
+                 bounded_memory: bool = True, truth_history_s: float | None = None):
         self.params = params
         self.seed = int(seed)
         self.profile = profile
@@ -47,18 +51,28 @@ class VirtualRunner:
             if name in self.placements:
                 self._sensors[name] = SensorModel(name, params, children[2 * i], children[2 * i + 1])
         self.link = LinkEffects.from_params(params)
+        for leg in ("left", "right"):  # before anything can be forgotten
+            standing_reference(self.gait, leg, f"{leg}_shank" in self.placements)
         self._truth_rows: list[dict] = []
         self._truth_done = {"left": 0, "right": 0}
         self._truth_until = -np.inf
         self._last_t = {name: -np.inf for name in self.placements}
+        #: forget the kinematics of strides that every placement has streamed past (their truth rows
+        #: are computed first and kept); off for offline use that goes back in time
+        self.bounded_memory = bounded_memory
+        #: keep truth rows of the last this many seconds only (None: all, ~13 MB per hour of running)
+        self.truth_history_s = truth_history_s
+        self._forgot_until = 0.0
         # look-ahead cache of error-free signals for the small blocks of the live path
         self._cache: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     @classmethod
     def from_profile(cls, name: str = "neutral", seed: int = 0, overrides: dict | None = None,
-                     placements=PLACEMENTS) -> "VirtualRunner":
+                     placements=PLACEMENTS, bounded_memory: bool = True,
+                     truth_history_s: float | None = None) -> "VirtualRunner":
         """A runner of a named profile (runform.sim.profiles.PROFILES) with ``overrides``."""
-        return cls(make_params(name, overrides), seed=seed, placements=placements, profile=name)
+        return cls(make_params(name, overrides), seed=seed, placements=placements, profile=name,
+                   bounded_memory=bounded_memory, truth_history_s=truth_history_s)
 
     # ------------------------------------------------------------ signals
     def _site(self, placement: str) -> np.ndarray:
@@ -82,7 +96,19 @@ class VirtualRunner:
         if t.size:
             self._last_t[placement] = float(t[-1])
         f, w = self._ideal_streaming(placement, t)
-        return self._sensors[placement].apply(t, f, w)
+        out = self._sensors[placement].apply(t, f, w)
+        if self.bounded_memory and t.size:
+            self._maybe_forget()
+        return out
+
+    def _maybe_forget(self) -> None:
+        t_all = min(self._last_t.values())
+        if not np.isfinite(t_all) or t_all - self._forgot_until < 3 * self.FORGET_AFTER_S:
+            return
+        until = t_all - self.FORGET_AFTER_S
+        self.truth_strides(until)  # keep the truth of what is about to be forgotten
+        self.gait.forget_before(until - 5.0)
+        self._forgot_until = until
 
     #: requests up to this many samples use the look-ahead cache; it computes this far ahead (s)
     CACHE_MAX_REQUEST = 256
@@ -151,6 +177,8 @@ class VirtualRunner:
                 self._truth_done[r["leg"]] = max(self._truth_done[r["leg"]], r["stride_index"] + 1)
             self._truth_rows = sorted(self._truth_rows + new, key=lambda r: (r["ic_time_s"], r["leg"]))
             self._truth_until = until_s
+            if self.truth_history_s is not None:
+                self._truth_rows = [r for r in self._truth_rows if r["ic_time_s"] >= until_s - self.truth_history_s]
         return [r for r in self._truth_rows if r["ic_time_s"] + r["stride_time_ms"] / 1000.0 <= until_s]
 
     def events(self, leg: str, until_s: float) -> dict[str, np.ndarray]:
@@ -160,7 +188,7 @@ class VirtualRunner:
 
     def first_toe_off(self, leg: str) -> float:
         """True time (s) when ``leg`` leaves the ground for the first time (end of standing)."""
-        return float(self.gait._legs[leg].st_to[0])
+        return float(self.gait._legs[leg].first_toe_off)
 
     def first_step_time(self) -> float:
         """True time (s) of the first initial contact after standing."""

@@ -55,10 +55,21 @@ def truth_angles(gait: GaitModel, leg: str, t: np.ndarray, use_shank: bool = Tru
     and the ankle's horizontal position ``ankle_x``, ``ankle_y`` in m."""
     t = np.asarray(t, dtype=float)
     out = _raw_angles(gait, leg, t, use_shank)
-    ref = _raw_angles(gait, leg, np.array([0.0]), use_shank)
+    ref = standing_reference(gait, leg, use_shank)
     for name in ANGLE_NAMES:
-        out[name] = out[name] - ref[name][0]
+        out[name] = out[name] - ref[name]
     return out
+
+
+def standing_reference(gait: GaitModel, leg: str, use_shank: bool) -> dict[str, float]:
+    """The angles (rad) of the standing pose at t = 0, computed once and kept (so that they
+    survive the bounded-memory forgetting of old strides)."""
+    cache = gait.__dict__.setdefault("_standing_reference", {})
+    key = (leg, bool(use_shank))
+    if key not in cache:
+        raw = _raw_angles(gait, leg, np.array([0.0]), use_shank)
+        cache[key] = {name: float(raw[name][0]) for name in ANGLE_NAMES}
+    return cache[key]
 
 
 def _fmt_empty(x: float | None):
@@ -88,7 +99,7 @@ def truth_strides(gait: GaitModel, t_max: float, placements: tuple[str, ...] | l
         nxt = gait.strides(leg, t_max + 10.0)
         mid = 0.5 * (ic + to)
         mid_next = 0.5 * (nxt["ic"][1: n + 1] + nxt["to"][1: n + 1])
-        start = (first_index or {}).get(leg, 0)
+        start = max((first_index or {}).get(leg, 0) - int(ev["index"][0]) if n else 0, 0)
         for c0 in range(start, n, 32):
             c1 = min(n, c0 + 32)
             m = c1 - c0
@@ -142,7 +153,7 @@ def truth_strides(gait: GaitModel, t_max: float, placements: tuple[str, ...] | l
                 exc = pk - ev_ic
                 row = {
                     "leg": leg,
-                    "stride_index": k,
+                    "stride_index": int(ev["index"][k]),
                     "ic_time_s": float(ic[k]),
                     "to_time_s": float(to[k]),
                     "contact_time_ms": float((to[k] - ic[k]) * 1000.0),
