@@ -2,7 +2,9 @@
 
 Per leg, six anatomical channels (deg at the knots, rad inside) are piecewise quintic Hermite
 curves through eight knots per stride (IC, foot flat, peak eversion, heel off, toe-off, early,
-mid and late swing) -- see docs/virtual-runner.md for the values and their sources:
+mid and late swing) -- see docs/virtual-runner.md for the values and their sources (the
+sagittal curves and event timing follow the mean strides of Dorschky et al. 2019, J Biomech 95,
+doi:10.1016/j.jbiomech.2019.07.022):
 
 0. foot sagittal angle (toes up +)        3. tibial inclination (ankle ahead of knee +)
 1. foot frontal angle (eversion +)        4. shank frontal angle (knee medial +)

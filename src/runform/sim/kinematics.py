@@ -121,7 +121,7 @@ def impact_terms(tau: np.ndarray, amp_mps2, rise_s, w):
     and velocity return to exactly zero, so the pulse is consistent with the positions (a
     strapdown integration of the accelerometer sees no spurious velocity). The log-normal
     pulse is smooth at contact, rises to its peak at ``rise_s`` and decays with a longer tail,
-    the shape of measured tibial shock (Lafortune et al. 1996, J Biomech 29:1531).
+    like skin-mounted tibial accelerometry (a modelling choice; docs/virtual-runner.md).
     """
     tau = np.asarray(tau, dtype=float)
     pos = np.isfinite(tau) & (tau > 0)

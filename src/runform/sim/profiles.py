@@ -108,7 +108,7 @@ class RunnerParams:
 NUMERIC_FIELDS = tuple(f.name for f in dataclasses.fields(RunnerParams) if f.type in ("float", "int"))
 
 PROFILES: dict[str, dict[str, Any]] = {
-    # rearfoot striker with typical eversion (Clansey 2014; Cavanagh & Lafortune 1980)
+    # rearfoot striker with typical eversion; sagittal curves from Dorschky et al. 2019 (docs)
     "neutral": {},
     # larger, later-ending eversion and more tibial rotation; shock like neutral
     "overpronator": {
