@@ -156,7 +156,8 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         if r.get("leg") not in ("left", "right"):
             continue
         row = {k: _num(r.get(k)) if k in NUMERIC_METRICS or k in ("ic_time_s", "valid") else r.get(k) for k in r}
-        s.add(SimpleNamespace(row=row, coupling_counts=None))
+        # stored rows carry neither per-sample coupling angles nor the 375 ms shock peaks
+        s.add(SimpleNamespace(row=row, coupling_counts=None, shock_peaks_g=()))
     d = s.to_dict()
     for leg in d["legs"].values():
         leg.pop("coupling", None)  # per-sample coupling angles are not in stored rows
