@@ -175,6 +175,7 @@ class GaitModel:
         self.ramp_time = max(params.ramp_strides, 0) * self.stride_time0
         # step schedule: alternating ICs, left first
         self.step_times = np.zeros(0)
+        self._pre: dict[str, tuple[float, float]] = {}  # per leg: (heel-off, toe-off) of the first push-off
         self._legs = {leg: _Leg(leg) for leg in LEGS}
         self._m_euler = {leg: self._legs[leg].euler_sign() for leg in LEGS}
         for leg in LEGS:
@@ -401,7 +402,6 @@ class GaitModel:
         stand_v[:, 2] = toe
         kv[4:, 2] = toe  # keep the toe-out of standing through the first push-off
         stand_d = np.zeros((2, N_CH))
-        self._pre = getattr(self, "_pre", {})
         self._pre[leg] = (ho0, to0)
         L.standing_toe = toe
         return (np.concatenate([[0.0, ho0], kt[4:]]), np.concatenate([stand_v, kv[4:]]),
