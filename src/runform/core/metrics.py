@@ -65,6 +65,7 @@ def stride_metrics(
     other_foot_ics_s: Sequence[float] | None,
     extra_flags: Sequence[str] = (),
     params: MetricsParams | None = None,
+    heading_offset_rad: float = 0.0,
 ) -> StrideResult:
     """Compute one stride row.
 
@@ -72,6 +73,8 @@ def stride_metrics(
     shank: the leg's :class:`ShankStride` or None (no shank sensor / no data).
     other_foot_ics_s: IC times (s) of the other foot, or None when there is no other foot.
     extra_flags: flags from calibration/processor (``calibration_bad``, ``no_shank``, ...).
+    heading_offset_rad: the leg's mean foot-minus-shank heading over a stride (runform.core.heading;
+    0 = as when standing).
     """
     p = params or MetricsParams()
     ic, to, nic = float(foot.ic_time_s), float(foot.to_time_s), float(foot.next_ic_time_s)
@@ -114,9 +117,9 @@ def stride_metrics(
         flags.extend(f for f in shank.flags if f not in flags)
         qs = interp_quat(ft, shank.time_s, shank.quat_wxyz)
         # heading alignment: the shank's heading is arbitrary; turn it so that its mean heading
-        # over the stride matches the foot's (ankle rotation ~0 on average, as when standing)
+        # over the stride differs from the foot's by the leg's learned offset (0: as standing)
         dyaw = yaw_of(fq) - yaw_of(qs)
-        qs = rotate_heading(qs, float(np.arctan2(np.mean(np.sin(dyaw)), np.mean(np.cos(dyaw)))))
+        qs = rotate_heading(qs, float(np.arctan2(np.mean(np.sin(dyaw)), np.mean(np.cos(dyaw)))) - heading_offset_rad)
         r_shank = quat_to_matrix(qs)
         ev = rearfoot_eversion(r_shank, r_foot, leg)
         frontal = segment_frontal_angle(r_shank[stance], leg)

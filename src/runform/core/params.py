@@ -73,6 +73,9 @@ class ShankParams:
     static_acc_tol_mps2: float = 1.0
     static_gyr_rps: float = 1.0
     buffer_s: float = 8.0
+    #: foot-to-shank heading offset learned over [end of standing + delay, + learn] (heading.py)
+    heading_learn_delay_s: float = 0.5
+    heading_learn_s: float = 6.0
 
 
 @dataclass(frozen=True)

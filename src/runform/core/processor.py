@@ -29,6 +29,7 @@ from ..rotations import matrix_to_quat
 from ..placements import check_placement, leg_of, placement_for, segment_of
 from ..units import RAD_PER_DEG, STANDARD_GRAVITY_MPS2
 from .calibration import SegmentCalibration, SegmentCalibrator
+from .heading import HeadingLearner, heading_offset
 from .metrics import StrideResult, stride_metrics
 from .params import CoreParams, SensorSpec
 from .shank import CLIP_ACC, CLIP_GYR, GAP, RingBuffer, shank_stride
@@ -93,6 +94,7 @@ class _Channel:
     tracker: Any = None
     ring: RingBuffer | None = None  # recent RAW sensor-frame samples (shank: for strides; foot: for the shank sign)
     checked: Any = None  # shank: the calibration whose y sign was checked against the foot
+    learner: HeadingLearner | None = None  # raw samples after standing, for the heading offset
     clipped_samples: int = 0
     gap_count: int = 0
     samples: int = 0
@@ -134,6 +136,7 @@ class SessionProcessor:
         self._finished = False
         self._work: deque = deque()  # strides being finished, in order (see _flush_strides)
         self._late_out: list[CoreOutput] = []
+        self._heading: dict[str, tuple] = {}  # leg -> (foot cal, shank cal, offset rad or None)
         self._push_n = 0
         self._heavy = False
 
@@ -176,6 +179,8 @@ class SessionProcessor:
             if ch.ring is None:
                 ch.ring = RingBuffer(self.params.shank.buffer_s, ch.spec.rate_hz)
             ch.ring.append(t, a, g, flags)
+        if ch.learner is not None and not ch.learner.complete:
+            ch.learner.add(t, g)
         if gap_before:
             ch.gap_count += 1
         ch.samples += t.shape[0]
@@ -196,6 +201,7 @@ class SessionProcessor:
             if res is not None:
                 ch.calibration = res
                 ch.last_state = ch.calibrator.state
+                self._start_learning(ch, res)
                 out.append(CalibrationOutput(placement, ch.last_state, res.to_dict()))
                 if ch.pending_raw:
                     blocks = list(ch.pending_raw)
@@ -315,7 +321,10 @@ class SessionProcessor:
         waited = self._ch[placement_for(leg, "foot")].last_time_s - end
         other = "right" if leg == "left" else "left"
         deps = [self._ch.get(placement_for(leg, "shank")), self._ch.get(placement_for(other, "foot"))]
-        if waited > self.params.metrics.max_wait_s and not any(c is not None and self._calibrating(c) for c in deps):
+        p = self.params
+        if self._heading_offset(leg) is None and waited <= p.metrics.max_wait_s + p.shank.heading_learn_delay_s + p.shank.heading_learn_s + 2.0:
+            return False  # the leg's heading offset is still being learned (a few s after standing)
+        if waited > p.metrics.max_wait_s and not any(c is not None and self._calibrating(c) for c in deps):
             return True
         shank = self._ch.get(placement_for(leg, "shank"))
         if shank is not None and shank.fed_time_s < end + 0.05:
@@ -354,7 +363,7 @@ class SessionProcessor:
                 job[4] = None
             else:
                 self._work.popleft()
-                out.append(self._end_stride(*job[:4], job[5]))
+                out.append(self._end_stride(*job[:4], job[5], job[6]))
             steps -= 1
         return out
 
@@ -376,7 +385,48 @@ class SessionProcessor:
                 if cal.method == "moving_only" and "no_standing" not in flags:
                     flags.append("no_standing")
         others = list(self._ics[other]) if placement_for(other, "foot") in self._ch else None
-        return [leg, stride, flags, _TODO if window is not None else None, window, others]
+        c = self._heading_offset(leg) if window is not None else 0.0
+        return [leg, stride, flags, _TODO if window is not None else None, window, others, 0.0 if c is None else c]
+
+    def _start_learning(self, ch: _Channel, cal: SegmentCalibration) -> None:
+        """After a calibration with standing, collect the raw samples that follow it (from the
+        buffered ones on) for the leg's heading offset (runform.core.heading)."""
+        leg = leg_of(ch.placement)
+        if placement_for(leg, "foot") not in self._ch or placement_for(leg, "shank") not in self._ch:
+            return
+        if cal.method != "standing+moving" or not np.isfinite(cal.standing_end_s):
+            ch.learner = None
+            return
+        p = self.params.shank
+        # 2 s of margin: the other sensor's standing may end a little later
+        ch.learner = HeadingLearner(cal.standing_end_s, cal.standing_end_s + p.heading_learn_delay_s + p.heading_learn_s + 2.0)
+        for bt, _, bg, _, _ in ch.pending_raw:
+            ch.learner.add(bt, bg)
+
+    def _heading_offset(self, leg: str) -> float | None:
+        """The leg's foot-minus-shank heading offset (rad): 0 without a shank, without standing
+        or when learning failed; None while it is being learned."""
+        foot, shank = self._ch.get(placement_for(leg, "foot")), self._ch.get(placement_for(leg, "shank"))
+        if foot is None or shank is None or foot.calibration is None or shank.calibration is None:
+            return 0.0
+        cached = self._heading.get(leg)
+        if cached is not None and cached[0] is foot.calibration and cached[1] is shank.calibration:
+            return cached[2]
+        if foot.learner is None or shank.learner is None:
+            c = cached[2] if cached is not None else 0.0  # keep a learned value after a recalibration
+        else:
+            if not (foot.learner.complete and shank.learner.complete):
+                return None
+            if shank.ring is not None:
+                self._check_shank_sign(leg, shank)  # learn in the shank frame that will be used
+            p = self.params.shank
+            t_lo = max(foot.learner.t_start, shank.learner.t_start) + p.heading_learn_delay_s
+            learned = heading_offset(foot.learner, foot.calibration, shank.learner, shank.calibration, t_lo, t_lo + p.heading_learn_s)
+            c = learned if learned is not None else (cached[2] if cached is not None else 0.0)
+            foot.learner.blocks.clear()
+            shank.learner.blocks.clear()
+        self._heading[leg] = (foot.calibration, shank.calibration, c)
+        return c
 
     def _check_shank_sign(self, leg: str, shank_ch: _Channel) -> SegmentCalibration:
         """The shank's y axis (left) checked against the same leg's foot: their sagittal angular
@@ -416,11 +466,11 @@ class SessionProcessor:
             self._late_out.append(CalibrationOutput(shank_ch.placement, "ready" if new.ok else "bad", new.to_dict()))
         return new
 
-    def _end_stride(self, leg: str, stride: Any, flags: list[str], sh: Any, others: list[float] | None) -> StrideOutput:
+    def _end_stride(self, leg: str, stride: Any, flags: list[str], sh: Any, others: list[float] | None, c: float) -> StrideOutput:
         """Step 2: the row (runform.core.metrics) and the session summary."""
         if self._ch.get(placement_for(leg, "shank")) is not None and sh is None:
             flags = [*flags, "gap"]  # the leg has a shank sensor but no data for this stride
-        res: StrideResult = stride_metrics(leg, self._stride_counter[leg], stride, sh, others, flags, self.params.metrics)
+        res: StrideResult = stride_metrics(leg, self._stride_counter[leg], stride, sh, others, flags, self.params.metrics, c)
         self._stride_counter[leg] += 1
         self._summary.add(res)
         return StrideOutput(res.row)
