@@ -220,3 +220,20 @@ def test_without_standing_shank_sign_is_checked_against_the_foot():
     rows = strides(outs)
     assert rows and all("no_standing" in r["flags"] for r in rows)
     assert sum(r["valid"] for r in rows) > 30
+
+
+def test_heading_offset_learned_after_standing_matches_the_runner():
+    """The foot-minus-shank heading offset is learned from both gyroscopes after standing; the
+    synthetic runner's shank turns internally (-1..7 deg) while its foot does not, so the
+    offset is the mean of minus that rotation, not zero."""
+    from runform.core.orientation import yaw_of
+    from runform.rotations import matrix_to_quat
+
+    learned = PROC.summary()["heading_offset_deg"]
+    for leg in ("left", "right"):
+        legobj = REC.legs[leg]
+        t = legobj.t_start + 2.0 + np.arange(0, 5 * legobj.period, 1e-3)
+        d = yaw_of(matrix_to_quat(legobj.rot("foot", t))) - yaw_of(matrix_to_quat(legobj.rot("shank", t)))
+        truth = np.degrees(np.arctan2(np.mean(np.sin(d)), np.mean(np.cos(d))))
+        assert abs(learned[leg] - truth) < 0.5, (leg, learned[leg], truth)
+        assert abs(truth) > 0.5  # the test would not tell anything if the offset were zero

@@ -251,6 +251,8 @@ class SessionProcessor:
         """Session summary: symmetry, trends, coupling (runform.core.summary)."""
         s = self._summary.to_dict()
         s["calibration"] = self.calibration_status()
+        # per leg with foot and shank: the learned foot-minus-shank heading offset (heading.py)
+        s["heading_offset_deg"] = {leg: float(np.degrees(v[2])) for leg, v in self._heading.items() if v[2] is not None}
         s["params"] = self.params.to_dict()
         return s
 
