@@ -25,7 +25,8 @@ from runform.live.demo import make_motion
 from runform.live.hub import Hub
 from runform.live.session import LiveSession
 from runform.live.virtual_sensors import make_virtual_sensors
-from runform.live.virtual_source import LinkEffects, VirtualSource
+from runform.live.virtual_source import VirtualSource
+from runform.sim import LinkEffects
 
 
 class TimedSession(LiveSession):
@@ -46,7 +47,7 @@ async def run(seconds: float, profile: str, seed: int) -> dict:
     hub = Hub()
     session = TimedSession(hub, core_factory=make_core)
     fws = make_virtual_sensors(motion, rate_hz=400, seed=seed)
-    src = VirtualSource(session, fws, link=LinkEffects(latency_s=0.008, jitter_s=0.004), seed=seed)
+    src = VirtualSource(session, fws, link=LinkEffects(jitter_ms=4.0), seed=seed)
     src.connect_all()
     session.start(asyncio.get_running_loop())
     sub = hub.subscribe(maxsize=100000)

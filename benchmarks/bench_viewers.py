@@ -40,13 +40,14 @@ async def serve(port: int, rate: int) -> None:
     from runform.live.hub import Hub
     from runform.live.session import LiveSession
     from runform.live.virtual_sensors import make_virtual_sensors
-    from runform.live.virtual_source import LinkEffects, VirtualSource
+    from runform.live.virtual_source import VirtualSource
+    from runform.sim import LinkEffects
     from runform.server.app import create_app
 
     hub = Hub()
     session = LiveSession(hub, core_factory=make_core)
     firmwares = make_virtual_sensors(make_motion("neutral", 5), rate_hz=rate, seed=5)
-    source = VirtualSource(session, firmwares, link=LinkEffects(latency_s=0.008, jitter_s=0.004), seed=5)
+    source = VirtualSource(session, firmwares, link=LinkEffects(jitter_ms=4.0), seed=5)
     source.connect_all()
     app = create_app(session)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))

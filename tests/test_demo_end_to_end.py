@@ -188,3 +188,45 @@ def test_wildcard_bind_prints_the_lan_addresses(monkeypatch):
     assert addresses.urls_for("0.0.0.0", 8000) == ["http://192.0.2.7:8000/", "http://127.0.0.1:8000/"]
     assert addresses.urls_for("127.0.0.1", 8001) == ["http://127.0.0.1:8001/"]
     assert addresses.urls_for("::1", 8002) == ["http://[::1]:8002/"]
+
+
+def test_link_effects_of_the_runner_profile_reach_the_live_path():
+    """Frame loss and link drops set with --set show up as lost frames, gaps and reconnects."""
+    from runform.live.hub import Hub
+    from runform.live.session import LiveSession
+    from runform.live.virtual_sensors import make_virtual_sensors
+    from runform.live.virtual_source import VirtualSource
+    from runform.sim import VirtualRunner
+
+    runner = VirtualRunner.from_profile("neutral", seed=3, overrides={
+        "link_frame_loss_probability": "0.05", "link_disconnect_every_s": "2", "link_disconnect_duration_s": "0.5"})
+
+    class FastClock:  # the source's loop runs as fast as it can on a simulated clock
+        t = 0.0
+
+        def __call__(self):
+            return self.t
+
+    clock = FastClock()
+
+    async def go():
+        session = LiveSession(Hub(), clock=clock)
+        src = VirtualSource(session, make_virtual_sensors(runner, seed=3), link=runner.link, seed=3, tick_s=0)
+        src.connect_all()
+        session.start(asyncio.get_running_loop())
+
+        async def advance():
+            while clock.t < 12.0:
+                clock.t += 0.01
+                await asyncio.sleep(0)
+
+        await asyncio.gather(src.run(duration_s=12.0), advance())
+        await asyncio.to_thread(session.stop)
+        return session, src
+
+    session, src = asyncio.run(go())
+    st = {s["placement"]: s for s in session.status()["sensors"]}
+    assert src.frames_dropped_by_link > 0
+    assert sum(s["frames_lost"] for s in st.values()) > 0
+    assert sum(s["disconnects"] for s in st.values()) >= 4
+    assert all(s["frames_rejected"] == 0 for s in st.values())

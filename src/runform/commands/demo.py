@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ._options import add_set_option, parse_set
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -20,12 +22,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=None, help="random seed of the virtual runner and sensors")
     p.add_argument("--profile", default="neutral", help="virtual runner profile (default neutral)")
     p.add_argument("--rate", type=int, default=400, choices=(100, 200, 400, 800), help="sample rate in Hz (default 400)")
+    add_set_option(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
+    args.overrides = parse_set(args.set, "demo")
     from ..live.demo import run_demo
 
     return asyncio.run(run_demo(args))

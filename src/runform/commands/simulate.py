@@ -7,14 +7,7 @@ import argparse
 import sys
 
 
-def _parse_set(items: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise SystemExit(f"runform simulate: --set expects key=value, got {item!r}")
-        out[key.strip()] = value.strip()
-    return out
+from ._options import parse_set
 
 
 def register(subparsers) -> None:
@@ -51,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         placements = tuple(x.strip() for x in args.placements.split(",") if x.strip())
-        runner = VirtualRunner.from_profile(args.profile, seed=args.seed, overrides=_parse_set(args.set),
+        runner = VirtualRunner.from_profile(args.profile, seed=args.seed, overrides=parse_set(args.set, "simulate"),
                                             placements=placements)
     except (ProfileError, PlacementError) as exc:
         print(f"runform simulate: {exc}", file=sys.stderr)

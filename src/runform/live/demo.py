@@ -11,21 +11,16 @@ from .hub import Hub
 from .runner import run_live
 from .session import LiveSession
 from .virtual_sensors import make_virtual_sensors
-from .virtual_source import LinkEffects, VirtualSource
+from .virtual_source import VirtualSource
 
 log = logging.getLogger(__name__)
 
 
-def make_motion(profile: str, seed: int | None):
-    """The virtual runner of ``profile``, or the minimal swing motion if the simulator is absent."""
-    try:
-        from ..sim import VirtualRunner  # type: ignore[attr-defined]
-    except ImportError:
-        from ..sensors.motion import SwingMotion
+def make_motion(profile: str, seed: int, overrides: dict | None = None):
+    """The virtual runner of ``profile`` with parameter ``overrides`` (docs/virtual-runner.md)."""
+    from ..sim import VirtualRunner
 
-        log.warning("virtual runner not available in this build; using a simple swing motion")
-        return SwingMotion()
-    return VirtualRunner.from_profile(profile, seed=seed)
+    return VirtualRunner.from_profile(profile, seed=seed, overrides=overrides)
 
 
 async def run_demo(args: argparse.Namespace) -> int:
@@ -34,7 +29,10 @@ async def run_demo(args: argparse.Namespace) -> int:
 
         args.seed = random.SystemRandom().randrange(2**31)
     log.info("demo seed %d (repeat with --seed %d)", args.seed, args.seed)
-    motion = make_motion(args.profile, args.seed)
+    from ..sim import LinkEffects
+
+    motion = make_motion(args.profile, args.seed, getattr(args, "overrides", None))
+    link = motion.link if motion.link.active else LinkEffects(jitter_ms=4.0)
     from ..store import open_live_recording
 
     hub = Hub()
@@ -42,7 +40,7 @@ async def run_demo(args: argparse.Namespace) -> int:
     recorder = open_live_recording(args.data_dir, session, {"source": "demo", "label": f"demo {args.profile}", "profile": args.profile,
                                                             "seed": args.seed, "rate_hz": args.rate})
     firmwares = make_virtual_sensors(motion, rate_hz=args.rate, seed=args.seed)
-    source = VirtualSource(session, firmwares, link=LinkEffects(latency_s=0.008, jitter_s=0.004), seed=args.seed)
+    source = VirtualSource(session, firmwares, link=link, seed=args.seed)
     source.connect_all()
 
     def ready(url: str) -> None:

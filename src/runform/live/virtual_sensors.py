@@ -12,7 +12,7 @@ from ..sensors.motion import MotionSource
 def make_virtual_sensors(
     motion: MotionSource,
     *,
-    placements: tuple[str, ...] = PLACEMENTS,
+    placements: tuple[str, ...] | None = None,
     rate_hz: int = 400,
     seed: int | None = None,
     clock_offset_max_s: float = 30.0,
@@ -20,6 +20,7 @@ def make_virtual_sensors(
 ) -> list[VirtualSensorFirmware]:
     """One virtual sensor per placement, each with its own clock offset and drift, stored
     placement, and the ranges our protocol recommends (feet +-16 g, shanks +-32 g, 2000 dps)."""
+    placements = tuple(placements or getattr(motion, "placements", None) or PLACEMENTS)
     rng = np.random.default_rng(seed)
     out = []
     for i, placement in enumerate(placements):
@@ -34,5 +35,10 @@ def make_virtual_sensors(
             clock_drift_ppm=float(rng.uniform(-clock_drift_max_ppm, clock_drift_max_ppm)),
             battery_percent=int(rng.integers(60, 100)),
         )
+        info = getattr(motion, "sensor_info", None)
+        if info is not None:  # the virtual runner knows its sensors: use its ranges and clocks
+            si = info(placement)
+            cfg.accel_range_g, cfg.gyro_range_dps = int(si.accel_range_g), int(si.gyro_range_dps)
+            cfg.clock_offset_us, cfg.clock_drift_ppm = int(si.clock_offset_us), float(si.clock_drift_ppm)
         out.append(VirtualSensorFirmware(cfg, motion, motion_placement=placement))
     return out

@@ -3,7 +3,11 @@
 Each virtual sensor firmware runs on its own clock; every tick the source advances true time
 to the wall clock, collects the notifications each sensor sent, and delivers them to the
 session after a link latency with jitter. Frames can be lost and links can drop for a while
-(:class:`LinkEffects`), so the live path sees what a real BLE link does to our protocol.
+(:class:`runform.sim.link.LinkEffects`, set by the runner profile's ``link_*`` parameters), so
+the live path sees what a real BLE link does to our protocol: every notification arrives after
+``base_latency_s`` plus a half-normal jitter, frames are lost independently, and links drop for
+a while (the sensor keeps sampling; nothing arrives; then the link comes back and streaming
+restarts with sequence 0, as after a real reconnect).
 """
 
 from __future__ import annotations
@@ -11,12 +15,11 @@ from __future__ import annotations
 import asyncio
 import heapq
 import logging
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from ..protocol.messages import decode_device_info
 from ..sensors.firmware import VirtualSensorFirmware
+from ..sim.link import LinkEffects
 from ..protocol import constants as c
 from ..protocol.messages import ControlCommand, encode_control
 from .session import LiveSession
@@ -24,15 +27,8 @@ from .session import LiveSession
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class LinkEffects:
-    """What the radio link does to notifications (all off by default)."""
-
-    latency_s: float = 0.008  # minimum latency sensor -> host
-    jitter_s: float = 0.0  # extra latency, exponential with this mean
-    frame_loss_probability: float = 0.0
-    #: (placement, start_s, duration_s) of link drops: the sensor keeps sampling, nothing arrives
-    disconnects: list[tuple[str, float, float]] = field(default_factory=list)
+#: how far ahead (s) the disconnect schedule of each sensor is drawn
+SCHEDULE_HORIZON_S = 24 * 3600.0
 
 
 class VirtualSource:
@@ -42,6 +38,7 @@ class VirtualSource:
         firmwares: list[VirtualSensorFirmware],
         *,
         link: LinkEffects | None = None,
+        base_latency_s: float = 0.008,
         tick_s: float = 0.01,
         att_mtu: int = 247,
         seed: int | None = None,
@@ -49,12 +46,14 @@ class VirtualSource:
         self.session = session
         self.firmwares = firmwares
         self.link = link or LinkEffects()
+        self.base_latency_s = base_latency_s
         self.tick_s = tick_s
         self.att_mtu = att_mtu
         self.rng = np.random.default_rng(seed)
         self._heap: list[tuple[float, int, str, str, bytes]] = []
         self._n = 0
         self.frames_dropped_by_link = 0
+        self._schedules: dict[str, list[tuple[float, float]]] = {}
         self.connected = False
 
     def connect_all(self) -> None:
@@ -71,9 +70,12 @@ class VirtualSource:
         for fw in self.firmwares:
             fw.write_control(encode_control(ControlCommand(c.OP_START_STREAMING)), now_true_s=now)
             self.session.set_connection(fw.config.address, "streaming")
+            self._schedules[fw.config.address] = [
+                (now + a, now + b) for a, b in self.link.disconnect_schedule(SCHEDULE_HORIZON_S, self.rng)
+            ]
 
-    def _link_down(self, placement: str, t: float) -> bool:
-        return any(p == placement and start <= t < start + dur for p, start, dur in self.link.disconnects)
+    def _link_down(self, key: str, t: float) -> bool:
+        return any(start <= t < end for start, end in self._schedules.get(key, ()))
 
     async def run(self, duration_s: float | None = None) -> None:
         """Stream until cancelled (or for ``duration_s`` of session time)."""
@@ -83,19 +85,26 @@ class VirtualSource:
         while duration_s is None or self.session.now() - start < duration_s:
             now = self.session.now()
             for fw in self.firmwares:
-                placement = self.session.sensors[fw.config.address].placement
-                is_down = self._link_down(placement, now)
-                if is_down != down.get(placement, False):
-                    down[placement] = is_down
-                    self.session.set_connection(fw.config.address, "disconnected" if is_down else "streaming")
-                for n in fw.advance(now):
-                    if is_down or self._link_down(placement, n.sent_true_s):
-                        continue
-                    if n.characteristic == "data" and self.link.frame_loss_probability > 0 and self.rng.random() < self.link.frame_loss_probability:
+                key = fw.config.address
+                is_down = self._link_down(key, now)
+                if is_down != down.get(key, False):
+                    down[key] = is_down
+                    if is_down:
+                        self.session.set_connection(key, "disconnected")
+                    else:  # reconnected: the host starts streaming again (sequence restarts)
+                        fw.write_control(encode_control(ControlCommand(c.OP_STOP_STREAMING)), now_true_s=now)
+                        fw.write_control(encode_control(ControlCommand(c.OP_START_STREAMING)), now_true_s=now)
+                        self.session.set_connection(key, "streaming")
+                notes = [n for n in fw.advance(now) if not (is_down or self._link_down(key, n.sent_true_s))]
+                if not notes:
+                    continue
+                lost = self.link.lost(len(notes), self.rng)
+                delays = self.link.delays_s(len(notes), self.rng)
+                for n, is_lost, delay in zip(notes, lost, delays):
+                    if is_lost and n.characteristic == "data":
                         self.frames_dropped_by_link += 1
                         continue
-                    latency = self.link.latency_s + (self.rng.exponential(self.link.jitter_s) if self.link.jitter_s > 0 else 0.0)
-                    heapq.heappush(self._heap, (n.sent_true_s + latency, self._n, fw.config.address, n.characteristic, n.payload))
+                    heapq.heappush(self._heap, (n.sent_true_s + self.base_latency_s + delay, self._n, key, n.characteristic, n.payload))
                     self._n += 1
             while self._heap and self._heap[0][0] <= now:
                 arrival, _, key, char, payload = heapq.heappop(self._heap)

@@ -1,0 +1,22 @@
+"""Options shared by several commands."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def parse_set(items: list[str] | None, command: str) -> dict[str, str]:
+    """``--set key=value`` items -> {key: value}; a malformed item is a usage error."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise SystemExit(f"runform {command}: --set expects key=value, got {item!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def add_set_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a runner parameter, e.g. --set speed_mps=3.8 --set right.peak_eversion_deg=14 "
+                   "(names: docs/virtual-runner.md)")
