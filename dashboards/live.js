@@ -374,6 +374,8 @@ function handle(msg) {
       break;
     case "status":
       state.coreAvailable = msg.core ? msg.core.available : null;
+      for (const n of msg.notices || []) addAlert(n);
+      if (msg.recording && msg.recording.state === "failed") addAlert({ level: "error", source: "recording", message: `Recording stopped: ${msg.recording.error || "write failed"}` });
       renderSensors(msg.sensors);
       $("#clock").textContent = `${fmt(msg.session_time_s, 0)} s`;
       break;
@@ -389,9 +391,29 @@ function handle(msg) {
     case "thresholds": state.thresholds = msg.thresholds; renderThresholdForm(); state.dirty.add("numbers").add("curves"); break;
     case "session_meta": showMeta(msg); break;
     case "recording": showRecording({ available: true, status: msg }); break;
+    case "alert": addAlert(msg); break;
     default: break;
   }
 }
+// alerts: recording failures, BLE warnings (rate lowered, sensor lost), ...; newest first, deduplicated
+const shownAlerts = new Map();
+function addAlert(a) {
+  const text = String(a.message || a.text || "");
+  if (!text) return;
+  const key = `${a.source || ""}|${text}`;
+  if (shownAlerts.has(key)) return;
+  const box = $("#alerts");
+  const item = el("div", { class: `alert-item ${a.level || "warning"}`, "data-level": a.level || "warning" });
+  item.append(el("strong", {}, `${(a.level || "warning").toUpperCase()}${a.source ? " · " + a.source : ""}: `));
+  item.append(document.createTextNode(text));
+  const close = el("button", { type: "button", "aria-label": "dismiss" }, "×");
+  close.addEventListener("click", () => item.remove());
+  item.append(close);
+  box.prepend(item);
+  shownAlerts.set(key, item);
+  while (box.children.length > 5) box.lastChild.remove();
+}
+
 function addEvent(e) {
   state.events++;
   $("#event-count").textContent = state.events;

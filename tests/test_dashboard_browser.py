@@ -402,3 +402,23 @@ def test_review_and_compare_two_stored_sessions(app_server, page, tmp_path):
     page.wait_for_timeout(300)
     shot(page, "compare")
     assert not page.errors, page.errors
+
+
+def test_alerts_are_shown_on_the_page_and_escaped(app_server, page):
+    """A recording failure or a BLE warning reaches the therapist as a visible alert."""
+    srv = app_server()
+    page.goto(srv.url + "/")
+    page.wait_for_function("document.querySelector('[data-testid=link]').textContent.includes('live')", timeout=10000)
+    srv.session.notify("sample rate lowered to 200 Hz: 4 sensors at MTU 23 do not fit", "warning", "ble")
+    srv.publish({"type": "alert", "level": "error", "source": "recording",
+                 "message": "recording stopped: <img src=x onerror=alert(1)> disk full"})
+    page.wait_for_function("document.querySelectorAll('[data-testid=alerts] .alert-item').length >= 2", timeout=10000)
+    text = page.locator("[data-testid=alerts]").inner_text()
+    assert "200 Hz" in text and "<img src=x" in text  # shown as text, not run as HTML
+    assert page.locator("[data-testid=alerts] img").count() == 0
+    assert page.locator("[data-testid=alerts] .alert-item.error").count() == 1
+    with urllib.request.urlopen(srv.url + "/api/status") as r:
+        notices = json.load(r)["notices"]
+    assert {n["source"] for n in notices} == {"ble", "recording"}
+    shot(page, "live-alerts")
+    assert not page.errors, page.errors

@@ -44,7 +44,7 @@ async def run_ble(args: argparse.Namespace, *, backend: type | None = None, scan
         requests = await requests_from_args(args, scanner_backend)
         extra = {} if sleep is None else {"sleep": sleep}
         manager = ConnectionManager(session, requests, rate_hz=args.rate, backend=backend,
-                                    store_placements=args.store_placement, on_warning=lambda m: _err("warning: " + m), **extra)
+                                    store_placements=args.store_placement, on_warning=lambda m: (_err("warning: " + m), session.notify(m, "warning", "ble")), **extra)
         await manager.connect_all()
     except (BleError, PlacementError) as exc:
         _err(str(exc))

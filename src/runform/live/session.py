@@ -153,6 +153,8 @@ class LiveSession:
         self.events: deque[Message] = deque(maxlen=2000)
         self.strides: deque[Message] = deque(maxlen=5000)
         self.stride_count = 0
+        #: warnings and errors shown to the user (BLE rate lowered, recording failed, ...)
+        self.notices: deque[dict] = deque(maxlen=50)
         #: per placement: (session time of a block's last sample, arrival time of that block)
         self._arrivals: dict[str, deque[tuple[float, float]]] = {}
         #: IC detection latency (ms): publication minus arrival of the frame holding the IC sample
@@ -392,7 +394,15 @@ class LiveSession:
 
     def announce(self, msg: Message) -> None:
         """Publish one message to the hub from any thread (e.g. an alert of the recorder)."""
+        if msg.get("type") == "alert":
+            self.notices.append({k: v for k, v in msg.items() if k != "type"})
         self._emit([msg])
+
+    def notify(self, message: str, level: str = "warning", source: str = "session") -> None:
+        """Tell the people watching: an ``alert`` message on the dashboard (level ``info``,
+        ``warning`` or ``error``), kept in ``/api/status`` under ``notices``. Any thread."""
+        self.announce({"type": "alert", "level": level, "source": source, "message": message,
+                       "time_s": round(self.now(), 3)})
 
     def _add_latency(self, m: Message) -> None:
         """Detection latency of an IC event: from the arrival of the frame that carried the IC
@@ -482,6 +492,7 @@ class LiveSession:
             },
             "recording": None if self.recorder is None else getattr(self.recorder, "status", lambda: {})(),
             "viewers": self.hub.subscriber_count,
+            "notices": list(self.notices)[-20:],
         }
 
 
