@@ -188,7 +188,7 @@ function setReference(leg, why) {
   for (const k of ["eversion_at_ic_deg", "peak_eversion_deg"]) ref[k] = { m: mean(values(rows, k)), sd: sd(values(rows, k)) || 0 };
   ref.peak_pct = mean(rows.map(peakPct).filter((v) => v !== null));
   ref.curve = meanCurve(rows, "eversion_curve_deg");
-  ref.shank = meanCurve(rows, "shank_curve_deg");
+  ref.shank = meanCurve(rows, "tibial_rotation_curve_deg");
   state.reference[leg] = ref;
   $("#ref-state").textContent = LEGS.map((l) => state.reference[l] ? `${l}: ${state.reference[l].why} (n=${state.reference[l].n})` : `${l}: –`).join(" · ");
   state.dirty.add("curves");
@@ -236,11 +236,14 @@ function drawCurves() {
     evCanvas.previousElementSibling.textContent = full ? "Eversion over stance (°) — latest (thick), previous, reference band"
       : "Eversion at IC and peak (°) — latest (thick), previous, reference band; full curves not in stride messages yet";
     // shank: the curve if present, else its per-stride key angles over the last strides
-    if (curveOf(latest, "shank_curve_deg")) {
+    if (curveOf(latest, "tibial_rotation_curve_deg")) {
+      const fr = curveOf(latest, "shank_frontal_curve_deg");
       plot(shCanvas, { xr: [0, 100], xlabel: "% of stance", band: ref && ref.shank,
-        series: [...prev.map((s) => ({ ...curveOf(s, "shank_curve_deg"), color: colour, alpha: 0.3, width: 1 })),
-          { ...curveOf(latest, "shank_curve_deg"), color: colour, width: 3.5 }] });
-      shCanvas.previousElementSibling.textContent = "Shank over stance (°)";
+        series: [...prev.map((s) => ({ ...curveOf(s, "tibial_rotation_curve_deg"), color: colour, alpha: 0.3, width: 1 })),
+          { ...curveOf(latest, "tibial_rotation_curve_deg"), color: colour, width: 3.5, dash: DASH[leg] },
+          ...(fr ? [{ ...fr, color: C.pink, width: 2, marker: "square" }] : [])] });
+      shCanvas.dataset.curves = "1";
+      shCanvas.previousElementSibling.textContent = "Shank over stance (°): tibial internal rotation since IC (thick), ■ frontal angle (knee medial +)";
     } else {
       const last = rows.slice(-30), x = last.map((s) => num(s.stride_index));
       plot(shCanvas, { xlabel: "stride #",
@@ -369,12 +372,17 @@ function handle(msg) {
   switch (msg.type) {
     case "hello":
       $("#version").textContent = msg.version;
-      if (msg.status) { state.coreAvailable = msg.status.core ? msg.status.core.available : null; renderSensors(msg.status.sensors); }
+      if (msg.status) {
+        state.coreAvailable = msg.status.core ? msg.status.core.available : null;
+        for (const [p, c] of Object.entries(msg.status.calibration || {})) state.calibration[p] = c;
+        renderSensors(msg.status.sensors);
+      }
       for (const m of msg.recent || []) handle(m);
       break;
     case "status":
       state.coreAvailable = msg.core ? msg.core.available : null;
       for (const n of msg.notices || []) addAlert(n);
+      for (const [p, c] of Object.entries(msg.calibration || {})) state.calibration[p] = c;
       if (msg.recording && msg.recording.state === "failed") addAlert({ level: "error", source: "recording", message: `Recording stopped: ${msg.recording.error || "write failed"}` });
       renderSensors(msg.sensors);
       $("#clock").textContent = `${fmt(msg.session_time_s, 0)} s`;

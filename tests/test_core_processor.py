@@ -49,8 +49,21 @@ def test_messages_are_json_and_rows_have_all_columns():
     json.dumps([o.to_message() for o in OUTS])
     rows = strides(OUTS)
     assert rows
+    curve_keys = {"eversion_curve_deg", "shank_frontal_curve_deg", "tibial_rotation_curve_deg"}
     for r in rows:
-        assert list(r)[1:] == list(STRIDE_COLUMNS)
+        assert [k for k in list(r)[1:] if k not in curve_keys] == list(STRIDE_COLUMNS)
+    # stance curves for the dashboard: 21 points from IC to TO; the eversion curve starts at
+    # eversion at IC and reaches the peak eversion of the row
+    with_curves = [r for r in rows if r.get("eversion_curve_deg")]
+    assert with_curves
+    for r in with_curves:
+        c = r["eversion_curve_deg"]
+        assert len(c) == 21
+        assert abs(c[0] - r["eversion_at_ic_deg"]) < 0.01
+        assert max(c) <= r["peak_eversion_deg"] + 0.01 and max(c) > r["peak_eversion_deg"] - 1.0
+        if r["eversion_reference"] == "shank":
+            assert abs(r["tibial_rotation_curve_deg"][0]) < 0.01
+            assert abs(max(r["tibial_rotation_curve_deg"]) - r["tibial_internal_rotation_deg"]) < 1.0
     kinds = {o.to_message()["type"] for o in OUTS}
     assert kinds == {"event", "stride", "calibration"}
 

@@ -230,3 +230,17 @@ def test_link_effects_of_the_runner_profile_reach_the_live_path():
     assert sum(s["frames_lost"] for s in st.values()) > 0
     assert sum(s["disconnects"] for s in st.values()) >= 4
     assert all(s["frames_rejected"] == 0 for s in st.values())
+
+
+def test_status_carries_each_placements_calibration_state_for_new_viewers(demo):
+    port, _ = demo
+    deadline = time.monotonic() + 40
+    cal = {}
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status") as r:
+            cal = json.load(r)["calibration"]
+        if set(cal) == set(PLACEMENTS) and all(c["state"] == "ready" for c in cal.values()):
+            break
+        time.sleep(1)
+    assert set(cal) == set(PLACEMENTS)
+    assert all(c["state"] == "ready" for c in cal.values()), cal

@@ -47,6 +47,20 @@ class StrideResult:
     row: dict[str, Any]
     coupling_counts: np.ndarray | None
     shock_peaks_g: tuple[float, ...] = ()
+    #: stance curves for display, each sampled at CURVE_POINTS equal steps of % stance (0..100):
+    #: ``eversion_curve_deg``, and with a shank ``shank_frontal_curve_deg`` and
+    #: ``tibial_rotation_curve_deg`` (internal rotation relative to IC). Not part of strides.csv.
+    curves: dict[str, list[float]] | None = None
+
+
+#: samples per stance curve (0, 5, ..., 100 % of stance)
+CURVE_POINTS = 21
+
+
+def stance_curve_deg(t: np.ndarray, angle_rad: np.ndarray, ic: float, to: float) -> list[float]:
+    """``angle_rad`` at CURVE_POINTS equal steps from IC to TO, in degrees (2 decimals)."""
+    grid = np.linspace(ic, to, CURVE_POINTS)
+    return [round(float(v), 2) for v in np.degrees(np.interp(grid, t, angle_rad))]
 
 
 def _deg(x: float | None) -> float | None:
@@ -112,6 +126,7 @@ def stride_metrics(
     stance = (ft >= ic) & (ft <= to)
     coupling = None
     shock: tuple[float, ...] = ()
+    curves: dict[str, list[float]] = {}
     if shank is not None:
         row["eversion_reference"] = "shank"
         flags.extend(f for f in shank.flags if f not in flags)
@@ -131,6 +146,8 @@ def stride_metrics(
             tir_exc = float(np.max(tir[stance])) - tir_ic
             row["tibial_internal_rotation_deg"] = _deg(tir_exc)
             coupling = coupling_bin_counts(ev[stance], tir[stance])
+            curves["shank_frontal_curve_deg"] = stance_curve_deg(ft, segment_frontal_angle(r_shank, leg), ic, to)
+            curves["tibial_rotation_curve_deg"] = stance_curve_deg(ft, tir - tir_ic, ic, to)
         st_s = (shank.time_s >= ic) & (shank.time_s <= to)
         if np.any(st_s):
             row["peak_tibial_accel_g"] = float(np.max(shank.axial_acc_mps2[st_s])) / STANDARD_GRAVITY_MPS2
@@ -156,6 +173,7 @@ def stride_metrics(
             row["peak_eversion_velocity_dps"] = _deg(float(np.max(vel)))
         else:
             row["peak_eversion_velocity_dps"] = 0.0
+        curves["eversion_curve_deg"] = stance_curve_deg(ft, ev, ic, to)
         tir_deg = row["tibial_internal_rotation_deg"]
         exc = row["eversion_excursion_deg"]
         if tir_deg is not None and exc is not None and abs(tir_deg) >= p.min_tibial_rotation_for_ratio_deg:
@@ -168,4 +186,4 @@ def stride_metrics(
         if f not in seen:
             seen.append(f)
     row["flags"] = ";".join(seen)
-    return StrideResult(row, coupling, shock)
+    return StrideResult(row, coupling, shock, curves or None)

@@ -58,9 +58,11 @@ class StrideOutput:
     """One finished stride row (STRIDE_COLUMNS -> value, None = empty)."""
 
     row: dict[str, Any]
+    #: stance curves for the dashboard (runform.core.metrics.StrideResult.curves), or None
+    curves: dict[str, list[float]] | None = None
 
     def to_message(self) -> dict[str, Any]:
-        return {"type": "stride", **self.row}
+        return {"type": "stride", **self.row, **(self.curves or {})}
 
 
 @dataclass(frozen=True)
@@ -475,4 +477,4 @@ class SessionProcessor:
         res: StrideResult = stride_metrics(leg, self._stride_counter[leg], stride, sh, others, flags, self.params.metrics, c)
         self._stride_counter[leg] += 1
         self._summary.add(res)
-        return StrideOutput(res.row)
+        return StrideOutput(res.row, res.curves)

@@ -161,6 +161,8 @@ class LiveSession:
         self.ic_latency_ms: deque[float] = deque(maxlen=2000)
         self.ic_replayed = 0  # IC events of samples that arrived before calibration was ready
         self._ready_at: dict[str, float] = {}  # placement -> publication time of its "ready" state
+        #: the latest calibration message of each placement (new viewers need the current state)
+        self.calibration: dict[str, Message] = {}
         self.processing_time_s = 0.0
         self.frames_processed = 0
         self.started_wall = time.time()
@@ -369,8 +371,10 @@ class LiveSession:
         for o in outs:
             m = o.to_message() if hasattr(o, "to_message") else dict(o)
             m.setdefault("published_s", self.now())
-            if m.get("type") == "calibration" and m.get("state") == "ready":
-                self._ready_at.setdefault(m["placement"], m["published_s"])
+            if m.get("type") == "calibration":
+                self.calibration[m["placement"]] = m
+                if m.get("state") == "ready":
+                    self._ready_at.setdefault(m["placement"], m["published_s"])
             if m.get("type") == "event" and m.get("kind") == "ic":
                 self._add_latency(m)
             self.core_outputs += 1
@@ -493,6 +497,7 @@ class LiveSession:
             "recording": None if self.recorder is None else getattr(self.recorder, "status", lambda: {})(),
             "viewers": self.hub.subscriber_count,
             "notices": list(self.notices)[-20:],
+            "calibration": {p: {k: v for k, v in m.items() if k != "type"} for p, m in list(self.calibration.items())},
         }
 
 
