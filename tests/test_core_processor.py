@@ -65,7 +65,29 @@ def test_messages_are_json_and_rows_have_all_columns():
             assert abs(r["tibial_rotation_curve_deg"][0]) < 0.01
             assert abs(max(r["tibial_rotation_curve_deg"]) - r["tibial_internal_rotation_deg"]) < 1.0
     kinds = {o.to_message()["type"] for o in OUTS}
-    assert kinds == {"event", "stride", "calibration"}
+    assert kinds == {"event", "stride", "calibration", "shock"}
+
+
+def test_shock_of_a_stance_comes_at_toe_off_and_equals_the_strides_peak():
+    msgs = [o.to_message() for o in OUTS]
+    shocks = {(m["leg"], round(m["ic_time_s"], 6)): m for m in msgs if m["type"] == "shock"}
+    rows = [r for r in strides(OUTS) if r["peak_tibial_accel_g"] is not None]
+    assert rows and shocks
+    matched = 0
+    for r in rows:
+        m = shocks.get((r["leg"], round(r["ic_time_s"], 6)))
+        if m is not None:
+            matched += 1
+            assert abs(m["to_time_s"] - r["to_time_s"]) < 1e-6
+            assert abs(m["peak_tibial_accel_g"] - r["peak_tibial_accel_g"]) < 0.05 * r["peak_tibial_accel_g"]
+    # every stance once calibration is settled (the first ones are replayed before the shank is ready)
+    late = [r for r in rows if r["ic_time_s"] > rows[len(rows) // 3]["ic_time_s"]]
+    assert all((r["leg"], round(r["ic_time_s"], 6)) in shocks for r in late)
+    assert matched >= 0.75 * len(rows)
+    # published before the stride row of the same stance (which waits for the next IC)
+    first_stride = next(i for i, m in enumerate(msgs) if m["type"] == "stride")
+    first_shock = next(i for i, m in enumerate(msgs) if m["type"] == "shock")
+    assert first_shock < first_stride
 
 
 def test_every_stride_found_on_both_legs():

@@ -5,6 +5,6 @@ Entry point: :class:`SessionProcessor` (with :class:`SensorSpec`, :class:`CorePa
 """
 
 from .params import CoreParams, SensorSpec
-from .processor import CalibrationOutput, CoreOutput, EventOutput, SessionProcessor, StrideOutput
+from .processor import CalibrationOutput, CoreOutput, EventOutput, SessionProcessor, ShockOutput, StrideOutput
 
-__all__ = ["CalibrationOutput", "CoreOutput", "CoreParams", "EventOutput", "SensorSpec", "SessionProcessor", "StrideOutput"]
+__all__ = ["CalibrationOutput", "CoreOutput", "CoreParams", "EventOutput", "SensorSpec", "SessionProcessor", "ShockOutput", "StrideOutput"]

@@ -77,7 +77,26 @@ class CalibrationOutput:
         return {"type": "calibration", "placement": self.placement, "state": self.state, "quality": self.quality}
 
 
-CoreOutput = Union[EventOutput, StrideOutput, CalibrationOutput]
+@dataclass(frozen=True)
+class ShockOutput:
+    """Peak tibial acceleration (g) of a stance, published as soon as its toe-off is decided (a
+    stride row comes only after the next IC): the same-stride cue of tibial-shock gait
+    retraining (Crowell & Davis 2011). Same definition as ``peak_tibial_accel_g``."""
+
+    leg: str
+    ic_time_s: float
+    to_time_s: float
+    peak_tibial_accel_g: float
+
+    def to_message(self) -> dict[str, Any]:
+        return {"type": "shock", "leg": self.leg, "ic_time_s": self.ic_time_s, "to_time_s": self.to_time_s,
+                "peak_tibial_accel_g": self.peak_tibial_accel_g}
+
+
+CoreOutput = Union[EventOutput, StrideOutput, CalibrationOutput, ShockOutput]
+
+#: how long (s of shank time past a toe-off) a stance waits for its shank samples
+SHOCK_WAIT_S = 2.0
 
 _TODO = object()  # marks a queued stride whose shank orientation is not computed yet
 
@@ -132,6 +151,8 @@ class SessionProcessor:
             self._ch[p] = _Channel(p, spec, SegmentCalibrator(p, spec.rate_hz, self.params.calibration))
         self._pending: dict[str, deque] = {"left": deque(), "right": deque()}
         self._ics: dict[str, deque] = {"left": deque(maxlen=256), "right": deque(maxlen=256)}
+        #: stances (IC, TO) whose toe-off is decided and whose tibial shock is not yet published
+        self._shock_pending: dict[str, deque] = {"left": deque(), "right": deque()}
         self._event_time: dict[str, float] = {"left": -np.inf, "right": -np.inf}
         self._stride_counter = {"left": 0, "right": 0}
         self._summary = SessionSummary()
@@ -199,7 +220,7 @@ class SessionProcessor:
                 ch.pending_n += t.shape[0]
                 self._trim_pending(ch)
                 if res is None:
-                    return out + self._flush_strides()
+                    return out + self._flush()
             if res is not None:
                 ch.calibration = res
                 ch.last_state = ch.calibrator.state
@@ -211,9 +232,9 @@ class SessionProcessor:
                     ch.pending_n = 0
                     for bt, ba, bg, bf, bgap in blocks:
                         out += self._feed(ch, bt, ba, bg, bf, bgap)
-                    return out + self._flush_strides()
+                    return out + self._flush()
         out += self._feed(ch, t, a, g, flags, gap_before)
-        return out + self._flush_strides()
+        return out + self._flush()
 
     def finish(self) -> list[CoreOutput]:
         """End of the session: flush the foot trackers and every pending stride."""
@@ -222,6 +243,9 @@ class SessionProcessor:
             if ch.tracker is not None:
                 out += self._foot_outputs(ch, ch.tracker.finish())
         self._finished = True
+        out += self._flush_shocks()
+        for pending in self._shock_pending.values():
+            pending.clear()  # the shank will send nothing more
         out += self._flush_strides(final=True)
         return out
 
@@ -308,6 +332,10 @@ class SessionProcessor:
                     self._ics[leg].append(float(r.time_s))
                 if kind in ("ic", "to"):
                     out.append(EventOutput(leg, kind, float(r.time_s), float(r.decided_time_s), float(r.decided_time_s - r.time_s)))
+                if kind == "to":
+                    ics = [t for t in self._ics[leg] if t < float(r.time_s)]
+                    if ics:
+                        self._shock_pending[leg].append((ics[-1], float(r.time_s)))
             else:
                 self._heavy = True
                 flags = []
@@ -316,6 +344,38 @@ class SessionProcessor:
                 if ch.calibration is not None and ch.calibration.method == "moving_only":
                     flags.append("no_standing")
                 self._pending[leg].append((r, flags))
+        return out
+
+    def _flush(self) -> list[CoreOutput]:
+        return self._flush_shocks() + self._flush_strides()
+
+    def _flush_shocks(self) -> list[CoreOutput]:
+        """Publish the tibial shock of each stance whose toe-off is decided, as soon as the leg's
+        shank samples of that stance are in (streams arrive separately); give up on a stance the
+        shank will not cover (no calibrated shank, or it is more than ``SHOCK_WAIT_S`` past)."""
+        out: list[CoreOutput] = []
+        for leg, pending in self._shock_pending.items():
+            if not pending:
+                continue
+            shank_ch = self._ch.get(placement_for(leg, "shank"))
+            if shank_ch is None:
+                pending.clear()
+                continue
+            while pending:
+                ic_s, to_s = pending[0]
+                ring = shank_ch.ring
+                if ring is None or shank_ch.calibration is None or ring.last_time < to_s:
+                    if shank_ch.last_time_s > to_s + SHOCK_WAIT_S or len(pending) > 8:
+                        pending.popleft()
+                        continue
+                    break
+                pending.popleft()
+                if ring.first_time > ic_s:
+                    continue
+                _, wa, wg, _ = ring.window(ic_s, to_s)
+                if len(wa):
+                    axial = shank_ch.calibration.apply(wa, wg)[0][:, 2]  # the tibia's axis: +z, whatever the ML sign
+                    out.append(ShockOutput(leg, ic_s, to_s, float(np.max(axial)) / STANDARD_GRAVITY_MPS2))
         return out
 
     def _ready(self, leg: str, stride: Any, final: bool) -> bool:
