@@ -19,6 +19,7 @@ from ..clock import SensorClock
 from ..protocol.messages import DeviceInfo
 from ..protocol.stream import SensorStream
 from . import framelog as fl
+from .fastdecode import FrameBatch, clock_run, stream_run
 
 
 @dataclass
@@ -27,7 +28,8 @@ class DecodedSensor:
     meta: dict[str, Any]
     stream: SensorStream
     clock: SensorClock = field(default_factory=SensorClock)
-    #: (session time s (n,), acc m/s^2 (n,3), gyr rad/s (n,3), gap_before) per accepted frame
+    #: (session time s (n,), acc m/s^2 (n,3), gyr rad/s (n,3), gap_before) per accepted frame, or
+    #: per clean run of frames decoded together (no gap inside a run; see fastdecode)
     blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray, bool]] = field(default_factory=list)
     data_records: int = 0
     status_records: int = 0
@@ -53,7 +55,8 @@ class DecodedSensor:
 class DecodedLog:
     header: dict[str, Any]
     sensors: dict[int, DecodedSensor]
-    #: (sensor index, block number) in the order the live worker handled them
+    #: (sensor index, block number) in the order the live worker handled them (a run of frames
+    #: decoded together is one block, ordered by its first frame)
     order: list[tuple[int, int]]
     messages: list[dict[str, Any]]
     end: dict[str, Any] | None
@@ -79,7 +82,118 @@ def device_info_from_meta(meta: dict[str, Any]) -> DeviceInfo:
     return DeviceInfo(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
 
-def decode_records(scan: fl.ScanResult) -> DecodedLog:
+def decode_records(scan: fl.ScanResult, *, vectorised: bool = True) -> DecodedLog:
+    """Decode a scanned log. ``vectorised`` (default) decodes clean runs of frames with arrays
+    (:mod:`runform.store.fastdecode`, bit-identical); ``False`` feeds every frame one by one,
+    the reference the fast path is tested against."""
+    if not vectorised:
+        return _decode_per_frame(scan)
+    header: dict[str, Any] = {}
+    sensors: dict[int, DecodedSensor] = {}
+    by_placement: dict[str, DecodedSensor] = {}
+    order: list[tuple[int, int, int]] = []  # (record number, sensor index, block number)
+    messages: list[dict[str, Any]] = []
+    pending: dict[int, list[tuple[int, fl.Record]]] = {}
+    end = None
+
+    def flush(s: DecodedSensor) -> None:
+        items = pending.pop(s.index, None)
+        if items:
+            _decode_data_records(s, items, order)
+
+    for pos, rec in enumerate(scan.records):
+        k = rec.kind
+        if k == fl.DATA:
+            s = sensors.get(rec.sensor_index)
+            if s is None:
+                continue  # a frame of a sensor never described: cannot be decoded
+            s.data_records += 1
+            pending.setdefault(s.index, []).append((pos, rec))
+        elif k == fl.STATUS:
+            s = sensors.get(rec.sensor_index)
+            if s is not None:
+                s.status_records += 1
+        elif k == fl.SENSOR:
+            meta = rec.json()
+            idx = int(meta.pop("index", rec.sensor_index))
+            s = sensors.get(idx)
+            if s is None:
+                s = DecodedSensor(idx, meta, SensorStream(meta["sample_rate_hz"], meta["accel_range_g"], meta["gyro_range_dps"]))
+                sensors[idx] = s
+                by_placement[s.placement] = s
+            else:
+                flush(s)
+                s.meta = meta
+                s.stream.configure(meta["sample_rate_hz"], meta["accel_range_g"], meta["gyro_range_dps"])
+        elif k == fl.MESSAGE:
+            msg = rec.json()
+            messages.append(msg)
+            if msg.get("type") == "connection":
+                s = by_placement.get(str(msg.get("placement")))
+                if s is not None:
+                    flush(s)
+                    _connection(s, str(msg.get("connection")))
+        elif k == fl.SESSION:
+            header = rec.json()
+        elif k == fl.END:
+            end = rec.json()
+    for s in sensors.values():
+        flush(s)
+    order.sort()
+    return DecodedLog(header, sensors, [(i, b) for _, i, b in order], messages, end, scan.problem, len(scan.records))
+
+
+def _connection(s: DecodedSensor, conn: str) -> None:
+    """LiveSession.set_connection: a gap opens and closes with a restart of the stream."""
+    if conn in ("disconnected", "lost") and s.connection == "streaming":
+        s.gap_open = True
+    if conn == "streaming" and s.gap_open:
+        s.gap_open = False
+        s.stream.restart()
+    s.connection = conn
+
+
+def _feed_one(s: DecodedSensor, payload: bytes, arrival_s: float):
+    """One frame exactly as LiveSession._handle: stream, clock (anew after a resync), session times."""
+    resyncs = s.stream.counters.time_resyncs
+    block = s.stream.feed(payload)
+    if block is None:
+        return None
+    if s.stream.counters.time_resyncs != resyncs:
+        s.clock = SensorClock()  # the sensor clock jumped: fit it anew (as the live path)
+    if s.connection == "connecting":
+        s.connection = "streaming"
+    s.clock.observe(block.sensor_time_us[-1], arrival_s)
+    return s.clock.to_session(block.sensor_time_us), block
+
+
+def _decode_data_records(s: DecodedSensor, items: list[tuple[int, fl.Record]], order: list[tuple[int, int, int]]) -> None:
+    """A sensor's data records between two events that change its stream (connection change,
+    new description): irregular frames one by one, clean runs with arrays."""
+    batch = FrameBatch([r.payload for _, r in items], [r.arrival_s for _, r in items])
+    n = len(batch)
+    i = 0
+    while i < n:
+        pos, rec = items[i]
+        got = _feed_one(s, rec.payload, rec.arrival_s)
+        i += 1
+        if got is None:
+            continue
+        t, block = got
+        order.append((pos, s.index, len(s.blocks)))
+        s.blocks.append((t, block.acc_mps2, block.gyr_rps, block.gap_before))
+        while i < n:  # the clean run that continues the frame just accepted
+            end = batch.run_end(i)
+            k, times_us, acc, gyr = stream_run(s.stream, batch, i, end)
+            if k == 0:
+                break
+            t = clock_run(s.clock, times_us, batch.arrival_s[i : i + k]).reshape(-1)
+            order.append((items[i][0], s.index, len(s.blocks)))
+            s.blocks.append((t, acc, gyr, False))
+            i += k
+
+
+def _decode_per_frame(scan: fl.ScanResult) -> DecodedLog:
     header: dict[str, Any] = {}
     sensors: dict[int, DecodedSensor] = {}
     by_placement: dict[str, DecodedSensor] = {}
@@ -93,16 +207,10 @@ def decode_records(scan: fl.ScanResult) -> DecodedLog:
             if s is None:
                 continue  # a frame of a sensor never described: cannot be decoded
             s.data_records += 1
-            resyncs = getattr(s.stream.counters, "time_resyncs", 0)
-            block = s.stream.feed(rec.payload)
-            if block is None:
+            got = _feed_one(s, rec.payload, rec.arrival_s)
+            if got is None:
                 continue
-            if getattr(s.stream.counters, "time_resyncs", 0) != resyncs:
-                s.clock = SensorClock()  # the sensor clock jumped: fit it anew (as the live path)
-            if s.connection == "connecting":
-                s.connection = "streaming"
-            s.clock.observe(block.sensor_time_us[-1], rec.arrival_s)
-            t = s.clock.to_session(block.sensor_time_us)
+            t, block = got
             order.append((s.index, len(s.blocks)))
             s.blocks.append((t, block.acc_mps2, block.gyr_rps, block.gap_before))
         elif k == fl.STATUS:
@@ -125,14 +233,8 @@ def decode_records(scan: fl.ScanResult) -> DecodedLog:
             messages.append(msg)
             if msg.get("type") == "connection":
                 s = by_placement.get(str(msg.get("placement")))
-                if s is not None:  # LiveSession.set_connection: a gap opens and closes with a restart
-                    conn = str(msg.get("connection"))
-                    if conn in ("disconnected", "lost") and s.connection == "streaming":
-                        s.gap_open = True
-                    if conn == "streaming" and s.gap_open:
-                        s.gap_open = False
-                        s.stream.restart()
-                    s.connection = conn
+                if s is not None:
+                    _connection(s, str(msg.get("connection")))
         elif k == fl.SESSION:
             header = rec.json()
         elif k == fl.END:
@@ -140,9 +242,9 @@ def decode_records(scan: fl.ScanResult) -> DecodedLog:
     return DecodedLog(header, sensors, order, messages, end, scan.problem, len(scan.records))
 
 
-def decode_log(path: str | os.PathLike) -> DecodedLog:
+def decode_log(path: str | os.PathLike, *, vectorised: bool = True) -> DecodedLog:
     """Decode the frame log at ``path`` (intact records only; see :func:`framelog.parse`)."""
-    return decode_records(fl.read(path))
+    return decode_records(fl.read(path), vectorised=vectorised)
 
 
 def summarize(scan: fl.ScanResult) -> dict[str, Any]:
