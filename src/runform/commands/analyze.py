@@ -12,10 +12,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
     p.add_argument("--placement", help="placement of a raw CSV whose name does not say it (or: only this placement of a directory)")
     p.add_argument("--rate", type=float, metavar="HZ", help="sample rate (default: estimated from time_s)")
+    p.add_argument("--jobs", type=int, metavar="N", help="batch: analyse sessions in N processes, with a progress bar and summary.csv across sessions (runform.batch)")
+    p.add_argument("--dask", metavar="ADDRESS", help="batch: run the sessions on the Dask scheduler at ADDRESS (optional extra runform[dask])")
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.jobs is not None or args.dask is not None:
+        from ..batch.cli import run_batch_command
+
+        return run_batch_command(args)
     from ..offline.analyze import analyze
     from ..offline.raw import RawInputError
     from ..placements import PlacementError, check_placement
