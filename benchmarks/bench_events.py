@@ -315,6 +315,7 @@ def bench_gaitmap(data: Path = DATA, block: int | None = None) -> dict:
             ic_missed=int(np.isnan(e_ic).sum()), to_missed=int(np.isnan(e_to).sum()),
             ic_med_abs_ms=float(np.nanmedian(np.abs(e_ic))), ic_bias_ms=float(np.nanmedian(e_ic)),
             to_med_abs_ms=float(np.nanmedian(np.abs(e_to))), to_bias_ms=float(np.nanmedian(e_to)),
+            ic_lookahead_ms_median=float(np.median(lat)) if lat else float("nan"),
             ic_lookahead_ms_max=float(np.max(lat)) if lat else float("nan"),
             to_lookahead_ms_median=float(np.median(lat_to)) if lat_to else float("nan"),
             **angle_res,

@@ -16,6 +16,16 @@ state machine; thresholds in :class:`FootParams`):
 * IC: first upward zero crossing of ``w`` after ``S`` (and at least ``min_swing_s`` after the
   last TO), linearly interpolated between the two samples around it; decided at the sample
   after the crossing (look-ahead < 1 sample);
+* IC by impact, when it comes first: in late swing (``w`` back above half of its swing minimum)
+  the specific-force magnitude rising faster than ``impact_jerk_mps3``. A forefoot strike lands
+  while the foot still rotates toes-up and the heel then drops, so its pitch rate crosses zero
+  only when the heel lands, 60-100 ms after contact; every strike pattern makes the impact
+  (the ground stops the foot). Its onset is the last sample before the steepest rise of
+  ``|f|`` whose rise rate was below 20 % of the steepest (where the rise began); decided at the
+  sample after the steepest rise (a few ms). In heel strikes the pitch rate crosses zero at
+  contact, before the impact's steepest rise, so the zero crossing keeps deciding them.
+  (Mitschke et al. 2017, Appl Sci 7:959: gyroscope features are late for forefoot strikers,
+  acceleration features are not.)
 * mid-stance: the stillest sample between IC and the next swing entry (minimum of
   ``|gyr| + k * | |acc| - g |``);
 * TO: the maximum of ``w`` between mid-stance and the next swing entry (the push-off peak, the
@@ -49,8 +59,11 @@ class Decision:
 class PitchRateEventDetector:
     """The state machine; call :meth:`advance` after each append, :meth:`reset` after a gap."""
 
-    def __init__(self, params: FootParams):
+    IMPACT_BACK_S = 0.03  # how far before the threshold crossing the impact's onset is sought
+
+    def __init__(self, params: FootParams, rate_hz: float = 400.0):
         self.p = params
+        self._back_n = int(np.ceil(self.IMPACT_BACK_S * rate_hz)) + 1
         self.reset()
 
     def reset(self) -> None:
@@ -59,12 +72,15 @@ class PitchRateEventDetector:
         self.ic_index: int | None = None  # open stance (IC seen, swing not yet)
         self.ic_time: float | None = None
         self.to_time: float | None = None
+        self.swing_wmin = 0.0  # most negative pitch rate of the current swing so far (rad/s)
 
     def oldest_needed(self) -> int | None:
         """Global index of the oldest sample the detector may still read."""
         if self.ic_index is not None and not self.in_swing:
             return self.ic_index - 1
-        return self.cursor - 1 if self.cursor is not None else None
+        if self.cursor is None:
+            return None
+        return self.cursor - 1 - (self._back_n if self.in_swing else 0)
 
     def advance(self, buf: SampleBuffer) -> list[Decision]:
         out: list[Decision] = []
@@ -102,30 +118,104 @@ class PitchRateEventDetector:
                 self.ic_index = None
                 self.ic_time = None
                 self.in_swing = True
+                self.swing_wmin = float(w[s])
                 self.cursor = buf.base + s + 1
             else:
                 lo = max(lo, 1)
                 if self.to_time is not None:
                     lo = max(lo, int(np.searchsorted(t, self.to_time + p.min_swing_s)))
                     if lo >= buf.n:
+                        self.swing_wmin = min(self.swing_wmin, float(w[self.cursor - buf.base :].min()))
                         self.cursor = buf.end
                         break
-                hit = np.flatnonzero(w[lo:] >= 0.0)
-                if hit.size == 0:
+                c0 = self.cursor - buf.base
+                zc, zc_dec = self._zero_crossing(w, lo)
+                t_zc = np.inf
+                if zc is not None:
+                    w0, w1 = w[zc - 1], w[zc]
+                    frac = min(max((-w0) / (w1 - w0) if w1 != w0 else 1.0, 0.0), 1.0)
+                    t_zc = float(t[zc - 1] + frac * (t[zc] - t[zc - 1]))
+                imp = self._impact(buf, c0, lo, buf.n if zc is None else zc)
+                if imp == "wait":
+                    break  # decidable with more samples; the cursor stays
+                if imp is not None and imp[1] < t_zc:
+                    i, t_ic, dec = imp
+                    out.append(Decision("ic", buf.base + i, t_ic, buf.base + dec))
+                    self._enter_stance(buf.base + i, t_ic, buf.base + dec + 1)
+                    continue
+                if zc is None:
+                    self.swing_wmin = min(self.swing_wmin, float(w[c0:].min()))
                     self.cursor = buf.end
                     break
-                i = lo + int(hit[0])
-                w0, w1 = w[i - 1], w[i]
-                frac = (-w0) / (w1 - w0) if w1 != w0 else 1.0
-                frac = min(max(frac, 0.0), 1.0)
-                t_ic = float(t[i - 1] + frac * (t[i] - t[i - 1]))
-                out.append(Decision("ic", buf.base + i, t_ic, buf.base + i))
-                self.ic_index = buf.base + i
-                self.ic_time = t_ic
-                self.in_swing = False
-                self.to_time = None
-                self.cursor = buf.base + i + 1
+                if zc_dec is None:
+                    break  # the crossing is not confirmed yet
+                out.append(Decision("ic", buf.base + zc, t_zc, buf.base + zc_dec))
+                self._enter_stance(buf.base + zc, t_zc, buf.base + zc_dec + 1)
         return out
+
+    def _zero_crossing(self, w: np.ndarray, lo: int) -> tuple[int | None, int | None]:
+        """(local index of the first upward zero crossing of ``w`` from ``lo`` that is not a
+        late-swing wobble, local index where it is confirmed or None while undecided); (None,
+        None) when there is no such crossing yet. A crossing is confirmed when ``w`` reaches
+        ``+ic_confirm_rate_rps`` (the heel-strike foot slap, the forefoot heel drop's end and the
+        push-off all get there); it is a wobble when ``w`` first falls back to
+        ``-ic_confirm_rate_rps`` (the foot rotating toes-down for a moment in late swing, as
+        forefoot strikers do before landing)."""
+        conf = self.p.ic_confirm_rate_rps
+        pos = lo
+        while True:
+            hit = np.flatnonzero(w[pos:] >= 0.0)
+            if hit.size == 0:
+                return None, None
+            z = pos + int(hit[0])
+            up = np.flatnonzero(w[z:] >= conf)
+            dn = np.flatnonzero(w[z:] <= -conf)
+            if dn.size and (up.size == 0 or dn[0] < up[0]):
+                pos = z + int(dn[0])
+                continue
+            return z, (z + int(up[0]) if up.size else None)
+
+    def _enter_stance(self, ic_index: int, ic_time: float, cursor: int) -> None:
+        self.ic_index = ic_index
+        self.ic_time = ic_time
+        self.in_swing = False
+        self.to_time = None
+        self.cursor = cursor
+
+    def _impact(self, buf: SampleBuffer, c0: int, lo: int, stop: int):
+        """The first impact in late swing starting in local samples ``[lo, stop)``:
+        ``(ic local index, ic time, decided local index)``, ``None`` (none) or ``"wait"`` (an
+        impact has started, its steepest rise is not decidable yet)."""
+        thr = self.p.impact_jerk_mps3
+        if thr is None:
+            return None
+        t, w = buf.t, buf.gyr[:, 1]
+        lo = max(lo, 1)
+        if stop <= lo:
+            return None
+        a = np.linalg.norm(buf.acc[lo - 1 : stop], axis=1)
+        jerk = np.diff(a) / np.diff(t[lo - 1 : stop])  # jerk[k - lo]: from sample k-1 to k
+        wmin = np.minimum(self.swing_wmin, np.minimum.accumulate(w[c0:stop]))[lo - c0 :]
+        late = w[lo:stop] >= 0.5 * wmin
+        cand = np.flatnonzero((jerk > thr) & late)
+        if cand.size == 0:
+            return None
+        k = lo + int(cand[0])
+        # steepest rise: the first local maximum of the jerk from k on (needs sample p + 1)
+        j_all = np.diff(np.linalg.norm(buf.acc[k - 1 :], axis=1)) / np.diff(t[k - 1 :])
+        down = np.flatnonzero(np.diff(j_all) < 0)
+        if down.size == 0:
+            return "wait"
+        p = k + int(down[0])  # jerk[p] = (|f|[p] - |f|[p-1]) / dt is the steepest
+        jp = j_all[p - k]
+        # where the rise began: the last sample before p whose rise rate was below 20 % of it
+        b0 = max(int(np.searchsorted(t, t[k] - self.IMPACT_BACK_S)), 1)
+        jb = np.diff(np.linalg.norm(buf.acc[b0 - 1 : p + 1], axis=1)) / np.diff(t[b0 - 1 : p + 1])
+        low = np.flatnonzero(jb[:-1] <= 0.2 * jp)
+        m = b0 + int(low[-1]) if low.size else b0
+        t_on = float(t[m])
+        i = min(int(np.searchsorted(t, t_on)), p)
+        return i, t_on, p + 1
 
     def _confirm_swing(self, t: np.ndarray, w: np.ndarray, s: int) -> int | None:
         """Local index where the negative run of ``w`` starting at ``s`` has turned the foot by

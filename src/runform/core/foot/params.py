@@ -22,6 +22,14 @@ class FootParams:
       restarts with the next swing.
     * ``max_stride_s``: an IC-to-IC interval longer than this is not a stride.
     * ``gap_factor``: a time step larger than ``gap_factor / rate_hz`` is a packet gap.
+    * ``ic_confirm_rate_rps``: a pitch-rate zero crossing is an initial contact once ``w``
+      reaches ``+ic_confirm_rate_rps`` afterwards; if ``w`` first falls back to
+      ``-ic_confirm_rate_rps`` it was a late-swing wobble (forefoot strikers rotate the foot
+      toes-down for a moment before landing) and the search goes on.
+    * ``impact_jerk_mps3``: an initial contact is also recognised by its impact: the specific
+      force magnitude rising faster than this (m/s^3; 3000 = 3 g in 10 ms) in late swing, i.e.
+      after the swing's peak toes-up rotation rate. Needed for forefoot strikes, whose pitch rate
+      does not cross zero at contact (the heel drops first). ``None`` disables it.
 
     Mid-stance and integration:
 
@@ -48,6 +56,8 @@ class FootParams:
     max_stance_s: float = 2.5
     max_stride_s: float = 3.0
     gap_factor: float = 2.5
+    impact_jerk_mps3: float | None = 3000.0
+    ic_confirm_rate_rps: float = 1.0
     midstance_window_s: float = 0.01
     midstance_acc_weight_s2: float = 0.05
     turn_threshold_rad: float = 0.35

@@ -54,7 +54,7 @@ class FootTracker:
         self.rate_hz = float(rate_hz)
         self.params = params or FootParams()
         self._buf = SampleBuffer(capacity=max(1024, int(8 * self.rate_hz)))
-        self._det = PitchRateEventDetector(self.params)
+        self._det = PitchRateEventDetector(self.params, self.rate_hz)
         self._h = int(round(self.params.midstance_window_s * self.rate_hz))
         self._max_dt = self.params.gap_factor / self.rate_hz
         self._n_seen = 0  # global index of the next sample pushed
