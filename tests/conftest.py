@@ -29,3 +29,10 @@ def shared_data() -> Path:
     """The folder of real recordings, ``../shared/data``."""
     require(SHARED_DATA.is_dir(), f"real recordings not found at {SHARED_DATA} (see ../shared/data/README.md)")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_dir(tmp_path_factory, monkeypatch):
+    """Sessions recorded by a test without --data-dir (runform run, demo) go to a temporary
+    directory (RUNFORM_DATA_DIR, inherited by subprocesses), never to the user's data directory."""
+    monkeypatch.setenv("RUNFORM_DATA_DIR", str(tmp_path_factory.mktemp("runform-data")))
