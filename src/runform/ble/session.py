@@ -50,16 +50,33 @@ async def run_ble(args: argparse.Namespace, *, backend: type | None = None, scan
         _err(str(exc))
         return 2
     names = ", ".join(f"{p}={a}" for a, p in manager.placements.items())
+    from ..store import open_live_recording
+
+    try:  # recording starts before streaming (manager.run), so every frame is in the session's log
+        recorder = open_live_recording(getattr(args, "data_dir", None), session, {
+            "source": "run", "label": "run", "rate_hz": manager.rate_hz,
+            "sensors": {p: a for a, p in manager.placements.items()}})
+    except OSError as exc:
+        _err(f"cannot record sessions in the data directory ({exc}); choose another with --data-dir")
+        await manager.close()
+        return 2
 
     def ready(url: str) -> None:
         print(f"runform run: {len(manager.placements)} sensors at {manager.rate_hz} Hz ({names}); dashboard at {url}", flush=True)
 
-    status = await run_live(session, manager.run, host=args.host, port=args.port, duration_s=args.duration,
-                            open_browser=not args.no_browser, on_ready=ready)
-    await manager.close()
+    try:
+        status = await run_live(session, manager.run, host=args.host, port=args.port, duration_s=args.duration,
+                                open_browser=not args.no_browser, on_ready=ready, app_state=recorder.app_state)
+        await manager.close()
+    finally:
+        recorder.close()
     st = session.status()
     for s in st["sensors"]:
         print(f"runform run: {s['placement']}: {s['frames_received']} frames, {s['frames_lost']} lost, "
               f"{s['frames_rejected']} rejected, {s['frames_duplicated']} duplicated, "
               f"{s['effective_rate_hz']} Hz effective, {s['disconnects']} disconnects", file=sys.stderr, flush=True)
+    if recorder.error:
+        _err(recorder.error)
+    else:
+        _err(f"recorded session {recorder.session_id} ({recorder.path})")
     return status
