@@ -75,6 +75,8 @@ async def run_ble(args: argparse.Namespace, *, backend: type | None = None, scan
         print(f"runform run: {s['placement']}: {s['frames_received']} frames, {s['frames_lost']} lost, "
               f"{s['frames_rejected']} rejected, {s['frames_duplicated']} duplicated, "
               f"{s['effective_rate_hz']} Hz effective, {s['disconnects']} disconnects", file=sys.stderr, flush=True)
+    if recorder.index_error:
+        _err(recorder.index_error)
     if recorder.error:
         _err(recorder.error)
     else:

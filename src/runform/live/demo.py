@@ -69,6 +69,8 @@ async def run_demo(args: argparse.Namespace) -> int:
     lost = sum(s["frames_lost"] for s in st["sensors"])
     print(f"runform demo: stopped after {st['session_time_s']:.1f} s; {total} frames received, {lost} lost, "
           f"{st['core']['strides']} strides", file=sys.stderr, flush=True)
+    if recorder.index_error:
+        print(f"runform demo: {recorder.index_error}", file=sys.stderr, flush=True)
     if recorder.error:
         print(f"runform demo: {recorder.error}", file=sys.stderr, flush=True)
     else:

@@ -77,6 +77,9 @@ class FrameRecorder:
         self.committed_bytes = 0  # bytes of whole records handed to the kernel
         self.state = "recording"  # recording | failed | closed
         self.error: str | None = None
+        #: the session index (SQLite) could not be updated; the frame log is unaffected and the
+        #: index is rebuilt from it on the next start (runform.store.Store.recover)
+        self.index_error: str | None = None
         self.frames_written: dict[int, int] = {}
         self.records = 0
         self.last_arrival_s = 0.0
@@ -242,6 +245,7 @@ class FrameRecorder:
             "state": "recording" if self.state == "recording" else self.state,
             "ok": self.error is None,
             "error": self.error,
+            "index_error": self.index_error,
             "path": str(self.path),
             "bytes": self.committed_bytes + len(self._buf),
             "bytes_on_disk": self.committed_bytes,

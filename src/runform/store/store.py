@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -120,7 +121,11 @@ class Store:
             scan = fl.read(logp)
             summary = summarize(scan)
             clean = summary["end"] is not None
-            self._index_from_summary(d.name, summary, recovered=not clean, row=row)
+            try:
+                self._index_from_summary(d.name, summary, recovered=not clean, row=row)
+            except (sqlite3.Error, OSError) as exc:  # e.g. a full disk: the log is intact, try again next time
+                log.error("cannot index %s now (%s); it is indexed on a later start", d.name, exc)
+                continue
             if not clean:
                 msg = (f"recovered session {d.name}: {sum(summary['frame_counts'].values())} frames up to "
                        f"{summary['last_arrival_s']:.1f} s" + (f"; cut a torn tail ({before.problem})" if before.torn else ""))
@@ -173,8 +178,27 @@ class Store:
             "time_base": "session time: seconds of the host's monotonic clock since the session started",
             **meta,
         }
-        self.index.upsert_session(id=sid, runner=header["runner"], label=header["label"], source=header["source"],
-                                  start_wall=header["started_wall"], state="recording", software_version=__version__)
+        holder: dict[str, Any] = {"rec": None, "pending": None}
+
+        def index_failed(what: str, exc: BaseException) -> None:
+            """The index cannot be written (full disk, locked, damaged): say so, keep recording."""
+            message = (f"the session index {self.index.path} could not be updated ({what}: {type(exc).__name__}: {exc}); "
+                       f"recording goes on in {self.log_path(sid)} and the index is rebuilt from it on the next start")
+            log.error("%s", message)
+            rec_ = holder["rec"]
+            if rec_ is None:
+                holder["pending"] = message
+            else:
+                rec_.index_error = message
+            announce = getattr(session, "announce", None)
+            if announce is not None:
+                announce({"type": "alert", "level": "warning", "source": "index", "message": message})
+
+        try:
+            self.index.upsert_session(id=sid, runner=header["runner"], label=header["label"], source=header["source"],
+                                      start_wall=header["started_wall"], state="recording", software_version=__version__)
+        except (sqlite3.Error, OSError) as exc:
+            index_failed("new session", exc)
         cache: dict[int, tuple[Any, dict]] = {}
 
         def lookup(index: int) -> dict[str, Any] | None:
@@ -192,6 +216,8 @@ class Store:
                 self.index.upsert_session(id=sid, error=message)
             except Exception as exc:  # noqa: BLE001 - the index may sit on the same full disk
                 log.error("could not note the recording error in the index: %s", exc)
+                if holder["rec"] is not None:
+                    holder["rec"].index_error = f"the session index {self.index.path} could not be updated: {exc}"
             announce = getattr(session, "announce", None)
             if announce is not None:
                 announce({"type": "alert", "level": "error", "source": "recording", "message": message})
@@ -204,17 +230,29 @@ class Store:
                     self.index.upsert_session(id=sid, error=rec.error)
             except Exception as exc:  # noqa: BLE001
                 log.error("could not update the index for %s (it will be rebuilt from the log): %s", sid, exc)
+                rec.index_error = (f"the session index {self.index.path} could not be updated at the end of the session "
+                                   f"({type(exc).__name__}: {exc}); the recording in {rec.path} is complete and is indexed "
+                                   "on the next start")
 
         rec = FrameRecorder(self.log_path(sid), header, sensor_lookup=lookup, on_error=on_error, on_close=on_close, **recorder_kw)
+        holder["rec"] = rec
+        if holder["pending"] is not None:
+            rec.index_error = holder["pending"]
 
         def annotation_sink(time_s: float, text: str) -> None:
-            rec.annotate(time_s, text)
-            self.index.add_annotation(sid, time_s, text)
+            rec.annotate(time_s, text)  # the frame log has it, whatever the index does
+            try:
+                self.index.add_annotation(sid, time_s, text)
+            except (sqlite3.Error, OSError) as exc:
+                index_failed("annotation", exc)
 
         def meta_sink(label: str | None = None, runner: str | None = None) -> None:
             fields = {k: str(v) for k, v in (("label", label), ("runner", runner)) if v is not None}
             rec.write_message({"type": "session_meta", **fields})
-            self.index.upsert_session(id=sid, **fields)
+            try:
+                self.index.upsert_session(id=sid, **fields)
+            except (sqlite3.Error, OSError) as exc:
+                index_failed("label", exc)
 
         #: app.state entries for the server's routers (runform.server.routes_dashboard, routes_sessions)
         rec.app_state = {"data_dir": self.data_dir, "annotation_sink": annotation_sink, "meta_sink": meta_sink}
