@@ -9,6 +9,7 @@ import pytest
 from runform.ble import ConnectionManager, IncompatibleSensorError, PlacementError, SensorRequest, scan
 from runform.live.hub import Hub
 from runform.live.session import LiveSession
+from runform.protocol.sizing import host_frame_samples
 from runform.placements import PLACEMENTS
 
 from ble_backends.inmemory import SimWorld
@@ -142,4 +143,4 @@ def test_mtu_247_keeps_400_hz_for_four_sensors():
     assert run.manager.rate_hz == 400 and not run.manager.warnings
     for sup in run.manager.supervisors.values():
         assert sup.link.stats.att_mtu == 247
-        assert sup.link.stats.notification_bytes / sup.link.stats.notifications == pytest.approx(8 + 12 * 19, abs=1)
+        assert sup.link.stats.notification_bytes / sup.link.stats.notifications == pytest.approx(8 + 12 * host_frame_samples(400), abs=1)

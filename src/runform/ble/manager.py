@@ -20,7 +20,7 @@ from typing import Callable
 
 from ..live.session import LiveSession
 from ..placements import check_placement
-from ..protocol.sizing import NOTIFICATION_BUDGET_PER_S, notifications_per_s, plan_sample_rate
+from ..protocol.sizing import NOTIFICATION_BUDGET_PER_S, host_frame_samples, notifications_per_s, plan_sample_rate
 from .errors import BleError, PlacementError, SensorSetupError
 from .link import SensorLink
 from .supervisor import Backoff, SensorSupervisor, Sleep
@@ -90,7 +90,7 @@ class ConnectionManager:
         backend: type | None = None,
         sleep: Sleep = asyncio.sleep,
         backoff: Backoff = Backoff(),
-        frame_samples: int = 0,
+        frame_samples: int | None = None,
         store_placements: bool = False,
         timeout_s: float = 10.0,
         on_warning: Callable[[str], None] | None = None,
@@ -107,7 +107,9 @@ class ConnectionManager:
         self.backend = backend
         self.sleep = sleep
         self.backoff = backoff
-        self.frame_samples = frame_samples
+        #: samples per frame to request; None = the host's latency target for the planned rate
+        self.frame_samples_requested = frame_samples
+        self.frame_samples = frame_samples or 0
         self.store_placements = store_placements
         self.timeout_s = timeout_s
         self.warnings: list[str] = []
@@ -177,6 +179,7 @@ class ConnectionManager:
                 f"negotiated ATT MTUs ({small}), more than the {NOTIFICATION_BUDGET_PER_S:.0f}/s budget: "
                 f"the sample rate is lowered to {self.rate_hz} Hz for all sensors so that no samples are lost"
             )
+        self.frame_samples = self.frame_samples_requested or host_frame_samples(self.rate_hz)
         for req in self.requests:
             link, placement = self.links[req.address], self.placements[req.address]
             if self.store_placements and req.placement and infos[req.address].placement != req.placement:

@@ -18,6 +18,7 @@ import logging
 import numpy as np
 
 from ..protocol.messages import decode_device_info
+from ..protocol.sizing import host_frame_samples
 from ..sensors.firmware import VirtualSensorFirmware
 from ..sim.link import LinkEffects
 from ..protocol import constants as c
@@ -63,6 +64,8 @@ class VirtualSource:
         self.connected = True
         for fw in self.firmwares:
             fw.set_att_mtu(self.att_mtu)
+            # as `runform run` does: frames of at most 25 ms, to bound the latency in the sensor
+            fw.write_control(encode_control(ControlCommand(c.OP_SET_FRAME_SAMPLES, (host_frame_samples(fw.sample_rate_hz),))))
             info = decode_device_info(fw.read_device_info())
             placement = info.placement or fw.motion_placement
             self.session.add_sensor(fw.config.address, placement, info, fw.config.name)
