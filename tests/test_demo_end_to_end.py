@@ -244,3 +244,36 @@ def test_status_carries_each_placements_calibration_state_for_new_viewers(demo):
         time.sleep(1)
     assert set(cal) == set(PLACEMENTS)
     assert all(c["state"] == "ready" for c in cal.values()), cal
+
+
+def _post_json(url: str, body: dict) -> dict:
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req) as r:
+        return json.load(r)
+
+
+def test_recording_stops_and_starts_again_while_the_live_view_goes_on(demo, tmp_path):
+    port, _ = demo
+    base = f"http://127.0.0.1:{port}"
+    with urllib.request.urlopen(base + "/api/recording") as r:
+        first = json.load(r)
+    assert first["available"] and first["status"]["recording"]
+    stopped = _post_json(base + "/api/recording", {"action": "stop"})["status"]
+    assert not stopped["recording"] and stopped["finished"] == [first["status"]["session_id"]]
+    with urllib.request.urlopen(base + "/api/status") as r:
+        frames_before = sum(s["frames_received"] for s in json.load(r)["sensors"])
+    time.sleep(1.0)
+    with urllib.request.urlopen(base + "/api/status") as r:
+        assert sum(s["frames_received"] for s in json.load(r)["sensors"]) > frames_before  # live goes on
+    started = _post_json(base + "/api/recording", {"action": "start", "label": "insoles", "runner": "R. Unner"})["status"]
+    assert started["recording"] and started["session_id"] != first["status"]["session_id"]
+    time.sleep(1.5)
+    _post_json(base + "/api/recording", {"action": "stop"})
+    # both sessions are in the store: the first finished, the second with its label and frames
+    res = subprocess.run([sys.executable, "-m", "runform", "sessions", "--json", "--data-dir", str(tmp_path)],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    rows = {r["id"]: r for r in json.loads(res.stdout)}
+    assert first["status"]["session_id"] in rows and started["session_id"] in rows
+    assert rows[started["session_id"]]["label"] == "insoles"

@@ -50,10 +50,10 @@ async def run_ble(args: argparse.Namespace, *, backend: type | None = None, scan
         _err(str(exc))
         return 2
     names = ", ".join(f"{p}={a}" for a, p in manager.placements.items())
-    from ..store import open_live_recording
+    from ..store import RecordingControl
 
     try:  # recording starts before streaming (manager.run), so every frame is in the session's log
-        recorder = open_live_recording(getattr(args, "data_dir", None), session, {
+        recording = RecordingControl.open(getattr(args, "data_dir", None), session, {
             "source": "run", "label": "run", "rate_hz": manager.rate_hz,
             "sensors": {p: a for a, p in manager.placements.items()}})
     except OSError as exc:
@@ -66,19 +66,20 @@ async def run_ble(args: argparse.Namespace, *, backend: type | None = None, scan
 
     try:
         status = await run_live(session, manager.run, host=args.host, port=args.port, duration_s=args.duration,
-                                open_browser=not args.no_browser, on_ready=ready, app_state=recorder.app_state)
+                                open_browser=not args.no_browser, on_ready=ready, app_state=recording.app_state)
         await manager.close()
     finally:
-        recorder.close()
+        recording.close()
     st = session.status()
     for s in st["sensors"]:
         print(f"runform run: {s['placement']}: {s['frames_received']} frames, {s['frames_lost']} lost, "
               f"{s['frames_rejected']} rejected, {s['frames_duplicated']} duplicated, "
               f"{s['effective_rate_hz']} Hz effective, {s['disconnects']} disconnects", file=sys.stderr, flush=True)
-    if recorder.index_error:
-        _err(recorder.index_error)
-    if recorder.error:
-        _err(recorder.error)
-    else:
-        _err(f"recorded session {recorder.session_id} ({recorder.path})")
+    for recorder in recording.recorders:
+        if recorder.index_error:
+            _err(recorder.index_error)
+        if recorder.error:
+            _err(recorder.error)
+        else:
+            _err(f"recorded session {recorder.session_id} ({recorder.path})")
     return status

@@ -33,12 +33,12 @@ async def run_demo(args: argparse.Namespace) -> int:
 
     motion = make_motion(args.profile, args.seed, getattr(args, "overrides", None))
     link = motion.link if motion.link.active else LinkEffects(jitter_ms=4.0)
-    from ..store import open_live_recording
+    from ..store import RecordingControl
 
     hub = Hub()
     session = LiveSession(hub, core_factory=make_core)
-    recorder = open_live_recording(args.data_dir, session, {"source": "demo", "label": f"demo {args.profile}", "profile": args.profile,
-                                                            "seed": args.seed, "rate_hz": args.rate})
+    recording = RecordingControl.open(args.data_dir, session, {"source": "demo", "label": f"demo {args.profile}",
+                                                               "profile": args.profile, "seed": args.seed, "rate_hz": args.rate})
     firmwares = make_virtual_sensors(motion, rate_hz=args.rate, seed=args.seed)
     source = VirtualSource(session, firmwares, link=link, seed=args.seed)
     source.connect_all()
@@ -60,19 +60,20 @@ async def run_demo(args: argparse.Namespace) -> int:
             duration_s=args.duration,
             open_browser=not args.no_browser,
             on_ready=ready,
-            app_state=recorder.app_state,
+            app_state=recording.app_state,
         )
     finally:
-        recorder.close()
+        recording.close()
     st = session.status()
     total = sum(s["frames_received"] for s in st["sensors"])
     lost = sum(s["frames_lost"] for s in st["sensors"])
     print(f"runform demo: stopped after {st['session_time_s']:.1f} s; {total} frames received, {lost} lost, "
           f"{st['core']['strides']} strides", file=sys.stderr, flush=True)
-    if recorder.index_error:
-        print(f"runform demo: {recorder.index_error}", file=sys.stderr, flush=True)
-    if recorder.error:
-        print(f"runform demo: {recorder.error}", file=sys.stderr, flush=True)
-    else:
-        print(f"runform demo: recorded session {recorder.session_id} ({recorder.path})", file=sys.stderr, flush=True)
+    for recorder in recording.recorders:
+        if recorder.index_error:
+            print(f"runform demo: {recorder.index_error}", file=sys.stderr, flush=True)
+        if recorder.error:
+            print(f"runform demo: {recorder.error}", file=sys.stderr, flush=True)
+        else:
+            print(f"runform demo: recorded session {recorder.session_id} ({recorder.path})", file=sys.stderr, flush=True)
     return status

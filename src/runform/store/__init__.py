@@ -14,8 +14,9 @@ from __future__ import annotations
 from .paths import resolve_data_dir
 from .recorder import FrameRecorder
 from .store import SessionNotFound, Store, open_live_recording
+from .control import RecordingControl
 
-__all__ = ["FrameRecorder", "SessionNotFound", "Store", "open_live_recording", "resolve_data_dir",
+__all__ = ["FrameRecorder", "RecordingControl", "SessionNotFound", "Store", "open_live_recording", "resolve_data_dir",
            "export_session", "read_session_dir", "import_session_dir"]
 
 
