@@ -35,13 +35,78 @@ def qmul(p: np.ndarray, q: np.ndarray, out: np.ndarray | None = None) -> np.ndar
 
 def prefix_product(dq: np.ndarray) -> np.ndarray:
     """Cumulative Hamilton products ``p_i = dq_0 * dq_1 * ... * dq_i`` of (n, 4) quaternions."""
-    out = np.array(dq, dtype=float, copy=True)
-    n = out.shape[0]
+    return prefix_products([dq])[0]
+
+
+def prefix_products(seqs: list[np.ndarray]) -> list[np.ndarray]:
+    """:func:`prefix_product` of several sequences (each (n_k, 4)) in one batched scan.
+
+    The sequences are padded with the identity into one (4, k, L) component-major array (four
+    contiguous planes instead of strided columns), and the Hillis-Steele steps run on all rows
+    at once: element ``i`` of a row only ever meets elements ``<= i`` of the same row, so each
+    result is bit-identical to the scan of that sequence alone (same products, same order,
+    the expressions of :func:`qmul`). Unnormalised."""
+    k = len(seqs)
+    lens = [int(s.shape[0]) for s in seqs]
+    n = max(lens) if lens else 0
+    p = np.zeros((4, k, n))
+    p[0] = 1.0
+    for r, s in enumerate(seqs):
+        if lens[r]:
+            p[:, r, : lens[r]] = np.asarray(s, float).T
     shift = 1
     while shift < n:
-        out[shift:] = qmul(out[:-shift], out[shift:])
+        pw, px, py, pz = p[:, :, :-shift]
+        qw, qx, qy, qz = p[:, :, shift:]
+        w = pw * qw - px * qx - py * qy - pz * qz
+        x = pw * qx + px * qw + py * qz - pz * qy
+        y = pw * qy - px * qz + py * qw + pz * qx
+        z = pw * qz + px * qy - py * qx + pz * qw
+        p[0, :, shift:], p[1, :, shift:], p[2, :, shift:], p[3, :, shift:] = w, x, y, z
         shift *= 2
+    return [p[:, r, : lens[r]].T for r in range(k)]
+
+
+def qrotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Rotate vectors ``v`` (n, 3) by quaternions ``q`` (n, 4) or (4,): the formula of
+    :func:`runform.rotations.quat_rotate` (``v + w t + u x t``, ``t = 2 u x v``) written out per
+    component (no ``np.cross`` dispatch; equal up to rounding)."""
+    q = np.asarray(q, float)
+    v = np.asarray(v, float)
+    w, x, y, z = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
+    vx, vy, vz = v[..., 0], v[..., 1], v[..., 2]
+    tx = 2.0 * (y * vz - z * vy)
+    ty = 2.0 * (z * vx - x * vz)
+    tz = 2.0 * (x * vy - y * vx)
+    out = np.empty(np.broadcast_shapes(q.shape[:-1], v.shape[:-1]) + (3,))
+    out[..., 0] = vx + w * tx + (y * tz - z * ty)
+    out[..., 1] = vy + w * ty + (z * tx - x * tz)
+    out[..., 2] = vz + w * tz + (x * ty - y * tx)
     return out
+
+
+def qnormalize(q: np.ndarray) -> np.ndarray:
+    """Unit quaternions (..., 4) (as :func:`runform.rotations.quat_normalize`, without the
+    ``linalg.norm`` dispatch; equal up to rounding)."""
+    return q / np.sqrt(np.einsum("...i,...i->...", q, q))[..., None]
+
+
+def qmatrix(q: np.ndarray) -> np.ndarray:
+    """Rotation matrices (..., 3, 3) of unit quaternions (as :func:`runform.rotations.quat_to_matrix`,
+    same expressions, written into one preallocated array)."""
+    q = np.asarray(q, float)
+    w, x, y, z = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
+    m = np.empty(q.shape[:-1] + (3, 3))
+    m[..., 0, 0] = 1 - 2 * (y * y + z * z)
+    m[..., 0, 1] = 2 * (x * y - w * z)
+    m[..., 0, 2] = 2 * (x * z + w * y)
+    m[..., 1, 0] = 2 * (x * y + w * z)
+    m[..., 1, 1] = 1 - 2 * (x * x + z * z)
+    m[..., 1, 2] = 2 * (y * z - w * x)
+    m[..., 2, 0] = 2 * (x * z - w * y)
+    m[..., 2, 1] = 2 * (y * z + w * x)
+    m[..., 2, 2] = 1 - 2 * (x * x + y * y)
+    return m
 
 
 def integrate_gyro(q0: np.ndarray, time_s: np.ndarray, gyr_rps: np.ndarray) -> np.ndarray:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import numpy as np
 
 from ...rotations import (
-    matrix_to_quat,
     quat_conj,
     quat_from_rotvec,
     quat_from_two_vectors,
@@ -33,33 +32,28 @@ from ...rotations import (
     quat_normalize,
     quat_rotate,
     quat_to_rotvec,
-    rot_x,
-    rot_y,
 )
 from ...units import STANDARD_GRAVITY_MPS2
+from ..orientation import prefix_products, qmatrix, qmul, qnormalize, qrotate
 
 _Z = np.array([0.0, 0.0, 1.0])
 
 
 def prefix_product(dq: np.ndarray) -> np.ndarray:
     """Cumulative Hamilton products ``P[i] = dq[0] * dq[1] * ... * dq[i]`` of (n, 4) quaternions
-    (Hillis-Steele scan: O(n log n) work in log2(n) vectorised steps)."""
-    p = np.array(dq, dtype=float, copy=True)
-    n = p.shape[0]
-    shift = 1
-    while shift < n:
-        p[shift:] = quat_mul(p[:-shift], p[shift:])
-        shift *= 2
-    return quat_normalize(p)
+    (Hillis-Steele scan: O(n log n) work in log2(n) vectorised steps), normalised."""
+    return qnormalize(prefix_products([dq])[0])
 
 
 def tilt_quat(f_body: np.ndarray) -> np.ndarray:
     """Orientation (w, x, y, z) with yaw 0 whose tilt puts specific force ``f_body`` (3,) (m/s^2,
-    body frame, at rest = gravity reaction, pointing up) on the world z axis."""
-    fx, fy, fz = np.asarray(f_body, dtype=float)
+    body frame, at rest = gravity reaction, pointing up) on the world z axis: ``Ry(pitch) Rx(roll)``
+    in closed form (``w >= 0``; same rotation as ``matrix_to_quat(rot_y(pitch) @ rot_x(roll))``)."""
+    fx, fy, fz = (float(v) for v in f_body)
     roll = np.arctan2(fy, fz)
     pitch = np.arctan2(-fx, np.hypot(fy, fz))
-    return matrix_to_quat(rot_y(pitch) @ rot_x(roll))
+    cp, sp, cr, sr = np.cos(0.5 * pitch), np.sin(0.5 * pitch), np.cos(0.5 * roll), np.sin(0.5 * roll)
+    return np.array([cp * cr, cp * sr, sp * cr, -sp * sr])
 
 
 def increments(t_s: np.ndarray, gyr_rps: np.ndarray) -> np.ndarray:
@@ -111,11 +105,11 @@ def integrate_stride(
     q0 = tilt_quat(f_ms0)
     rel = np.empty((i_ms1 + 1, 4))  # orientation relative to q0 (body rotation since i_ms0)
     rel[i_ms0] = (1.0, 0.0, 0.0, 0.0)
-    if i_ms1 > i_ms0:
-        rel[i_ms0 + 1 : i_ms1 + 1] = prefix_product(dq[i_ms0:i_ms1])
-    if i_ms0 > 0:
-        rel[:i_ms0] = prefix_product(quat_conj(dq[:i_ms0][::-1]))[::-1]
-    quat = quat_mul(q0, rel)
+    # forwards from this mid-stance and backwards to the IC, in one batched scan
+    fwd, bwd = prefix_products([dq[i_ms0:i_ms1], quat_conj(dq[:i_ms0][::-1])])
+    rel[i_ms0 + 1 : i_ms1 + 1] = qnormalize(fwd)
+    rel[:i_ms0] = qnormalize(bwd)[::-1]
+    quat = qmul(q0, rel)
     seg = slice(i_ms0, i_ms1 + 1)
     ts = t_s[seg]
     if i_ms1 > i_ms0 and tilt == "gravity":
@@ -128,22 +122,42 @@ def integrate_stride(
         quat[i_ms0 + 1 : i_ms1 + 1] = quat_normalize(
             quat_mul(quat_from_rotvec(alpha * corr), quat[i_ms0 + 1 : i_ms1 + 1])
         )
+    # Everything below is linear in the world-frame specific force, so it is integrated once
+    # (``vel``: velocity without gravity from zero at ts[0]) and a constant world rotation C of
+    # the orientations (the tilt corrections) acts on the integrals as a 3x3 matrix: velocity
+    # C v - g t z, displacement C d - (gravity part, which the linear de-drift removes).
+    a_w = qrotate(quat[seg], acc_mps2[seg])
+    dt = np.diff(ts)
+    n = ts.size
+    vel = np.zeros((n, 3))
+    if n > 1:
+        np.cumsum(0.5 * (a_w[1:] + a_w[:-1]) * dt[:, None], axis=0, out=vel[1:])
+    tau = np.zeros(n)  # the gravity term's time, integrated the same way (trapezoid of a constant)
+    if n > 1:
+        np.cumsum(dt, out=tau[1:])
+    corr_q = np.array([1.0, 0.0, 0.0, 0.0])
+    c_mat = np.eye(3)
     if i_ms1 > i_ms0 and tilt == "velocity" and ts[-1] > ts[0]:
         span = ts[-1] - ts[0]
         for _ in range(2):
-            v_end = _velocity(ts, quat[seg], acc_mps2[seg])[-1]
+            v_end = c_mat @ vel[-1]
+            v_end[2] -= STANDARD_GRAVITY_MPS2 * tau[-1]
             d = np.array([-v_end[1], v_end[0], 0.0]) / (STANDARD_GRAVITY_MPS2 * span)
             if not np.all(np.isfinite(d)):
                 break
-            quat = quat_normalize(quat_mul(quat_from_rotvec(-d), quat))
+            corr_q = qnormalize(qmul(quat_from_rotvec(-d), corr_q))
+            c_mat = qmatrix(corr_q)
+        quat = qnormalize(qmul(corr_q, quat))
     # velocity and displacement between the mid-stances (linear removal of what is left)
-    v = _velocity(ts, quat[seg], acc_mps2[seg])
-    dt = np.diff(ts)[:, None]
-    frac = ((ts - ts[0]) / (ts[-1] - ts[0]))[:, None] if ts.size > 1 and ts[-1] > ts[0] else np.zeros((ts.size, 1))
-    v = v - frac * v[-1]
-    disp = np.sum(0.5 * (v[1:] + v[:-1]) * dt, axis=0) if ts.size > 1 else np.zeros(3)
-    r_end = quat[i_ms1]
-    x_end = quat_rotate(r_end, np.array([1.0, 0.0, 0.0]))
+    if n > 1:
+        frac = (ts - ts[0]) / (ts[-1] - ts[0]) if ts[-1] > ts[0] else np.zeros(n)
+        trap = np.concatenate([[0.5 * dt[0]], 0.5 * (dt[1:] + dt[:-1]), [0.5 * dt[-1]]])  # sum_trap(x) = trap @ x
+        v_end = vel[-1]
+        disp = c_mat @ (trap @ vel - (trap @ frac) * v_end)
+        disp[2] -= STANDARD_GRAVITY_MPS2 * (trap @ tau - (trap @ frac) * tau[-1])
+    else:
+        disp = np.zeros(3)
+    x_end = qrotate(quat[i_ms1], np.array([1.0, 0.0, 0.0]))
     heading = float(np.arctan2(x_end[1], x_end[0]))
     return quat, disp, heading
 
