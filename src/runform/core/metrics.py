@@ -12,9 +12,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..anatomy import foot_sagittal_angle, rearfoot_eversion, segment_frontal_angle, segment_internal_rotation, tibial_inclination
-from ..rotations import quat_to_matrix
 from ..units import DEG_PER_RAD, MS_PER_S, STANDARD_GRAVITY_MPS2
-from .orientation import interp_quat, rotate_heading, yaw_of
+from .orientation import interp_quat, qmatrix, rotate_heading, yaw_of
 from .params import MetricsParams
 from .schema import STRIDE_COLUMNS, strike_pattern_of
 from .shank import ShankStride, tibial_shock_peaks
@@ -55,12 +54,14 @@ class StrideResult:
 
 #: samples per stance curve (0, 5, ..., 100 % of stance)
 CURVE_POINTS = 21
+_STEPS = np.arange(CURVE_POINTS, dtype=float)
 
 
 def stance_curve_deg(t: np.ndarray, angle_rad: np.ndarray, ic: float, to: float) -> list[float]:
     """``angle_rad`` at CURVE_POINTS equal steps from IC to TO, in degrees (2 decimals)."""
-    grid = np.linspace(ic, to, CURVE_POINTS)
-    return [round(float(v), 2) for v in np.degrees(np.interp(grid, t, angle_rad))]
+    grid = _STEPS * ((to - ic) / (CURVE_POINTS - 1)) + ic  # np.linspace(ic, to, CURVE_POINTS), same arithmetic
+    grid[-1] = to
+    return [round(v, 2) for v in np.degrees(np.interp(grid, t, angle_rad)).tolist()]
 
 
 def _deg(x: float | None) -> float | None:
@@ -116,9 +117,9 @@ def stride_metrics(
             row["flight_time_ms"] = (float(inside[0]) - to) * MS_PER_S
 
     ft, fq = np.asarray(foot.time_s, float), np.asarray(foot.quat_wxyz, float)
-    r_foot = quat_to_matrix(fq)
+    r_foot = qmatrix(fq)
     ic_q = interp_quat(np.array([ic, to]), ft, fq)
-    r_ic = quat_to_matrix(ic_q[0])
+    r_ic = qmatrix(ic_q[0])
     fsa = _deg(float(foot_sagittal_angle(r_ic)))
     row["foot_strike_angle_deg"] = fsa
     row["strike_pattern"] = strike_pattern_of(fsa) if fsa is not None else None
@@ -135,9 +136,10 @@ def stride_metrics(
         # over the stride differs from the foot's by the leg's learned offset (0: as standing)
         dyaw = yaw_of(fq) - yaw_of(qs)
         qs = rotate_heading(qs, float(np.arctan2(np.mean(np.sin(dyaw)), np.mean(np.cos(dyaw)))) - heading_offset_rad)
-        r_shank = quat_to_matrix(qs)
+        r_shank = qmatrix(qs)
         ev = rearfoot_eversion(r_shank, r_foot, leg)
-        frontal = segment_frontal_angle(r_shank[stance], leg)
+        frontal_all = segment_frontal_angle(r_shank, leg)
+        frontal = frontal_all[stance]
         tir = np.unwrap(segment_internal_rotation(r_shank, leg))
         row["tibial_inclination_at_ic_deg"] = _deg(float(np.interp(ic, ft, tibial_inclination(r_shank))))
         if np.any(stance):
@@ -146,7 +148,7 @@ def stride_metrics(
             tir_exc = float(np.max(tir[stance])) - tir_ic
             row["tibial_internal_rotation_deg"] = _deg(tir_exc)
             coupling = coupling_bin_counts(ev[stance], tir[stance])
-            curves["shank_frontal_curve_deg"] = stance_curve_deg(ft, segment_frontal_angle(r_shank, leg), ic, to)
+            curves["shank_frontal_curve_deg"] = stance_curve_deg(ft, frontal_all, ic, to)
             curves["tibial_rotation_curve_deg"] = stance_curve_deg(ft, tir - tir_ic, ic, to)
         st_s = (shank.time_s >= ic) & (shank.time_s <= to)
         if np.any(st_s):

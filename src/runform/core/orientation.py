@@ -126,13 +126,13 @@ def integrate_gyro(q0: np.ndarray, time_s: np.ndarray, gyr_rps: np.ndarray) -> n
     dt = np.diff(t)[:, None]
     dq = quat_from_rotvec(0.5 * (w[1:] + w[:-1]) * dt)
     q[1:] = qmul(np.asarray(q0, float), prefix_product(dq))
-    return quat_normalize(q)
+    return qnormalize(q)
 
 
 def tilt_correction(q: np.ndarray, acc_mps2: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
     """The world-frame rotation (4,) that takes the mean world specific force of ``q`` and
     ``acc_mps2`` (samples selected by ``mask``) onto +z. Left-multiply orientations by it."""
-    f = quat_rotate(q, acc_mps2)
+    f = qrotate(q, acc_mps2)
     if mask is not None:
         f = f[mask]
     m = f.mean(axis=0) if f.shape[0] else np.array([0.0, 0.0, 1.0])
@@ -141,7 +141,8 @@ def tilt_correction(q: np.ndarray, acc_mps2: np.ndarray, mask: np.ndarray | None
 
 def yaw_of(q: np.ndarray) -> np.ndarray:
     """Heading (rad) of orientations (..., 4): yaw of ``R = Rz Ry Rx``."""
-    w, x, y, z = np.moveaxis(np.asarray(q, float), -1, 0)
+    q = np.asarray(q, float)
+    w, x, y, z = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
     return np.arctan2(2 * (x * y + w * z), 1 - 2 * (y * y + z * z))
 
 
@@ -158,5 +159,8 @@ def interp_quat(t_new: np.ndarray, t: np.ndarray, q: np.ndarray) -> np.ndarray:
     if q.shape[0] > 1:
         flip = np.cumsum(np.sum(q[1:] * q[:-1], axis=1) < 0) % 2 == 1
         q[1:][flip] *= -1
-    out = np.stack([np.interp(t_new, t, q[:, k]) for k in range(4)], -1)
-    return quat_normalize(out)
+    t_new = np.asarray(t_new, float)
+    out = np.empty(t_new.shape + (4,))
+    for k in range(4):
+        out[..., k] = np.interp(t_new, t, q[:, k])
+    return qnormalize(out)

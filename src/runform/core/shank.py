@@ -136,7 +136,7 @@ def tibial_shock_peaks(time_s: np.ndarray, axial_acc_mps2: np.ndarray, threshold
     ahead, so a peak must moreover be the largest value of the preceding ``window_s``; ties go
     to the first sample. Needs ``window_s`` of look-ahead (live: the cue comes 375 ms late, or
     use the threshold crossing itself). time_s (n,) s, axial_acc_mps2 (n,) m/s^2 (+1 g at rest).
-    Vectorised: one sliding maximum each way (O(n log n) via searchsorted bounds)."""
+    Vectorised: window bounds by searchsorted, window maxima by ``maximum.reduceat``."""
     t = np.asarray(time_s, float)
     a = np.asarray(axial_acc_mps2, float)
     if a.size == 0:
@@ -146,8 +146,10 @@ def tibial_shock_peaks(time_s: np.ndarray, axial_acc_mps2: np.ndarray, threshold
         return cand
     hi = np.searchsorted(t, t[cand] + window_s, side="right")
     lo = np.searchsorted(t, t[cand] - window_s, side="left")
-    keep = []
-    for i, l, h in zip(cand.tolist(), lo.tolist(), hi.tolist()):  # only the few samples above threshold
-        if a[i] >= a[l:h].max() and not np.any(a[l:i] >= a[i]):
-            keep.append(i)
-    return np.asarray(keep, int)
+    # window maxima by reduceat over (start, stop) pairs (exact; a -inf pad makes stop = n valid)
+    ap = np.append(a, -np.inf)
+    win_max = np.maximum.reduceat(ap, np.ravel(np.column_stack([lo, hi])))[::2]
+    before = np.maximum.reduceat(ap, np.ravel(np.column_stack([lo, cand])))[::2]
+    before = np.where(lo < cand, before, -np.inf)  # empty [lo, i): nothing before the candidate
+    va = a[cand]
+    return cand[(va >= win_max) & (before < va)].astype(int)
