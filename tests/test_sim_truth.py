@@ -144,3 +144,49 @@ def test_standing_then_ramp_up():
     rows = r.truth_strides(30.0)
     assert rows[0]["ic_time_s"] > 3.0
     assert rows[0]["speed_mps"] < 2.0 < rows[-1]["speed_mps"]
+
+
+def test_toe_out_is_not_eversion():
+    """Joint angles are zero in the calibrated standing pose by definition: the foot takes its
+    heading from the shank there, so a standing toe-out is neither eversion nor a change of it."""
+    from runform import anatomy
+
+    over = {"right.toe_out_deg": 10.0, "left.toe_out_deg": 7.0}
+    toed = VirtualRunner.from_profile("neutral", seed=5, overrides=over)
+    straight = VirtualRunner.from_profile("neutral", seed=5, overrides={"toe_out_deg": 0.0})
+    for leg in ("left", "right"):
+        g = toed.gait
+        assert abs(g.standing_toe_out(leg) * DEG_PER_RAD) > 5.0
+        k = g.kinematics(leg, np.array([0.0, 1.5, 3.0]))
+        rel = np.swapaxes(k.r_shank, 1, 2) @ g.foot_heading_reference(leg, k.r_foot)
+        np.testing.assert_allclose(rel, np.broadcast_to(np.eye(3), rel.shape), atol=1e-12)
+        # not relative to a reference: the raw eversion of standing is zero
+        assert np.abs(anatomy.rearfoot_eversion(k.r_shank, g.foot_heading_reference(leg, k.r_foot), leg)).max() < 1e-12
+        np.testing.assert_allclose(toed.truth_angles(leg, np.array([0.5, 2.0]))["eversion"], 0.0, atol=1e-12)
+        # the truth eversion of a running leg does not depend on the toe-out ...
+        t = np.linspace(10.0, 16.0, 3001)
+        a = toed.truth_angles(leg, t)["eversion"]
+        b = straight.truth_angles(leg, t)["eversion"]
+        np.testing.assert_allclose(a, b, atol=1e-9)
+        # ... whereas the foot relative to the shank without that convention would
+        ka, kb = g.kinematics(leg, t), straight.gait.kinematics(leg, t)
+        raw_a = anatomy.rearfoot_eversion(ka.r_shank, ka.r_foot, leg)
+        raw_b = anatomy.rearfoot_eversion(kb.r_shank, kb.r_foot, leg)
+        assert np.abs(raw_a - raw_b).max() * DEG_PER_RAD > 0.5
+    keys = ("eversion_at_ic_deg", "peak_eversion_deg", "eversion_excursion_deg", "ev_tir_ratio")
+    for ra, rb in zip(toed.truth_strides(20.0), straight.truth_strides(20.0)):
+        for key in keys:
+            assert ra[key] == pytest.approx(rb[key], abs=1e-6)
+
+
+def test_eversion_time_course_over_stance(neutral):
+    """Slightly inverted at contact, peak at 35-45 % of stance, still everted at 70-75 %, back
+    to about neutral or inverted at toe-off (docs/virtual-runner.md, 'Eversion')."""
+    rows = [r for r in neutral.truth_strides(DUR) if r["ic_time_s"] > 12.0]
+    u = np.array([0.0, 0.7, 0.75, 1.0])
+    for r in rows:
+        leg, ic, tc = r["leg"], r["ic_time_s"], r["to_time_s"] - r["ic_time_s"]
+        ev = neutral.truth_angles(leg, ic + u * tc)["eversion"] * DEG_PER_RAD
+        assert ev[0] < 0.0 and ev[3] < 0.5
+        assert 0.35 <= r["time_to_peak_eversion_ms"] / (tc * 1000.0) <= 0.45
+        assert ev[1] > 0.4 * r["peak_eversion_deg"] and ev[2] > 0.0

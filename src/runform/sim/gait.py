@@ -76,6 +76,12 @@ def shank_sensor_site(leg: str) -> np.ndarray:
     return np.array([0.035, -mirror_sign(leg) * 0.015, 0.12])
 
 
+def _three_point(t: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Slope at the middle of three knots (columns of (n,3) arrays), as hermite.fill_slopes."""
+    h0, h1 = t[:, 1] - t[:, 0], t[:, 2] - t[:, 1]
+    return (h1 * (v[:, 1] - v[:, 0]) / h0 + h0 * (v[:, 2] - v[:, 1]) / h1) / (h0 + h1)
+
+
 @dataclass
 class Kinematics:
     """Both segments of one leg at times ``t`` (n,): rotations (n,3,3) segment->world, body
@@ -252,7 +258,13 @@ class GaitModel:
         ev_ic, pk, ev_to, ev_sw = d["ev_ic"][sl], d["ev_pk"][sl], d["ev_to"][sl], d["ev_sw"][sl]
         ff, pkf, ho = d["ff_frac"][sl], d["pk_frac"][sl], d["ho_frac"][sl]
         ev_ff = ev_ic + (pk - ev_ic) * np.sin(0.5 * np.pi * ff / pkf) ** 2
-        ev_ho = pk - (pk - ev_to) * np.sin(0.5 * np.pi * (ho - pkf) / (1 - pkf)) ** 2
+        # after the peak the rearfoot stays everted through mid-stance and returns towards
+        # inversion late, mostly in push-off: pk - (pk - ev_to) x^p, x = 0 at the peak, 1 at TO
+        p_ret = np.maximum(d["ev_power"][sl], 1.0)
+        x_ho = (ho - pkf) / (1 - pkf)
+        ev_ho = pk - (pk - ev_to) * x_ho ** p_ret
+        ev_rate = -(pk - ev_to)[:, None] * p_ret[:, None] * np.stack([x_ho ** (p_ret - 1), np.ones(n)], 1) \
+            / ((1 - pkf) * tc)[:, None]  # deg/s at heel-off and at toe-off
         ev = np.stack([ev_ic, ev_ff, pk, ev_ho, ev_to, ev_sw, ev_sw, ev_ic - 1.0], axis=1)
         fr_ic, fr_pk = d["fr_ic"][sl], d["fr_pk"][sl]
         fr = np.stack([fr_ic, fr_ic + 0.6 * (fr_pk - fr_ic), fr_pk, 0.8 * fr_pk, 0.5 * fr_ic,
@@ -279,11 +291,17 @@ class GaitModel:
         slopes[:, 2, 1] = 0.0  # peak eversion
         slopes[:, 2, 4] = 0.0  # peak shank frontal angle
         slopes[:, 2, 5] = 0.0  # peak internal rotation (coupled)
+        # the late return of eversion: explicit rates at heel-off and toe-off (foot frontal =
+        # eversion + shank frontal to first order; the shank frontal rate is its free estimate)
+        fr_rate = np.stack([_three_point(times[:, 2:5], fr[:, 2:5]), _three_point(times[:, 3:6], fr[:, 3:6])], 1)
+        slopes[:, 3:5, 1] = (ev_rate + fr_rate) * RAD_PER_DEG
+        slopes[:, 3:5, 5] = ev_rate / d["ratio"][sl][:, None] * RAD_PER_DEG
         return times.reshape(-1), vals.reshape(-1, N_CH), slopes.reshape(-1, N_CH)
 
     def _exact_foot_frontal(self, leg: str, vals: np.ndarray, ev: np.ndarray) -> np.ndarray:
-        """Foot frontal channel (rad) at the knots such that the ISB rearfoot eversion of the
-        foot relative to the shank (runform.anatomy.rearfoot_eversion) equals ``ev`` exactly.
+        """Foot frontal channel (rad) at the knots such that the truth rearfoot eversion (ISB,
+        foot relative to shank, with the foot's heading taken from the shank in standing:
+        :meth:`foot_heading_reference`) equals ``ev`` exactly.
 
         With the foot's yaw and pitch fixed, ``sin(ev_raw) = A sin(roll) - B cos(roll)`` where
         A, B are the shank's y axis projected on the foot's rolled y and z axes; solved in
@@ -293,6 +311,7 @@ class GaitModel:
         m_foot, m_shank = self._m_euler[leg]
         flat = vals.reshape(-1, N_CH)
         e_f = flat @ m_foot.T  # yaw, pitch, roll
+        e_f[:, 0] -= s * self._legs[leg].standing_toe  # the standing toe-out is not eversion
         e_s = flat @ m_shank.T
         z = np.zeros(flat.shape[0])
         r_s, _, _ = euler_zyx_kinematics(e_s, np.zeros_like(e_s), np.zeros_like(e_s))
@@ -335,6 +354,7 @@ class GaitModel:
             "ev_pk": v("peak_eversion_deg") + sd * z[:, 4],
             "ev_to": v("eversion_at_to_deg") + sd * z[:, 5],
             "ev_sw": v("swing_eversion_deg"),
+            "ev_power": v("eversion_return_power"),
             "fr_ic": v("shank_frontal_at_ic_deg"),
             "fr_pk": v("peak_shank_frontal_angle_deg") + 0.5 * sd * z[:, 7],
             "ratio": np.maximum(v("ev_tir_ratio"), 0.05),
@@ -358,6 +378,9 @@ class GaitModel:
         L = self._legs[leg]
         k0, k1 = L.n_strides, L.n_strides + BATCH_STRIDES
         d = self._design_strides(leg, k0, k1)
+        if k0 == 0:
+            # the standing toe-out (rad): the foot's heading reference (foot_heading_reference)
+            L.standing_toe = float(d["toe"][0]) * RAD_PER_DEG
         for key, arr in d.items():
             L.stride[key] = np.concatenate([L.stride.get(key, np.zeros(0)), arr])
         L.n_strides = k1
@@ -403,11 +426,27 @@ class GaitModel:
         kv[4:, 2] = toe  # keep the toe-out of standing through the first push-off
         stand_d = np.zeros((2, N_CH))
         self._pre[leg] = (ho0, to0)
-        L.standing_toe = toe
         return (np.concatenate([[0.0, ho0], kt[4:]]), np.concatenate([stand_v, kv[4:]]),
                 np.concatenate([stand_d, kd[4:]]))
 
     # ------------------------------------------------------------ angles
+    def standing_toe_out(self, leg: str) -> float:
+        """The foot's toe-out in the standing pose (rad, positive = toes out): its heading
+        relative to the shank, whose heading is 0 in standing."""
+        return float(self._legs[leg].standing_toe)
+
+    def foot_heading_reference(self, leg: str, r_foot: np.ndarray) -> np.ndarray:
+        """Foot orientations (n,3,3) with the standing toe-out removed about the world
+        vertical, ``Rz(-s toe0) @ R_foot``: the foot as the joint angles see it, its heading
+        taken from the shank in the calibrated standing pose, so that
+        ``R_shank.T @ R_foot_ref = I`` in standing (all ankle angles zero by definition; the
+        gait core's common standing heading of foot and shank). The physical toe-out stays in
+        the motion and the signals."""
+        g = -mirror_sign(leg) * self.standing_toe_out(leg)
+        c, sn = math.cos(g), math.sin(g)
+        rz = np.array([[c, -sn, 0.0], [sn, c, 0.0], [0.0, 0.0, 1.0]])
+        return rz @ np.asarray(r_foot, dtype=float)
+
     def angles(self, leg: str, t: np.ndarray):
         """Anatomical channel values, rates and accelerations (n, 6) in rad(/s, /s^2)."""
         return self._legs[leg].curve(np.asarray(t, dtype=float))

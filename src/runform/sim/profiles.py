@@ -28,7 +28,7 @@ class RunnerParams:
     cadence_spm: float = 168.0
     duty_factor: float = 0.34  # contact time / stride time (running ~0.3-0.4, walking ~0.6)
     foot_flat_frac: float = 0.33  # foot flat, fraction of stance after IC
-    heel_off_frac: float = 0.50  # heel rise starts, fraction of stance
+    heel_off_frac: float = 0.45  # heel rise starts, fraction of stance
     standing_s: float = 4.0  # standing still at the start (calibration)
     ramp_strides: int = 4  # strides over which speed and impacts ramp up after standing
     # ---- foot (sagittal: positive toes up, relative to standing)
@@ -36,7 +36,7 @@ class RunnerParams:
     toe_off_foot_angle_deg: float = -60.0  # foot to ground (the ankle joint is at ~ -25 then)
     early_swing_foot_angle_deg: float = -95.0  # at 35 % of swing
     mid_swing_foot_angle_deg: float = -58.0  # at 65 % of swing
-    toe_off_foot_rate_factor: float = 1.5  # foot pitch rate at TO / mean rate from heel-off to TO
+    toe_off_foot_rate_factor: float = 1.53  # foot pitch rate at TO / mean rate from heel-off to TO
     late_swing_extra_foot_angle_deg: float = -8.0  # at 90 % of swing, relative to the strike angle
     toe_out_deg: float = 6.0
     swing_height_m: float = 0.15  # extra height of the foot at mid-swing above the straight path
@@ -46,6 +46,7 @@ class RunnerParams:
     peak_eversion_deg: float = 9.0
     peak_eversion_frac: float = 0.40  # time of the peak, fraction of stance
     eversion_at_to_deg: float = -4.0
+    eversion_return_power: float = 2.5  # after the peak: peak - (peak - at_to) * x**power, x = 0 at the peak, 1 at TO
     swing_eversion_deg: float = -4.0
     # ---- shank
     tibial_inclination_at_ic_deg: float = 6.0

@@ -34,7 +34,8 @@ def _raw_angles(gait: GaitModel, leg: str, t: np.ndarray, use_shank: bool) -> di
         "tibial_inclination": anatomy.tibial_inclination(k.r_shank),
         "shank_frontal": anatomy.segment_frontal_angle(k.r_shank, leg),
         "shank_internal_rotation": anatomy.segment_internal_rotation(k.r_shank, leg),
-        "rearfoot_eversion": anatomy.rearfoot_eversion(k.r_shank, k.r_foot, leg),
+        # foot heading from the shank in standing: the toe-out is not eversion (docs/virtual-runner.md)
+        "rearfoot_eversion": anatomy.rearfoot_eversion(k.r_shank, gait.foot_heading_reference(leg, k.r_foot), leg),
     }
     out["eversion"] = out["rearfoot_eversion"] if use_shank else out["foot_frontal"]
     f = k.specific_force("shank", shank_sensor_site(leg))
