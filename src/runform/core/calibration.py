@@ -65,6 +65,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -109,9 +110,10 @@ class SegmentCalibration:
     #: how the sign of y was decided: ``travel``, ``asymmetry`` or ``foot_correlation`` (processor)
     sign_rule: str = "asymmetry"
 
-    @property
+    @cached_property
     def matrix(self) -> np.ndarray:
-        """(3, 3) segment-from-sensor rotation matrix."""
+        """(3, 3) segment-from-sensor rotation matrix (computed once per calibration: it is
+        applied to every block of samples)."""
         return np.stack([np.cross(self.ml_axis_sensor, self.gravity_sensor), self.ml_axis_sensor, self.gravity_sensor])
 
     def apply(self, acc_mps2: np.ndarray, gyr_rps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

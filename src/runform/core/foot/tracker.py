@@ -27,6 +27,14 @@ class _Stance:
     f_ms: np.ndarray | None = field(default=None, repr=False)
 
 
+@dataclass
+class _LazyStride:
+    """A decided stride whose integration has not run yet (see ``FootTracker.LIVE_PUSH``)."""
+
+    build: object  # () -> FootStride
+    push_serial: int
+
+
 class FootTracker:
     """Streaming processor of one foot IMU.
 
@@ -46,7 +54,15 @@ class FootTracker:
     the sensor frame (the caller knows the sensor's range; after rotation into the segment frame
     clipping is no longer visible per axis). Without them, ``params.acc_range_mps2`` /
     ``gyr_range_rps`` flag samples whose vector norm reaches the range.
+
+    Live pushes (fewer than ``LIVE_PUSH`` samples, e.g. one BLE frame) do not pay for a stride's
+    strapdown integration (~0.5 ms) in the push that decides it: the stride (with everything
+    decided after it) is returned by the next push, which computes it (at most one per push). The
+    sequence of outputs is the same for every partition; only a live stride comes one frame later.
     """
+
+    #: pushes of fewer samples defer a decided stride to the next push
+    LIVE_PUSH = 64
 
     def __init__(self, rate_hz: float, params: FootParams | None = None):
         if not rate_hz > 0:
@@ -66,6 +82,8 @@ class FootTracker:
         self.gap_count = 0
         self._pending_break = False
         self.dropped_samples = 0
+        self._queue: list = []  # outputs decided but not yet returned (behind a deferred stride)
+        self._push_serial = 0
 
     # ------------------------------------------------------------------ public API
     def push(
@@ -84,9 +102,10 @@ class FootTracker:
         if acc.shape[0] != n or gyr.shape[0] != n:
             raise ValueError(f"time_s ({n}), acc_mps2 ({acc.shape[0]}) and gyr_rps ({gyr.shape[0]}) differ in length")
         out: list[FootOutput] = []
+        self._push_serial += 1
         if n == 0:
             self._pending_break |= bool(gap_before)
-            return out
+            return self._release(out, live=True)
         flags = self._clip_flags(acc, gyr, clipped_acc, clipped_gyr, n)
         finite = np.isfinite(t) & np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
         idx = np.flatnonzero(finite)
@@ -94,7 +113,7 @@ class FootTracker:
         if idx.size == 0:
             self._pending_break = True
             self._n_seen += n
-            return out
+            return self._release(out, live=n < self.LIVE_PUSH)
         tk = t[idx]
         prev_t = np.empty(idx.size)
         prev_t[0] = self._last_t if self._last_t is not None else -np.inf
@@ -115,15 +134,37 @@ class FootTracker:
             out.extend(self._append(t[sel], acc[sel], gyr[sel], flags[sel], self._n_seen + int(sel[0])))
             self._last_t = float(t[sel[-1]])
         self._n_seen += n
-        return out
+        return self._release(out, live=n < self.LIVE_PUSH)
 
     def finish(self) -> list[FootOutput]:
-        """End of the recording: publish nothing invented; forget the pending state."""
+        """End of the recording: publish the strides already decided (a live push may have
+        deferred one), nothing invented; forget the pending state."""
         self._det.reset()
         self._prev = None
         self._open = None
         self._buf.drop_before(self._buf.end)
-        return []
+        return self._release([], live=False)
+
+    def _release(self, new: list, live: bool) -> list[FootOutput]:
+        """Outputs to return now, in decision order: everything for a large push; for a live
+        push up to the first stride not yet integrated, integrating at most one stride that
+        was decided in an earlier push."""
+        q = self._queue
+        q.extend(new)
+        out: list[FootOutput] = []
+        built = False
+        i = 0
+        while i < len(q):
+            o = q[i]
+            if isinstance(o, _LazyStride):
+                if live and (built or o.push_serial == self._push_serial):
+                    break
+                o = o.build()
+                built = True
+            out.append(o)
+            i += 1
+        del q[:i]
+        return out
 
     # ------------------------------------------------------------------ internals
     def _clip_flags(self, acc, gyr, clipped_acc, clipped_gyr, n) -> np.ndarray:
@@ -208,7 +249,7 @@ class FootTracker:
             self._open = None
         return out
 
-    def _stride(self, a: _Stance, b: _Stance, with_length: bool, gap: bool) -> FootStride | None:
+    def _stride(self, a: _Stance, b: _Stance, with_length: bool, gap: bool) -> _LazyStride | None:
         """Stride from stance ``a`` (complete) to the next IC of stance ``b``."""
         buf = self._buf
         start = a.ic_index - 1
@@ -217,7 +258,14 @@ class FootTracker:
         have_ms1 = with_length and b.ms_index >= 0 and b.f_ms is not None
         stop = max(b.ms_index, b.ic_index) if have_ms1 else b.ic_index
         sl = buf.sl(start, stop + 1)
-        t, acc, gyr, fl = buf.t[sl], buf.acc[sl], buf.gyr[sl], buf.flags[sl]
+        # copies: the buffer moves on before a deferred stride is integrated
+        t, acc, gyr, fl = buf.t[sl].copy(), buf.acc[sl].copy(), buf.gyr[sl].copy(), buf.flags[sl].copy()
+        index = self._stride_count
+        self._stride_count += 1
+        return _LazyStride(lambda: self._build(index, a, b, t, acc, gyr, fl, start, have_ms1, gap), self._push_serial)
+
+    def _build(self, index: int, a: _Stance, b: _Stance, t, acc, gyr, fl, start: int, have_ms1: bool, gap: bool) -> FootStride:
+        """The strapdown integration of a decided stride and its record."""
         i_ms0 = a.ms_index - start
         i_ic1 = b.ic_index - start
         if have_ms1:
@@ -243,7 +291,7 @@ class FootTracker:
             flags.append("turn")
         valid = not ({"gap", "clipped_acc", "clipped_gyr"} & set(flags))
         stride = FootStride(
-            stride_index=self._stride_count,
+            stride_index=index,
             ic_time_s=a.ic_time,
             ic_sample_index=a.ic_index,
             to_time_s=a.to_time,
@@ -264,7 +312,6 @@ class FootTracker:
             flags=tuple(flags),
             valid=valid,
         )
-        self._stride_count += 1
         return stride
 
     def _trim(self) -> None:
