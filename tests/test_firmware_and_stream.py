@@ -201,3 +201,50 @@ def test_sensor_side_drops_show_as_missing_samples():
     stream.feed(_frame(0, 0))
     b = stream.feed(_frame(1, 20_000 + 3 * 10_000))  # three samples dropped in the sensor
     assert b.samples_missing_before == 3 and b.frames_lost_before == 0 and b.gap_before
+
+
+def test_a_failing_core_output_does_not_stop_recording_or_the_worker():
+    """A bug in the core's output conversion is counted and shown; every frame is still recorded."""
+    import asyncio
+
+    from runform.live.hub import Hub
+    from runform.live.session import LiveSession
+    from runform.protocol import encode_data
+
+    class Rec:
+        def __init__(self):
+            self.frames = 0
+
+        def write(self, *a):
+            self.frames += 1
+
+    class Bad:
+        def to_message(self):
+            raise ValueError("broken output")
+
+    class Core:
+        n = 0
+
+        def push(self, *a, **k):
+            self.n += 1
+            return [Bad()] if self.n % 10 == 0 else []
+
+        def finish(self):
+            return [Bad()]
+
+    async def go():
+        rec = Rec()
+        s = LiveSession(Hub(), core_factory=lambda sensors: Core(), recorder=rec)
+        fw = make_fw()
+        s.add_sensor("k", "left_foot", fw.device_info())
+        s.start(asyncio.get_running_loop())
+        for i in range(100):
+            s.submit("k", "data", encode_data(ImuFrame(i, 1_000_000 + i * 47_500, np.zeros((19, 6), dtype=np.int16))), i * 0.05)
+        await asyncio.to_thread(s.stop)
+        return s, rec
+
+    s, rec = asyncio.run(go())
+    assert rec.frames == 100
+    st = s.status()
+    assert st["core"]["errors"] == 11 and "broken output" in st["core"]["last_error"]
+    assert st["sensors"][0]["frames_received"] == 100

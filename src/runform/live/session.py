@@ -164,6 +164,8 @@ class LiveSession:
         #: the latest calibration message of each placement (new viewers need the current state)
         self.calibration: dict[str, Message] = {}
         self.processing_time_s = 0.0
+        #: notifications still queued when a stuck worker was abandoned at stop (normally 0)
+        self.unprocessed_at_stop = 0
         self.frames_processed = 0
         self.started_wall = time.time()
 
@@ -245,11 +247,22 @@ class LiveSession:
         self._thread.start()
 
     def stop(self, timeout_s: float = 5.0) -> None:
-        """Process what is queued, flush the core, and stop the worker."""
+        """Process what is queued, flush the core, and stop the worker. The worker records every
+        queued notification before it stops: while it keeps making progress the wait goes on
+        beyond ``timeout_s``; a worker stuck for ``timeout_s`` is reported, never silently cut."""
         self._stopping.set()
         self._queue.put(("stop",))
         if self._thread is not None:
-            self._thread.join(timeout_s)
+            while True:
+                before = self.frames_processed + self.core_outputs
+                self._thread.join(timeout_s)
+                if not self._thread.is_alive():
+                    break
+                if self.frames_processed + self.core_outputs == before:
+                    left = self._queue.qsize()
+                    self.unprocessed_at_stop = left
+                    log.error("the live worker is stuck; %d queued items were not processed or recorded", left)
+                    break
         for st in self.sensors.values():
             if st.connection == "streaming":
                 st.connection = "stopped"
@@ -280,34 +293,52 @@ class LiveSession:
             stop = False
             t_start = time.perf_counter()
             for it in batch:
-                if it[0] == "n":
-                    out.extend(self._handle(*it[1:]))
-                elif it[0] == "state":
-                    _, key, conn, at, restart = it
-                    st = self.sensors[key]
-                    if restart:
-                        st.stream.restart()
-                    msg = {"type": "connection", "placement": st.placement, "connection": conn, "time_s": at}
-                    self._record_message(msg)
-                    out.append(msg)
-                elif it[0] == "call":
-                    _, fn, fut = it
-                    try:
-                        result = fn()
-                    except Exception as exc:  # noqa: BLE001 - handed to the caller
-                        fut.set_exception(exc)
-                    else:
-                        out.extend(self._core_messages(result) if isinstance(result, list) else [])
-                        fut.set_result(result)
-                elif it[0] == "stop":
+                if it[0] == "stop":
                     stop = True
+                    continue
+                try:
+                    out.extend(self._item(it))
+                except Exception as exc:  # noqa: BLE001 - the worker must outlive any bug: it records
+                    self._worker_failed(it, exc)
             self.processing_time_s += time.perf_counter() - t_start
-            out.extend(self._periodic(force=stop))
-            if stop:
-                out.extend(self._finish_core())
+            try:
+                out.extend(self._periodic(force=stop))
+                if stop:
+                    out.extend(self._finish_core())
+            except Exception as exc:  # noqa: BLE001
+                self._worker_failed(("periodic",), exc)
             self._emit(out)
             if stop:
                 return
+
+    def _item(self, it: tuple) -> list[Message]:
+        if it[0] == "n":
+            return self._handle(*it[1:])
+        if it[0] == "state":
+            _, key, conn, at, restart = it
+            st = self.sensors[key]
+            if restart:
+                st.stream.restart()
+            msg = {"type": "connection", "placement": st.placement, "connection": conn, "time_s": at}
+            self._record_message(msg)
+            return [msg]
+        if it[0] == "call":
+            _, fn, fut = it
+            try:
+                result = fn()
+            except Exception as exc:  # noqa: BLE001 - handed to the caller
+                fut.set_exception(exc)
+                return []
+            fut.set_result(result)
+            return self._core_messages(result) if isinstance(result, list) else []
+        return []
+
+    def _worker_failed(self, item: tuple, exc: BaseException) -> None:
+        """A bug behind the worker (core output, message hook): count it, show it, go on."""
+        self.core_errors += 1
+        self.last_core_error = f"{type(exc).__name__}: {exc}"
+        if self.core_errors <= 3:
+            log.error("live worker failed on a %r item: %s", item[0], exc, exc_info=exc)
 
     def _handle(self, key: str, characteristic: str, payload: bytes, arrival_s: float) -> list[Message]:
         st = self.sensors.get(key)
@@ -369,23 +400,29 @@ class LiveSession:
     def _core_messages(self, outs: list[Any]) -> list[Message]:
         msgs = []
         for o in outs:
-            m = o.to_message() if hasattr(o, "to_message") else dict(o)
-            m.setdefault("published_s", self.now())
-            if m.get("type") == "calibration":
-                self.calibration[m["placement"]] = m
-                if m.get("state") == "ready":
-                    self._ready_at.setdefault(m["placement"], m["published_s"])
-            if m.get("type") == "event" and m.get("kind") == "ic":
-                self._add_latency(m)
-            self.core_outputs += 1
-            self._record_message(m)
-            if m.get("type") == "stride":
-                self.strides.append(m)
-                self.stride_count += 1
-            elif m.get("type") == "event":
-                self.events.append(m)
-            msgs.append(m)
+            try:
+                msgs.extend(self._core_message(o))
+            except Exception as exc:  # noqa: BLE001 - one bad output must not cost the others
+                self._worker_failed(("core output",), exc)
         return msgs
+
+    def _core_message(self, o: Any) -> list[Message]:
+        m = o.to_message() if hasattr(o, "to_message") else dict(o)
+        m.setdefault("published_s", self.now())
+        if m.get("type") == "calibration":
+            self.calibration[m["placement"]] = m
+            if m.get("state") == "ready":
+                self._ready_at.setdefault(m["placement"], m["published_s"])
+        if m.get("type") == "event" and m.get("kind") == "ic":
+            self._add_latency(m)
+        self.core_outputs += 1
+        self._record_message(m)
+        if m.get("type") == "stride":
+            self.strides.append(m)
+            self.stride_count += 1
+        elif m.get("type") == "event":
+            self.events.append(m)
+        return [m]
 
     def _record_message(self, msg: Message) -> None:
         write_message = getattr(self.recorder, "write_message", None)
