@@ -88,6 +88,8 @@ class SensorSupervisor:
             if self.planned_mtu is not None and mtu < self.planned_mtu:
                 self.on_warning(f"{link.name} ({self.placement}) reconnected with ATT MTU {mtu} (was {self.planned_mtu}): "
                                 f"{max_samples_per_frame(mtu)} sample(s) per notification at {self.rate_hz} Hz")
+        # the sequence restarts at 0 with START_STREAMING: mark the stream before any new frame
+        self.session.expect_restart(link.address)
         await link.subscribe_and_start()
 
     async def run(self) -> None:

@@ -204,14 +204,16 @@ class LiveSession:
         if connection in ("disconnected", "lost") and st.connection == "streaming":
             st.disconnects += 1
             st.gaps.append({"start_s": now, "end_s": None})
-        restart = False
         if connection == "streaming" and st.gaps and st.gaps[-1]["end_s"] is None:
             st.gaps[-1]["end_s"] = now
-            # the sensor restarts its sequence at 0: forget the old stream's history, but only
-            # once the worker has decoded the frames queued before the gap (so in queue order)
-            restart = True
         st.connection = connection
-        self._queue.put(("state", key, connection, now, restart))
+        self._queue.put(("state", key, connection, now, False))
+
+    def expect_restart(self, key: str) -> None:
+        """Call just BEFORE telling a sensor to START_STREAMING (again): its sequence restarts at 0.
+        The marker is queued, so the worker forgets the old stream's history exactly between the
+        frames sent before and after the restart, whichever arrives when."""
+        self._queue.put(("state", key, None, self.now(), True))
 
     # ------------------------------------------------------------------ input
     def submit(self, key: str, characteristic: str, payload: bytes, arrival_s: float | None = None) -> None:
@@ -319,6 +321,9 @@ class LiveSession:
             st = self.sensors[key]
             if restart:
                 st.stream.restart()
+            if conn is None:  # a bare restart marker: in the log too, so decoding repeats it here
+                self._record_message({"type": "stream_restart", "placement": st.placement, "time_s": at})
+                return []
             msg = {"type": "connection", "placement": st.placement, "connection": conn, "time_s": at}
             self._record_message(msg)
             return [msg]

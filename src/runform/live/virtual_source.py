@@ -96,6 +96,7 @@ class VirtualSource:
                         self.session.set_connection(key, "disconnected")
                     else:  # reconnected: the host starts streaming again (sequence restarts)
                         fw.write_control(encode_control(ControlCommand(c.OP_STOP_STREAMING)), now_true_s=now)
+                        self.session.expect_restart(key)
                         fw.write_control(encode_control(ControlCommand(c.OP_START_STREAMING)), now_true_s=now)
                         self.session.set_connection(key, "streaming")
                 notes = [n for n in fw.advance(now) if not (is_down or self._link_down(key, n.sent_true_s))]

@@ -95,6 +95,7 @@ def decode_records(scan: fl.ScanResult, *, vectorised: bool = True) -> DecodedLo
     messages: list[dict[str, Any]] = []
     pending: dict[int, list[tuple[int, fl.Record]]] = {}
     end = None
+    markers = _uses_restart_markers(scan)
 
     def flush(s: DecodedSensor) -> None:
         items = pending.pop(s.index, None)
@@ -128,11 +129,11 @@ def decode_records(scan: fl.ScanResult, *, vectorised: bool = True) -> DecodedLo
         elif k == fl.MESSAGE:
             msg = rec.json()
             messages.append(msg)
-            if msg.get("type") == "connection":
+            if msg.get("type") in ("connection", "stream_restart"):
                 s = by_placement.get(str(msg.get("placement")))
                 if s is not None:
                     flush(s)
-                    _connection(s, str(msg.get("connection")))
+                    _stream_event(s, msg, markers)
         elif k == fl.SESSION:
             header = rec.json()
         elif k == fl.END:
@@ -143,13 +144,28 @@ def decode_records(scan: fl.ScanResult, *, vectorised: bool = True) -> DecodedLo
     return DecodedLog(header, sensors, [(i, b) for _, i, b in order], messages, end, scan.problem, len(scan.records))
 
 
-def _connection(s: DecodedSensor, conn: str) -> None:
-    """LiveSession.set_connection: a gap opens and closes with a restart of the stream."""
+def _uses_restart_markers(scan: Any) -> bool:
+    """Logs written since LiveSession.expect_restart record a ``stream_restart`` message exactly
+    where the live worker restarted the stream; older logs restarted it when a gap closed."""
+    for rec in scan.records:
+        if rec.kind == fl.MESSAGE and b"stream_restart" in rec.payload:
+            if rec.json().get("type") == "stream_restart":
+                return True
+    return False
+
+
+def _stream_event(s: DecodedSensor, msg: dict, markers: bool) -> None:
+    """What LiveSession's worker did at this point of the queue."""
+    if msg.get("type") == "stream_restart":
+        s.stream.restart()
+        return
+    conn = str(msg.get("connection"))
     if conn in ("disconnected", "lost") and s.connection == "streaming":
         s.gap_open = True
     if conn == "streaming" and s.gap_open:
         s.gap_open = False
-        s.stream.restart()
+        if not markers:  # an older log: the restart happened when the gap closed
+            s.stream.restart()
     s.connection = conn
 
 
@@ -200,6 +216,7 @@ def _decode_per_frame(scan: fl.ScanResult) -> DecodedLog:
     order: list[tuple[int, int]] = []
     messages: list[dict[str, Any]] = []
     end = None
+    markers = _uses_restart_markers(scan)
     for rec in scan.records:
         k = rec.kind
         if k == fl.DATA:
@@ -231,10 +248,10 @@ def _decode_per_frame(scan: fl.ScanResult) -> DecodedLog:
         elif k == fl.MESSAGE:
             msg = rec.json()
             messages.append(msg)
-            if msg.get("type") == "connection":
+            if msg.get("type") in ("connection", "stream_restart"):
                 s = by_placement.get(str(msg.get("placement")))
                 if s is not None:
-                    _connection(s, str(msg.get("connection")))
+                    _stream_event(s, msg, markers)
         elif k == fl.SESSION:
             header = rec.json()
         elif k == fl.END:
