@@ -49,6 +49,12 @@ def test_sessions_list_detail_files_and_zip(store):
     assert ann == ["time_s,text", "5.0,insoles on", "12.5,speed up"]
     assert client.get("/api/sessions/nope").status_code == 404
     assert client.get(f"/api/sessions/{sid}/secrets.txt").status_code == 404
+    # a time that is not a finite, non-negative number is refused and stores nothing
+    for bad in ('{"time_s": Infinity, "text": "x"}', '{"time_s": NaN, "text": "x"}', '{"time_s": -1, "text": "x"}'):
+        r = client.post(f"/api/sessions/{sid}/annotations", content=bad, headers={"Content-Type": "application/json"})
+        assert r.status_code == 422, (bad, r.status_code)
+    assert client.get(f"/api/sessions/{sid}").status_code == 200
+    assert len(client.get(f"/api/sessions/{sid}/annotations.csv").text.splitlines()) == 3
 
 
 def test_without_a_data_dir_the_routes_say_so():

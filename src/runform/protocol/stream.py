@@ -168,6 +168,7 @@ class SensorStream:
                     return self._accept(frame, resync=True)
                 self._suspect = frame
                 self._reject("time_jump", "timestamp inconsistent with the stream (jump or corruption)")
+                self._last_seq = frame.sequence  # counted as rejected, not again as lost
                 return None
         self._suspect = None
         if self._after_restart:

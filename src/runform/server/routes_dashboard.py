@@ -327,10 +327,11 @@ def install(app: FastAPI) -> None:
         ctl = getattr(request.app.state, "recording_control", None)
         if ctl is None:
             raise HTTPException(501, "this server cannot start or stop recordings (no recording_control)")
+        # closing a recording fsyncs and indexes its log: not on the event loop (BLE, viewers)
         if body.action == "start":
-            ctl.start(label=body.label.strip(), runner=body.runner.strip())
+            await asyncio.to_thread(ctl.start, label=body.label.strip(), runner=body.runner.strip())
         else:
-            ctl.stop()
+            await asyncio.to_thread(ctl.stop)
         status = ctl.status()
         _publish(request.app, {"type": "recording", **(status if isinstance(status, dict) else {"status": status})})
         return {"available": True, "status": status}

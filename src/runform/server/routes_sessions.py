@@ -34,7 +34,7 @@ _locks_guard = threading.Lock()
 
 
 class AnnotationIn(BaseModel):
-    time_s: float
+    time_s: float = Field(ge=0, allow_inf_nan=False)
     text: str = Field(min_length=1, max_length=500)
 
 

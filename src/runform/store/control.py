@@ -37,7 +37,8 @@ class RecordingControl:
         with self._lock:
             if self.current is not None and self.current.state == "recording":
                 return
-            if self.current is not None:  # failed earlier (e.g. full disk): keep it in the list
+            if self.current is not None:  # failed earlier (e.g. full disk): finalise it, keep it listed
+                self.current.close()
                 self.finished.append(self.current)
             if label:
                 self.meta["label"] = label

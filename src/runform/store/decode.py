@@ -272,7 +272,7 @@ def summarize(scan: fl.ScanResult) -> dict[str, Any]:
     frames: dict[int, int] = {}
     strides: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
-    meta: dict[str, Any] = {}
+    session_meta: dict[str, Any] = {}
     end = None
     last = 0.0
     for rec in scan.records:
@@ -280,8 +280,8 @@ def summarize(scan: fl.ScanResult) -> dict[str, Any]:
         if rec.kind == fl.DATA:
             frames[rec.sensor_index] = frames.get(rec.sensor_index, 0) + 1
         elif rec.kind == fl.SENSOR:
-            meta = rec.json()
-            sensors[int(meta.get("index", rec.sensor_index))] = meta
+            sensor_meta = rec.json()
+            sensors[int(sensor_meta.get("index", rec.sensor_index))] = sensor_meta
         elif rec.kind == fl.MESSAGE:
             m = rec.json()
             if m.get("type") == "stride":
@@ -289,11 +289,11 @@ def summarize(scan: fl.ScanResult) -> dict[str, Any]:
             elif m.get("type") == "annotation":
                 annotations.append({"time_s": float(m["time_s"]), "text": str(m.get("text", ""))})
             elif m.get("type") == "session_meta":
-                meta.update({k: v for k, v in m.items() if k in ("label", "runner")})
+                session_meta.update({k: v for k, v in m.items() if k in ("label", "runner")})
         elif rec.kind == fl.SESSION:
             header = rec.json()
         elif rec.kind == fl.END:
             end = rec.json()
     frame_counts = {sensors[i]["placement"] if i in sensors else f"sensor{i}": n for i, n in sorted(frames.items())}
     return {"header": header, "sensors": [sensors[i] for i in sorted(sensors)], "frame_counts": frame_counts,
-            "last_arrival_s": last, "strides": strides, "annotations": annotations, "end": end, "meta": meta}
+            "last_arrival_s": last, "strides": strides, "annotations": annotations, "end": end, "meta": session_meta}

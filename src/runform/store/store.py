@@ -135,7 +135,13 @@ class Store:
 
     def _index_from_summary(self, session_id: str, s: dict[str, Any], *, recovered: bool, row: dict | None) -> None:
         h = {**s["header"], **s.get("meta", {})}
+        # a recording started with the Record button mid-session: its times are session time
+        # (started_wall is the live session's start), so it starts recording_started_s later
+        offset_s = float(h.get("recording_started_s") or 0.0)
         start = h.get("started_wall")
+        if start is not None:
+            start = float(start) + offset_s
+        duration_s = max(0.0, s["last_arrival_s"] - offset_s)
         end = s["end"] or {}
         self.index.upsert_session(
             id=session_id,
@@ -143,8 +149,8 @@ class Store:
             label=str(h.get("label") or ""),
             source=str(h.get("source") or ""),
             start_wall=start,
-            end_wall=end.get("ended_wall") or ((start or 0.0) + s["last_arrival_s"] if start else None),
-            duration_s=s["last_arrival_s"],
+            end_wall=end.get("ended_wall") or ((start or 0.0) + duration_s if start else None),
+            duration_s=duration_s,
             state="recovered" if recovered else "finished",
             recovered=recovered or bool(row and row.get("recovered")),
             sensors_json=[_sensor_row(m) for m in s["sensors"]],
@@ -196,7 +202,7 @@ class Store:
 
         try:
             self.index.upsert_session(id=sid, runner=header["runner"], label=header["label"], source=header["source"],
-                                      start_wall=header["started_wall"], state="recording", software_version=__version__)
+                                      start_wall=header["started_wall"] + float(header.get("recording_started_s") or 0.0), state="recording", software_version=__version__)
         except (sqlite3.Error, OSError) as exc:
             index_failed("new session", exc)
         cache: dict[int, tuple[Any, dict]] = {}
