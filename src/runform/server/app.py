@@ -18,6 +18,7 @@ from collections import OrderedDict
 from typing import Any
 
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -41,6 +42,13 @@ def create_app(session: LiveSession | None, hub: Hub | None = None, *, title: st
     app.state.hub = hub
     for key, value in state.items():
         setattr(app.state, key, value)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Any, exc: RequestValidationError) -> JSONResponse:
+        """422 with what was wrong, without echoing the input (an ``Infinity`` would not even
+        encode as JSON, and echoing user input is not needed to say what is wrong)."""
+        detail = [{k: v for k, v in e.items() if k in ("type", "loc", "msg")} for e in exc.errors()]
+        return JSONResponse(status_code=422, content={"detail": detail})
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
