@@ -277,3 +277,31 @@ def test_recording_stops_and_starts_again_while_the_live_view_goes_on(demo, tmp_
     rows = {r["id"]: r for r in json.loads(res.stdout)}
     assert first["status"]["session_id"] in rows and started["session_id"] in rows
     assert rows[started["session_id"]]["label"] == "insoles"
+
+
+def test_other_web_pages_cannot_drive_or_watch_the_server(demo):
+    """Cross-site WebSocket hijacking, cross-site POSTs and DNS rebinding are refused."""
+    port, _ = demo
+    base = f"http://127.0.0.1:{port}"
+
+    async def ws_with(headers):
+        try:
+            async with websockets.connect(f"ws://127.0.0.1:{port}/ws/live", additional_headers=headers) as ws:
+                return json.loads(await asyncio.wait_for(ws.recv(), timeout=5))["type"]
+        except websockets.exceptions.InvalidStatus as exc:
+            return exc.response.status_code
+
+    assert asyncio.run(ws_with({"Origin": "http://evil.example"})) == 403
+    assert asyncio.run(ws_with({"Origin": f"http://127.0.0.1:{port}"})) == "hello"
+    req = urllib.request.Request(base + "/api/recalibrate", method="POST", headers={"Origin": "http://evil.example"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req)
+    assert err.value.code == 403
+    # DNS rebinding: a name that resolves here but is not a loopback name
+    req = urllib.request.Request(base + "/api/status", headers={"Host": f"evil.example:{port}"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req)
+    assert err.value.code == 403
+    req = urllib.request.Request(base + "/api/status", headers={"Host": f"localhost:{port}"})
+    with urllib.request.urlopen(req) as r:
+        assert r.status == 200

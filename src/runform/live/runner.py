@@ -37,7 +37,7 @@ async def run_live(
     new random one; the URL given to ``on_ready`` and the browser carries it (``?token=...``).
     ``app_state``: extra ``app.state`` entries for the routers (e.g. ``data_dir``, ``annotation_sink``)."""
     token = token_for_host(host, token)
-    app = create_app(session, **{**(app_state or {}), "token": token})
+    app = create_app(session, **{**(app_state or {}), "token": token, "bind_host": host})
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off", ws_ping_interval=20)
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # we handle signals

@@ -168,6 +168,74 @@ def _with_cookie(send: Send, token: str, secure: bool) -> Send:
     return wrapped
 
 
+_UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class SameOriginMiddleware:
+    """Other web pages open in the same browser must not drive runform (cross-site request
+    forgery, cross-site WebSocket hijacking) and must not reach it through a hostname that
+    resolves to this computer (DNS rebinding):
+
+    * a WebSocket handshake or an unsafe request (POST, PUT, PATCH, DELETE) whose ``Origin``
+      is not this server's own origin is refused (403);
+    * when the server is bound to a loopback address (``app.state.bind_host``), a request
+      whose ``Host`` is not a loopback name or address is refused (403).
+    Requests without an ``Origin`` (curl, scripts) are not affected by the first rule."""
+
+    def __init__(self, app: ASGIApp, get_bind_host: Callable[[], str | None]):
+        self.app = app
+        self.get_bind_host = get_bind_host
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope.get("type")
+        if kind not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        h = _headers(scope)
+        host = h.get("host", "")
+        bind = self.get_bind_host()
+        if bind is not None and is_loopback(bind) and not is_loopback(_hostname(host)):
+            await _refuse(kind, scope, receive, send, "requests to this server must name it by a loopback address")
+            return
+        origin = h.get("origin")
+        unsafe = kind == "websocket" or scope.get("method", "GET").upper() in _UNSAFE_METHODS
+        if unsafe and origin is not None and _netloc(origin) != host.lower():
+            await _refuse(kind, scope, receive, send, "cross-origin requests are refused")
+            return
+        await self.app(scope, receive, send)
+
+
+def _hostname(host_header: str) -> str:
+    h = host_header.strip().lower()
+    if h.startswith("["):
+        return h[1:h.find("]")] if "]" in h else h
+    return h.rsplit(":", 1)[0] if h.count(":") == 1 else h
+
+
+def _netloc(origin: str) -> str:
+    o = origin.strip().lower()
+    return o.split("://", 1)[1].rstrip("/") if "://" in o else o
+
+
+async def _refuse(kind: str, scope: Scope, receive: Receive, send: Send, why: str) -> None:
+    body = json.dumps({"detail": why}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if kind == "http":
+        await send({"type": "http.response.start", "status": 403, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        return
+    msg = await receive()
+    if msg.get("type") != "websocket.connect":
+        return
+    if "websocket.http.response" in (scope.get("extensions") or {}):
+        await send({"type": "websocket.http.response.start", "status": 403, "headers": headers})
+        await send({"type": "websocket.http.response.body", "body": body})
+    else:
+        await send({"type": "websocket.close", "code": 1008})
+
+
 def install(app: FastAPI) -> None:
-    """Add the token check to ``app``; it reads ``app.state.token`` at each request."""
+    """Add the token check and the same-origin rules to ``app``; they read ``app.state.token``
+    and ``app.state.bind_host`` at each request."""
     app.add_middleware(TokenMiddleware, get_token=lambda: getattr(app.state, "token", None))
+    app.add_middleware(SameOriginMiddleware, get_bind_host=lambda: getattr(app.state, "bind_host", None))
