@@ -305,3 +305,16 @@ def test_other_web_pages_cannot_drive_or_watch_the_server(demo):
     req = urllib.request.Request(base + "/api/status", headers={"Host": f"localhost:{port}"})
     with urllib.request.urlopen(req) as r:
         assert r.status == 200
+
+
+def test_a_port_in_use_is_a_clear_message_and_exit_status_1(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+        res = subprocess.run(
+            [sys.executable, "-m", "runform", "demo", "--duration", "3", "--no-browser", "--port", str(port),
+             "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 1, res.stderr
+    assert "could not listen" in res.stderr and "--port" in res.stderr
+    assert "Traceback" not in res.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import argparse
 import logging
 import sys
@@ -36,6 +38,17 @@ async def requests_from_args(args: argparse.Namespace, scanner_backend: type | N
     return [SensorRequest(f.address, None, f.name) for f in found]
 
 
+async def _close_quietly(manager: object) -> None:
+    """Disconnect whatever a failed set-up connected (never raises)."""
+    close = getattr(manager, "close", None)
+    if close is None:
+        return
+    try:
+        await asyncio.wait_for(close(), 10.0)
+    except Exception as exc:  # noqa: BLE001
+        _err(f"warning: could not disconnect every sensor cleanly: {type(exc).__name__}: {exc}")
+
+
 async def run_ble(args: argparse.Namespace, *, backend: type | None = None, scanner_backend: type | None = None, sleep=None, clock=None) -> int:
     hub = Hub()
     kwargs = {} if clock is None else {"clock": clock}
@@ -48,6 +61,11 @@ async def run_ble(args: argparse.Namespace, *, backend: type | None = None, scan
         await manager.connect_all()
     except (BleError, PlacementError) as exc:
         _err(str(exc))
+        await _close_quietly(locals().get("manager"))
+        return 2
+    except Exception as exc:  # noqa: BLE001 - bleak/OS errors: a message, not a traceback
+        _err(f"could not set up the sensors: {type(exc).__name__}: {exc} (is Bluetooth on? is the address a runform sensor?)")
+        await _close_quietly(locals().get("manager"))
         return 2
     names = ", ".join(f"{p}={a}" for a, p in manager.placements.items())
     from ..store import RecordingControl
@@ -56,9 +74,9 @@ async def run_ble(args: argparse.Namespace, *, backend: type | None = None, scan
         recording = RecordingControl.open(getattr(args, "data_dir", None), session, {
             "source": "run", "label": "run", "rate_hz": manager.rate_hz,
             "sensors": {p: a for a, p in manager.placements.items()}})
-    except OSError as exc:
-        _err(f"cannot record sessions in the data directory ({exc}); choose another with --data-dir")
-        await manager.close()
+    except Exception as exc:  # noqa: BLE001 - unwritable directory, damaged or newer index
+        _err(f"cannot record sessions in the data directory ({type(exc).__name__}: {exc}); choose another with --data-dir")
+        await _close_quietly(manager)
         return 2
 
     def ready(url: str) -> None:
@@ -67,8 +85,8 @@ async def run_ble(args: argparse.Namespace, *, backend: type | None = None, scan
     try:
         status = await run_live(session, manager.run, host=args.host, port=args.port, duration_s=args.duration,
                                 open_browser=not args.no_browser, on_ready=ready, app_state=recording.app_state)
-        await manager.close()
     finally:
+        await _close_quietly(manager)  # sensors are released whatever happened
         recording.close()
     st = session.status()
     for s in st["sensors"]:

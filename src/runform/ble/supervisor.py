@@ -25,6 +25,9 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 @dataclass(frozen=True)
+#: longest wait (s) for stopping and disconnecting one sensor at the end of a session
+SHUTDOWN_STEP_S = 2.0
+
 class Backoff:
     """Reconnect delays (s): ``initial_s``, times ``factor`` after each failure, at most ``max_s``."""
 
@@ -104,8 +107,12 @@ class SensorSupervisor:
                 if not await self._reconnect():
                     return
         finally:
-            await self.link.stop_streaming()
-            await self.link.disconnect()
+            # a dead link may hold a write with response until the supervision timeout: bound it
+            for step in (self.link.stop_streaming, self.link.disconnect):
+                try:
+                    await asyncio.wait_for(step(), SHUTDOWN_STEP_S)
+                except (asyncio.TimeoutError, Exception) as exc:  # noqa: BLE001 - leaving anyway
+                    log.warning("%s (%s): %s did not finish: %s", self.link.name, self.placement, step.__name__, exc)
             if self.session.sensors[key].connection == "streaming":
                 self.session.set_connection(key, "stopped")
 

@@ -48,11 +48,25 @@ async def run_live(
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # pragma: no cover - not on this platform/thread
             pass
+    # bind first, so that a port in use is a clear message, not uvicorn's sys.exit in a task
+    try:
+        sock = config.bind_socket()
+    except (OSError, SystemExit) as exc:
+        log.error("the server could not listen on %s:%s (%s); is another runform running? choose "
+                  "another port with --port", host, port, exc if isinstance(exc, OSError) else "address in use")
+        return 1
     session.start(loop)
-    server_task = asyncio.create_task(server.serve(), name="uvicorn")
+
+    async def serve() -> None:
+        try:
+            await server.serve(sockets=[sock])
+        except SystemExit as exc:  # uvicorn exits the process on start-up errors: keep ours
+            raise RuntimeError(f"the server stopped while starting (exit {exc.code})") from None
+
+    server_task = asyncio.create_task(serve(), name="uvicorn")
     while not server.started:
         if server_task.done():
-            session.stop()
+            await asyncio.to_thread(session.stop)
             exc = server_task.exception()
             log.error("the server could not start on %s:%s: %s", host, port, exc or "see above")
             return 1
