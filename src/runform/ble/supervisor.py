@@ -24,10 +24,11 @@ log = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
 
 
-@dataclass(frozen=True)
 #: longest wait (s) for stopping and disconnecting one sensor at the end of a session
 SHUTDOWN_STEP_S = 2.0
 
+
+@dataclass(frozen=True)
 class Backoff:
     """Reconnect delays (s): ``initial_s``, times ``factor`` after each failure, at most ``max_s``."""
 
