@@ -176,25 +176,80 @@ def asymmetry_sign(theta: np.ndarray, ref: float) -> tuple[int, float]:
     return (1 if hi + lo >= 0 else -1), margin
 
 
-def travel_sign(time_s: np.ndarray, acc_mps2: np.ndarray, gyr_rps: np.ndarray, m: np.ndarray, rate_hz: float) -> tuple[int, float] | None:
+def travel_sign(time_s: np.ndarray, acc_mps2: np.ndarray, gyr_rps: np.ndarray, m: np.ndarray, rate_hz: float,
+                strides_out: list | None = None) -> tuple[int, float] | None:
     """Foot: (+1 or -1, margin) for the y axis of the segment matrix ``m`` (rows x, y, z in
     sensor coordinates) from the direction of travel: the foot tracker runs with +y and with -y
     (x flips with y); the right sign makes strides move forward. ``gyr_rps`` bias removed.
     ``margin`` = half the difference of the mean forward share (displacement_x / length) of
-    the two runs (1 = clear). None when neither run finds a stride."""
+    the two runs (1 = clear). None when neither run finds a stride. ``strides_out``: when
+    given, the chosen sign's FootStride records are appended to it (for the swing axis)."""
     from .foot import FootStride, FootTracker  # the foot engineer's package
 
-    score = []
+    score, found = [], []
     for sgn in (1.0, -1.0):
         ms = m * np.array([[sgn], [sgn], [1.0]])
-        outs = FootTracker(rate_hz).push(time_s, acc_mps2 @ ms.T, gyr_rps @ ms.T)
+        outs = [o for o in FootTracker(rate_hz).push(time_s, acc_mps2 @ ms.T, gyr_rps @ ms.T) if isinstance(o, FootStride)]
+        found.append(outs)
         fwd = [o.displacement_m[0] / o.stride_length_m for o in outs
-               if isinstance(o, FootStride) and np.isfinite(o.stride_length_m) and o.stride_length_m > 0.1]
+               if np.isfinite(o.stride_length_m) and o.stride_length_m > 0.1]
         score.append(float(np.mean(fwd)) if fwd else np.nan)
     if not np.any(np.isfinite(score)):
         return None
     sp, sm = (-1.0 if not np.isfinite(v) else v for v in score)
-    return (1 if sp >= sm else -1), float(min(1.0, abs(sp - sm) / 2))
+    sign = 1 if sp >= sm else -1
+    if strides_out is not None:
+        strides_out.extend(found[0 if sign > 0 else 1])
+    return sign, float(min(1.0, abs(sp - sm) / 2))
+
+
+def swing_axis(time_s: np.ndarray, gyr_rps: np.ndarray, strides: list, params: CalibrationParams) -> tuple[np.ndarray, float] | None:
+    """Foot: (principal axis, planarity) of the angular velocity (n, 3) rad/s over the later
+    part of each swing, ``[TO + swing_axis_from x swing, next IC)``, of the foot tracker's
+    ``strides``; None with fewer than ``swing_axis_min_strides`` swings.
+
+    Why not the whole motion: the principal axis of all the foot's rotation is tilted towards
+    the foot's long axis by every rotation that is correlated with the sagittal one - the
+    supination that goes with plantarflexion at push-off (the subtalar coupling of the loaded
+    foot, Inman 1976, The Joints of the Ankle) and, right after toe-off, the leg's rotation
+    about the vertical, which the steeply plantarflexed foot (50-90 deg) sees about its own
+    long axis (-psi' sin(pitch)). Both vanish in the rest of swing (foot unloaded and near
+    horizontal, rotating about the talocrural axis). The resulting heading error of the foot
+    frame mixes roll rate into the sagittal rate (IC feature) and sagittal angle into the
+    eversion (docs/validation.md, "What changed in the core").
+    """
+    t = np.asarray(time_s, float)
+    sel = np.zeros(t.size, bool)
+    n_sw = 0
+    for s in strides:
+        to, ic = s.to_time_s, s.next_ic_time_s
+        if not (np.isfinite(to) and np.isfinite(ic) and ic > to):
+            continue
+        t0 = to + params.swing_axis_from * (ic - to)
+        i0, i1 = np.searchsorted(t, [t0, ic])
+        if i1 > i0:
+            sel[i0:i1] = True
+            n_sw += 1
+    g = np.asarray(gyr_rps, float)[sel]
+    g = g[np.linalg.norm(g, axis=1) > params.moving_gyr_rps]
+    if n_sw < params.swing_axis_min_strides or g.shape[0] < 3:
+        return None
+    return principal_axis(g)
+
+
+def _refine_foot_axis(y: np.ndarray, z: np.ndarray, time_s: np.ndarray, gyr_rps: np.ndarray, strides: list,
+                      params: CalibrationParams) -> tuple[np.ndarray, float | None]:
+    """The foot's y (unit, horizontal, sign kept) from :func:`swing_axis` when it is
+    available, else ``y`` unchanged; and the swing planarity (None when not used)."""
+    sw = swing_axis(time_s, gyr_rps, strides, params)
+    if sw is None:
+        return y, None
+    ax, pl = sw
+    ax = ax - np.dot(ax, z) * z
+    if np.linalg.norm(ax) < 1e-6:
+        return y, None
+    ax = ax / np.linalg.norm(ax)
+    return (ax if np.dot(ax, y) >= 0 else -ax), pl
 
 
 def segment_matrix(gravity_sensor: np.ndarray, ml_axis_sensor: np.ndarray) -> np.ndarray:
@@ -385,14 +440,18 @@ class SegmentCalibrator:
         # gait asymmetry from standing (theta = 0 at the end of standing)
         sign, margin = asymmetry_sign(np.cumsum(gyr @ y) / self.rate_hz, 0.0)
         if self.segment == "foot" and self._mov:
-            tv = travel_sign(np.concatenate([c[0] for c in self._mov]), np.concatenate([c[1] for c in self._mov]),
-                             gyr, segment_matrix(z, y), self.rate_hz)
+            t_mov = np.concatenate([c[0] for c in self._mov])
+            strides: list = []
+            tv = travel_sign(t_mov, np.concatenate([c[1] for c in self._mov]), gyr, segment_matrix(z, y), self.rate_hz, strides)
             rule = "asymmetry"
             if tv is not None:
                 (sign, margin), rule = tv, "travel"
+            y = sign * y
+            if p.swing_axis:
+                y, _ = _refine_foot_axis(y, z, t_mov, gyr, strides, p)
         else:
             rule = "asymmetry"
-        y = sign * y
+            y = sign * y
         if timed_out:
             reasons.append("not_enough_motion")
         if planarity < p.min_planarity:
@@ -454,7 +513,8 @@ class SegmentCalibrator:
         if np.linalg.norm(y) < 1e-6:
             y = np.cross(z, [1.0, 0.0, 0.0]) if abs(z[0]) < 0.9 else np.cross(z, [0.0, 1.0, 0.0])
         y = y / np.linalg.norm(y)
-        tv = travel_sign(t, a, gb, segment_matrix(z, y), self.rate_hz) if self.segment == "foot" else None
+        strides: list = []
+        tv = travel_sign(t, a, gb, segment_matrix(z, y), self.rate_hz, strides) if self.segment == "foot" else None
         rule = "travel"
         if tv is None:
             rule = "asymmetry"
@@ -464,6 +524,8 @@ class SegmentCalibrator:
             tv = asymmetry_sign(theta, ref)
         sign, margin = tv
         y = sign * y
+        if self.segment == "foot" and p.swing_axis:
+            y, _ = _refine_foot_axis(y, z, t, gb, strides, p)
         if planarity < p.min_planarity:
             reasons.append("not_planar")
         if tilt > 45.0:

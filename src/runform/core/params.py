@@ -60,6 +60,12 @@ class CalibrationParams:
     window_s: float = 10.0
     #: foot: share of the window's samples taken as quasi-static (foot-flat)
     quasi_static_fraction: float = 0.1
+    #: foot: the mediolateral axis from the later part of swing only, ``[TO + swing_axis_from x
+    #: swing duration, next IC)`` of the strides found during calibration (calibration.swing_axis),
+    #: when at least ``swing_axis_min_strides`` swings were found; else from all motion
+    swing_axis: bool = True
+    swing_axis_from: float = 0.25
+    swing_axis_min_strides: int = 3
 
 
 @dataclass(frozen=True)
