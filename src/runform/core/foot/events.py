@@ -26,9 +26,9 @@ state machine; thresholds in :class:`FootParams`):
   contact, before the impact's steepest rise, so the zero crossing keeps deciding them.
   (Mitschke et al. 2017, Appl Sci 7:959: gyroscope features are late for forefoot strikers,
   acceleration features are not.)
-* mid-stance: the stillest sample between IC and the next swing entry (minimum of
-  ``|gyr| + k * | |acc| - g |``);
-* TO: the maximum of ``w`` between mid-stance and the next swing entry (the push-off peak, the
+* mid-stance: the stillest sample between IC and the start of the swing's negative run of ``w``
+  (the run that reaches the swing entry; minimum of ``|gyr| + k * | |acc| - g |``);
+* TO: the maximum of ``w`` between mid-stance and the start of that run (the push-off peak, the
   minimum of the pitch rate in Falbriard's sign convention); TO and mid-stance are decided when
   the next swing is confirmed.
 
@@ -234,13 +234,21 @@ class PitchRateEventDetector:
 
     def _close_stance(self, buf: SampleBuffer, i_ic: int, s: int, decided: int) -> list[Decision]:
         """Mid-stance and TO of the stance from local index ``i_ic`` to swing entry ``s``."""
-        gyr = buf.gyr[i_ic:s]
-        acc = buf.acc[i_ic:s]
+        w = buf.gyr[:, 1]
+        # the swing's toes-up rotation began where the negative run of w that reaches the swing
+        # entry began (r0); the push-off (w > 0) and the whole stance lie before it. Searching
+        # the stillest sample only up to r0 keeps mid-stance out of a slow start of swing (the
+        # first strides from standing rotate at -0.5 rad/s for ~80 ms after toe-off, stiller
+        # than a stance that still rings from the impact).
+        pos = np.flatnonzero(w[i_ic + 1 : s] >= 0.0)
+        r0 = i_ic + 2 + int(pos[-1]) if pos.size else s
+        gyr = buf.gyr[i_ic:r0]
+        acc = buf.acc[i_ic:r0]
         still = np.linalg.norm(gyr, axis=1) + self.p.midstance_acc_weight_s2 * np.abs(
             np.linalg.norm(acc, axis=1) - STANDARD_GRAVITY_MPS2
         )
         i_ms = i_ic + int(np.argmin(still))
-        i_to = i_ms + int(np.argmax(buf.gyr[i_ms:s, 1]))
+        i_to = i_ms + int(np.argmax(w[i_ms:r0]))
         t = buf.t
         decided = buf.base + decided
         self.to_time = float(t[i_to])
