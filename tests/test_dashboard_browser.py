@@ -15,7 +15,6 @@ import asyncio
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -29,6 +28,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO_ROOT, require
+from netutil import free_port, wait_for_http
 from runform.core.schema import STRIDE_COLUMNS, strike_pattern_of
 
 pytestmark = pytest.mark.browser
@@ -40,28 +40,6 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
 
 
 # ---------------------------------------------------------------------------- helpers
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_http(url: str, timeout_s: float = 30.0, ok=(200,)) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as r:
-                if r.status in ok:
-                    return
-        except urllib.error.HTTPError as e:
-            if e.code in ok:
-                return
-            time.sleep(0.1)
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer within {timeout_s} s")
-
-
 def stride_rows(n_per_leg: int, seed: int, ev_shift_deg: float = 0.0, t0_s: float = 0.0) -> list[dict]:
     """Plausible stride rows (STRIDE_COLUMNS) of a runner at ~170 steps/min, alternating legs;
     the right leg everts ~2 deg more (an asymmetry the symmetry panel must show)."""

@@ -33,14 +33,13 @@ def run(args: argparse.Namespace) -> int:
     for r in store.recovered:
         print(f"runform: {r['message']}", file=sys.stderr)
     state = {"data_dir": store.data_dir}
-    url = f"http://{args.host}:{args.port}/"
-    try:
-        from ..server.auth import token_for_host, url_with_token
+    from ..server.addresses import urls_for
+    from ..server.auth import token_for_host, url_with_token
 
-        state["token"] = token_for_host(args.host, None)
-        url = url_with_token(url, state["token"])
-    except ImportError:  # pragma: no cover - a build without the auth module
-        pass
+    # the same access rules as a live server: a token beyond loopback, same-origin, Host check
+    state["token"] = token_for_host(args.host, None)
+    state["bind_host"] = args.host
+    url = url_with_token(urls_for(args.host, args.port)[0], state["token"])
     app = create_app(None, **state)
     n = len(store.list_sessions())
     print(f"runform serve: {n} sessions in {store.data_dir}; dashboard at {url}", flush=True)
