@@ -205,3 +205,22 @@ def test_full_disk_stops_recording_visibly_keeps_an_intact_file_and_the_live_vie
     decoded = Store(tmp_path).decode(rec["session_id"])
     assert set(decoded.by_placement()) == {"left_foot", "right_foot", "left_shank", "right_shank"}
     assert all(s.stream.counters.frames_received > 10 and s.stream.counters.frames_rejected == 0 for s in decoded.sensors.values())
+
+
+def test_without_file_locks_a_log_still_being_written_is_not_recovered(tmp_path, monkeypatch):
+    """Where flock is missing (Windows) the recorder's pid in the log header tells that the
+    session is still being recorded: a second Store must not repair or index it as recovered."""
+    import runform.store.store as store_mod
+    from runform.live.hub import Hub
+    from runform.live.session import LiveSession
+    from runform.store import Store
+
+    session = LiveSession(Hub())
+    rec = Store(tmp_path).open_live_recording(session, {"label": "live"})
+    try:
+        monkeypatch.setattr(store_mod, "fcntl", None)
+        rows = {r["id"]: r for r in Store(tmp_path).list_sessions()}
+        assert rows[rec.session_id]["state"] == "recording"
+        assert not rows[rec.session_id]["recovered"]
+    finally:
+        rec.close()

@@ -61,6 +61,19 @@ def is_being_recorded(log_path: Path, header: dict[str, Any] | None = None) -> b
     return True
 
 
+def _log_header(log_path: Path) -> dict[str, Any] | None:
+    """The SESSION record of a frame log (its ``pid`` tells whether the recorder still runs
+    where file locks are not available), or None when it cannot be read."""
+    try:
+        scan = fl.read(log_path)
+    except (OSError, fl.FrameLogError):
+        return None
+    for rec in scan.records:
+        if rec.kind == fl.SESSION:
+            return rec.json()
+    return None
+
+
 def new_session_id(now: float | None = None) -> str:
     """``YYYYMMDD-HHMMSS-xxxx`` (UTC start time and 4 random hex digits): unique, sortable."""
     return time.strftime("%Y%m%d-%H%M%S", time.gmtime(now or time.time())) + "-" + secrets.token_hex(2)
@@ -111,7 +124,7 @@ class Store:
             row = rows.get(d.name)
             if row is not None and row["state"] != "recording":
                 continue
-            if is_being_recorded(logp):
+            if is_being_recorded(logp, _log_header(logp) if fcntl is None else None):
                 continue
             try:
                 before = fl.repair(logp)
