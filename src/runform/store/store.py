@@ -54,8 +54,26 @@ def is_being_recorded(log_path: Path, header: dict[str, Any] | None = None) -> b
     pid = (header or {}).get("pid")  # pragma: no cover - non-POSIX
     if not pid:
         return False
+    return _pid_alive(int(pid))
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs. On Windows ``os.kill(pid, 0)`` would send CTRL_C_EVENT
+    (signal 0) instead of probing, so the process is opened and waited on with zero timeout."""
+    if os.name == "nt":  # pragma: no cover - Windows
+        import ctypes
+
+        synchronize, wait_timeout = 0x00100000, 0x00000102
+        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+        handle = kernel32.OpenProcess(synchronize, False, pid)
+        if not handle:
+            return False
+        try:
+            return kernel32.WaitForSingleObject(handle, 0) == wait_timeout
+        finally:
+            kernel32.CloseHandle(handle)
     try:
-        os.kill(int(pid), 0)
+        os.kill(pid, 0)
     except OSError:
         return False
     return True
