@@ -38,6 +38,22 @@ def prefix_product(dq: np.ndarray) -> np.ndarray:
     return prefix_products([dq])[0]
 
 
+# Hamilton product as 16 pairwise products p_j q_k, summed four at a time per component in the
+# order (and with the signs) of the expressions in :func:`qmul`: ``_PP_IDX`` picks j * 4 + k
+_PP_TERMS = (
+    ((0, 0, 1.0), (1, 1, -1.0), (2, 2, -1.0), (3, 3, -1.0)),  # w = pw qw - px qx - py qy - pz qz
+    ((0, 1, 1.0), (1, 0, 1.0), (2, 3, 1.0), (3, 2, -1.0)),  # x = pw qx + px qw + py qz - pz qy
+    ((0, 2, 1.0), (1, 3, -1.0), (2, 0, 1.0), (3, 1, 1.0)),  # y = pw qy - px qz + py qw + pz qx
+    ((0, 3, 1.0), (1, 2, 1.0), (2, 1, -1.0), (3, 0, 1.0)),  # z = pw qz + px qy - py qx + pz qw
+)
+_PP_IDX = np.array([j * 4 + k for row in _PP_TERMS for j, k, _ in row])
+_PP_SGN = np.array([s for row in _PP_TERMS for _, _, s in row]).reshape(16, 1, 1)
+#: rows x length up to which a scan step is computed in 4 numpy calls (16 products, sign, sum)
+#: instead of 28 component-wise ones: faster while numpy's per-call cost dominates (stride-sized
+#: arrays); above it the 16 temporaries cost more than the calls saved
+_PP_FEW_CALLS_MAX = 1200
+
+
 def prefix_products(seqs: list[np.ndarray]) -> list[np.ndarray]:
     """:func:`prefix_product` of several sequences (each (n_k, 4)) in one batched scan.
 
@@ -45,7 +61,12 @@ def prefix_products(seqs: list[np.ndarray]) -> list[np.ndarray]:
     contiguous planes instead of strided columns), and the Hillis-Steele steps run on all rows
     at once: element ``i`` of a row only ever meets elements ``<= i`` of the same row, so each
     result is bit-identical to the scan of that sequence alone (same products, same order,
-    the expressions of :func:`qmul`). Unnormalised."""
+    the expressions of :func:`qmul`). Unnormalised.
+
+    For small arrays (k L <= ``_PP_FEW_CALLS_MAX``) a step forms the 16 products ``p_j q_k`` in
+    one broadcast, applies the signs and sums each component's four terms along an axis
+    (numpy adds them one after the other, in the order of :func:`qmul`'s expressions, and
+    ``a - b == a + (-b)`` exactly): the same numbers in 4 numpy calls instead of 28."""
     k = len(seqs)
     lens = [int(s.shape[0]) for s in seqs]
     n = max(lens) if lens else 0
@@ -55,7 +76,15 @@ def prefix_products(seqs: list[np.ndarray]) -> list[np.ndarray]:
         if lens[r]:
             p[:, r, : lens[r]] = np.asarray(s, float).T
     shift = 1
+    few_calls = k * n <= _PP_FEW_CALLS_MAX
     while shift < n:
+        if few_calls:
+            m = n - shift
+            terms = (p[:, None, :, :-shift] * p[None, :, :, shift:]).reshape(16, k, m)[_PP_IDX]
+            terms *= _PP_SGN
+            p[:, :, shift:] = terms.reshape(4, 4, k, m).sum(axis=1)
+            shift *= 2
+            continue
         pw, px, py, pz = p[:, :, :-shift]
         qw, qx, qy, qz = p[:, :, shift:]
         w = pw * qw - px * qx - py * qy - pz * qz
