@@ -1,6 +1,15 @@
 """Validation of the foot processor (runform.core.foot) on real recordings in ../shared/data.
 
     .venv-test/bin/python benchmarks/bench_events.py [--data ../shared/data] [--only gaitmap|pyshoe|hugadb]
+        [--calibration offline|core|both]
+
+``--calibration`` chooses the sensor-to-foot alignment of the real recordings: ``offline`` (the
+default) is this file's own ``align_offline`` (gaitmap: none, its data are already in the foot
+frame); ``core`` is the product's ``runform.core.calibration`` exactly as ``SessionProcessor``
+(``runform analyze``) uses it: the first calibration decided on the raw sensor-frame samples,
+with standing or, without standing, from motion alone (``moving_only``), applied to every sample
+even when it is not ``ok`` (the processor then flags the strides ``calibration_bad``), nothing
+at all when it is never decided; ``both`` prints the two side by side per trial.
 
 Prints one block per trial (every trial, good or bad) with the measured errors; the numbers go
 into docs/validation-foot.md. The loaders and the offline sensor-to-foot alignment here are
@@ -169,6 +178,43 @@ def align_offline(acc: np.ndarray, gyr: np.ndarray, rate_hz: float) -> np.ndarra
     return best
 
 
+def align_core(placement: str, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, rate_hz: float):
+    """The product's calibration of one raw sensor-frame recording, as SessionProcessor does it:
+    ``runform.core.calibration.calibrate`` with ``CoreParams().calibration`` on the raw samples
+    (bias included). Returns (acc, gyr in the foot frame with the bias removed, t, calibration):
+    the samples the processor would feed to its FootTracker (all of them, except those older than
+    ``max_buffer_s`` before the decision, which its pending buffer drops), or (None, None, None,
+    None) when no calibration is ever decided (the processor then produces nothing)."""
+    from runform.core.calibration import calibrate
+    from runform.core.params import CoreParams
+
+    p = CoreParams().calibration
+    cal = calibrate(placement, t, acc, gyr, rate_hz, p)
+    if cal is None:
+        return None, None, None, None
+    keep = t >= cal.ready_time_s - p.max_buffer_s
+    a_f, g_f = cal.apply(acc[keep], gyr[keep])
+    return a_f, g_f, keep, cal
+
+
+def calibration_info(cal, r_offline: np.ndarray | None = None) -> dict:
+    """Calibration state and quality numbers of ``align_core``'s result for the printout;
+    ``frame_vs_offline_deg``: rotation angle between the core's foot frame and ``r_offline``."""
+    if cal is None:
+        return dict(cal_state="undecided")
+    out = dict(
+        cal_state="ready" if cal.ok else "bad", cal_reasons="+".join(cal.reasons) or "-", cal_method=cal.method,
+        cal_reference=cal.reference, cal_sign_rule=cal.sign_rule, cal_ready_s=float(cal.ready_time_s),
+        cal_planarity=float(cal.planarity), cal_sign_margin=float(cal.sign_margin), cal_axis_tilt_deg=float(cal.axis_tilt_deg),
+        cal_still_gyr_dps=float(cal.stillness_gyr_rps * DEG_PER_RAD), cal_still_acc_mps2=float(cal.stillness_acc_mps2),
+        cal_gyro_bias_dps=float(np.linalg.norm(cal.gyro_bias_rps) * DEG_PER_RAD),
+    )
+    if r_offline is not None:
+        c = np.clip((np.trace(cal.matrix @ np.asarray(r_offline).T) - 1) / 2, -1.0, 1.0)
+        out["frame_vs_offline_deg"] = float(np.degrees(np.arccos(c)))
+    return out
+
+
 # ---------------------------------------------------------------------------- running the tracker
 def run_tracker(t, acc, gyr, rate_hz, params=None, block=None, clip_acc=None, clip_gyr=None):
     """Events (list of FootEvent) and strides (list of FootStride) over a whole recording."""
@@ -268,8 +314,12 @@ def _angle_errors(refs: list, strides: list, c: np.ndarray) -> tuple[np.ndarray,
     return sag, fr
 
 
-def bench_gaitmap(data: Path = DATA, block: int | None = None) -> dict:
-    """IC/TO errors (ms) and foot angle RMSE (deg) per foot on gaitmap's walking example."""
+def bench_gaitmap(data: Path = DATA, block: int | None = None, calibration: str = "offline") -> dict:
+    """IC/TO errors (ms) and foot angle RMSE (deg) per foot on gaitmap's walking example.
+    ``calibration``: ``offline`` (data used as stored: already in the foot frame) or ``core``
+    (:func:`align_core` on the stored data as if they were raw sensor-frame samples)."""
+    from runform.rotations import quat_conj, quat_mul
+
     g = load_gaitmap(data)
     ori = load_gaitmap_orientation(data)
     mk = load_gaitmap_markers(data)
@@ -277,7 +327,18 @@ def bench_gaitmap(data: Path = DATA, block: int | None = None) -> dict:
         ev_rows = list(csv.DictReader(f))
     res = {}
     for foot, d in g.items():
-        ev, st = run_tracker(d["t"], d["acc"], d["gyr"], GAITMAP_FS, block=block)
+        info: dict = {}
+        q_cal = np.array([1.0, 0.0, 0.0, 0.0])  # segment-from-sensor of the alignment used
+        if calibration == "core":
+            a_f, g_f, keep, cal = align_core(f"{foot}_foot", d["t"], d["acc"], d["gyr"], GAITMAP_FS)
+            info = calibration_info(cal, np.eye(3))
+            if cal is None:
+                ev, st = [], []
+            else:
+                q_cal = np.asarray(cal.sensor_to_segment, float)
+                ev, st = run_tracker(d["t"][keep], a_f, g_f, GAITMAP_FS, block=block)
+        else:
+            ev, st = run_tracker(d["t"], d["acc"], d["gyr"], GAITMAP_FS, block=block)
         ic = np.array([e.time_s for e in ev if e.kind == "ic"])
         to = np.array([e.time_s for e in ev if e.kind == "to"])
         e_ic = match(d["ic"] / GAITMAP_FS, ic, 0.25) * 1000
@@ -299,7 +360,10 @@ def bench_gaitmap(data: Path = DATA, block: int | None = None) -> dict:
         # from angular velocities alone (mocap vs raw gyro, Kabsch), never from our orientation
         c_align = imu_to_marker_rotation(refs, d["t"], d["gyr"], d["acc"])
         angle_res = {}
-        for tag, c in (("", np.array([1.0, 0.0, 0.0, 0.0])), ("_imu_frame", c_align)):
+        # our strides are in the alignment's foot frame: v_seg = q_cal v_imu, so the reference
+        # brought into that frame is q_ref * c_align * conj(q_cal)
+        c_seg = quat_mul(c_align, quat_conj(q_cal))
+        for tag, c in (("", np.array([1.0, 0.0, 0.0, 0.0])), ("_imu_frame", c_seg)):
             sag, fr = _angle_errors(refs, st, c)
             angle_res.update({
                 f"sagittal_rmse{tag}_deg": float(np.sqrt(np.mean(sag**2))),
@@ -319,6 +383,7 @@ def bench_gaitmap(data: Path = DATA, block: int | None = None) -> dict:
             ic_lookahead_ms_max=float(np.max(lat)) if lat else float("nan"),
             to_lookahead_ms_median=float(np.median(lat_to)) if lat_to else float("nan"),
             **angle_res,
+            **info,
         )
     return res
 
@@ -434,7 +499,8 @@ def _overlap_stats(det: np.ndarray, ref: np.ndarray, gait: np.ndarray) -> tuple[
     return recall, precision, ov
 
 
-def bench_pyshoe(name: str, data: Path = DATA, block: int | None = None, params: FootParams | None = None) -> dict:
+def bench_pyshoe(name: str, data: Path = DATA, block: int | None = None, params: FootParams | None = None,
+                 calibration: str = "offline") -> dict:
     """Stance recall/precision, stride time and stride length errors on one pyshoe trial.
 
     References (docs/validation-foot.md): stances from the Vicon foot speed
@@ -447,11 +513,23 @@ def bench_pyshoe(name: str, data: Path = DATA, block: int | None = None, params:
     rate = 1.0 / np.median(np.diff(t))
     bias = standing_gyro_bias(t, d["gyr"])
     gyr_s = d["gyr"] - bias
-    r = align_offline(d["acc"], gyr_s, rate)
-    acc, gyr = d["acc"] @ r.T, gyr_s @ r.T
     clip_acc = (np.abs(d["acc"]) >= 0.98 * PYSHOE_ACC_RANGE_MPS2).any(axis=1)
     clip_gyr = (np.abs(d["gyr"]) >= PYSHOE_GYR_CLIP_RPS).any(axis=1)
-    ev, st = run_tracker(t, acc, gyr, rate, params=params, block=block, clip_acc=clip_acc, clip_gyr=clip_gyr)
+    info: dict = {}
+    if calibration == "core":
+        # IMU on the right shoe (README); the product's calibration on the raw samples
+        acc, gyr, keep, cal = align_core("right_foot", t, d["acc"], d["gyr"], rate)
+        info = calibration_info(cal, align_offline(d["acc"], gyr_s, rate))
+        if cal is None:
+            ev, st = [], []
+        else:
+            bias = cal.gyro_bias_rps
+            ev, st = run_tracker(t[keep], acc, gyr, rate, params=params, block=block,
+                                 clip_acc=clip_acc[keep], clip_gyr=clip_gyr[keep])
+    else:
+        r = align_offline(d["acc"], gyr_s, rate)
+        acc, gyr = d["acc"] @ r.T, gyr_s @ r.T
+        ev, st = run_tracker(t, acc, gyr, rate, params=params, block=block, clip_acc=clip_acc, clip_gyr=clip_gyr)
     ref, gait, landing = vicon_speed_stances(d["gt"], t)
     ref_lab = vicon_stances(d["zv"], t)
     tos = {e.stance_index: e.time_s for e in ev if e.kind == "to"}
@@ -502,21 +580,29 @@ def bench_pyshoe(name: str, data: Path = DATA, block: int | None = None, params:
         stride_length_med_abs_m=float(np.median(np.abs(len_err))) if len_err.size else float("nan"),
         stride_length_bias_pct=float(np.median(len_rel) * 100) if len_rel.size else float("nan"),
         stride_length_p90_abs_pct=float(np.percentile(np.abs(len_rel), 90) * 100) if len_rel.size else float("nan"),
+        **info,
     )
 
 
 # ---------------------------------------------------------------------------- hugadb
-def bench_hugadb(path: Path) -> dict:
+def bench_hugadb(path: Path, calibration: str = "offline") -> dict:
     """Per foot: strides, flags, and whether the run finished without error."""
     h = load_hugadb(path)
     t = h["t"]
     out = {}
     for foot in ("right_foot", "left_foot"):
         d = h[foot]
+        info: dict = {}
         try:
-            r = align_offline(d["acc"], d["gyr"], HUGADB_FS)
-            ev, st = run_tracker(t, d["acc"] @ r.T, d["gyr"] @ r.T, HUGADB_FS,
-                                 clip_acc=d["clip_acc"], clip_gyr=d["clip_gyr"])
+            if calibration == "core":
+                acc, gyr, keep, cal = align_core(foot, t, d["acc"], d["gyr"], HUGADB_FS)
+                info = calibration_info(cal, align_offline(d["acc"], d["gyr"], HUGADB_FS))
+                ev, st = ([], []) if cal is None else run_tracker(
+                    t[keep], acc, gyr, HUGADB_FS, clip_acc=d["clip_acc"][keep], clip_gyr=d["clip_gyr"][keep])
+            else:
+                r = align_offline(d["acc"], d["gyr"], HUGADB_FS)
+                ev, st = run_tracker(t, d["acc"] @ r.T, d["gyr"] @ r.T, HUGADB_FS,
+                                     clip_acc=d["clip_acc"], clip_gyr=d["clip_gyr"])
             ok = "ok"
         except Exception as exc:  # report, do not hide
             ev, st, ok = [], [], f"error: {exc!r}"
@@ -529,6 +615,7 @@ def bench_hugadb(path: Path) -> dict:
             n_flag_clipped_gyr=sum("clipped_gyr" in s.flags for s in st),
             stride_time_median_s=float(np.median(stt)) if stt.size else float("nan"),
             stride_time_iqr_s=float(np.subtract(*np.percentile(stt, [75, 25]))) if stt.size else float("nan"),
+            **info,
         )
     return out
 
@@ -610,25 +697,34 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--only", choices=("gaitmap", "pyshoe", "hugadb", "sim"))
+    ap.add_argument("--calibration", choices=("offline", "core", "both"), default="offline",
+                    help="sensor-to-foot alignment of the real recordings: the bench's align_offline, "
+                         "the product's runform.core.calibration, or both side by side")
     args = ap.parse_args(argv)
+    cals = ("offline", "core") if args.calibration == "both" else (args.calibration,)
+    fmt = lambda r, nd: ", ".join(f"{k}={v:.{nd}f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items())  # noqa: E731
     if not args.data.is_dir():
         print(f"no data at {args.data}", file=sys.stderr)
         return 2
     if args.only in (None, "gaitmap"):
         print("== gaitmap_walking (mocap IC/TO and foot orientation), 204.8 Hz")
-        for foot, r in bench_gaitmap(args.data).items():
-            print(f"  {foot}: " + ", ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()))
+        res = {c: bench_gaitmap(args.data, calibration=c) for c in cals}
+        for foot in ("left", "right"):
+            for c in cals:
+                print(f"  {foot} [{c}]: " + fmt(res[c][foot], 2))
     if args.only in (None, "pyshoe"):
         print("== pyshoe_dev (Vicon stances and foot position), ~200 Hz")
         for name in PYSHOE_RUNNING + PYSHOE_WALKING:
-            r = bench_pyshoe(name, args.data)
-            print(f"  {name} ({'running' if name in PYSHOE_RUNNING else 'walking'}): "
-                  + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()))
+            for c in cals:
+                r = bench_pyshoe(name, args.data, calibration=c)
+                print(f"  {name} ({'running' if name in PYSHOE_RUNNING else 'walking'}) [{c}]: " + fmt(r, 3))
     if args.only in (None, "hugadb"):
         print("== hugadb_running (no reference; robustness), 58.8 Hz")
         for path in sorted((args.data / "hugadb_running").glob("HuGaDB_v1_*.txt")):
-            for foot, r in bench_hugadb(path).items():
-                print(f"  {path.name} {foot}: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()))
+            res = {c: bench_hugadb(path, calibration=c) for c in cals}
+            for foot in ("right_foot", "left_foot"):
+                for c in cals:
+                    print(f"  {path.name} {foot} [{c}]: " + fmt(res[c][foot], 3))
     if args.only in (None, "sim"):
         from runform.sim import PROFILES
 
