@@ -115,17 +115,7 @@ def decode_records(scan: fl.ScanResult, *, vectorised: bool = True) -> DecodedLo
             if s is not None:
                 s.status_records += 1
         elif k == fl.SENSOR:
-            meta = rec.json()
-            idx = int(meta.pop("index", rec.sensor_index))
-            s = sensors.get(idx)
-            if s is None:
-                s = DecodedSensor(idx, meta, SensorStream(meta["sample_rate_hz"], meta["accel_range_g"], meta["gyro_range_dps"]))
-                sensors[idx] = s
-                by_placement[s.placement] = s
-            else:
-                flush(s)
-                s.meta = meta
-                s.stream.configure(meta["sample_rate_hz"], meta["accel_range_g"], meta["gyro_range_dps"])
+            _describe_sensor(rec, sensors, by_placement, before_change=flush)
         elif k == fl.MESSAGE:
             msg = rec.json()
             messages.append(msg)
@@ -142,6 +132,25 @@ def decode_records(scan: fl.ScanResult, *, vectorised: bool = True) -> DecodedLo
         flush(s)
     order.sort()
     return DecodedLog(header, sensors, [(i, b) for _, i, b in order], messages, end, scan.problem, len(scan.records))
+
+
+def _describe_sensor(rec: fl.Record, sensors: dict[int, DecodedSensor], by_placement: dict[str, DecodedSensor],
+                     before_change: Any = None) -> None:
+    """A SENSOR record: a new sensor, or a new description (rate, ranges) of a known one, as
+    LiveSession.add_sensor. ``before_change(sensor)`` runs first for a known sensor (the
+    vectorised path decodes the frames held back under the old description)."""
+    meta = rec.json()
+    idx = int(meta.pop("index", rec.sensor_index))
+    s = sensors.get(idx)
+    if s is None:
+        s = DecodedSensor(idx, meta, SensorStream(meta["sample_rate_hz"], meta["accel_range_g"], meta["gyro_range_dps"]))
+        sensors[idx] = s
+        by_placement[s.placement] = s
+        return
+    if before_change is not None:
+        before_change(s)
+    s.meta = meta
+    s.stream.configure(meta["sample_rate_hz"], meta["accel_range_g"], meta["gyro_range_dps"])
 
 
 def _uses_restart_markers(scan: Any) -> bool:
@@ -235,16 +244,7 @@ def _decode_per_frame(scan: fl.ScanResult) -> DecodedLog:
             if s is not None:
                 s.status_records += 1
         elif k == fl.SENSOR:
-            meta = rec.json()
-            idx = int(meta.pop("index", rec.sensor_index))
-            s = sensors.get(idx)
-            if s is None:
-                s = DecodedSensor(idx, meta, SensorStream(meta["sample_rate_hz"], meta["accel_range_g"], meta["gyro_range_dps"]))
-                sensors[idx] = s
-                by_placement[s.placement] = s
-            else:
-                s.meta = meta
-                s.stream.configure(meta["sample_rate_hz"], meta["accel_range_g"], meta["gyro_range_dps"])
+            _describe_sensor(rec, sensors, by_placement)
         elif k == fl.MESSAGE:
             msg = rec.json()
             messages.append(msg)
