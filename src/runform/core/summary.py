@@ -69,8 +69,9 @@ class SessionSummary:
         self._shock = {"left": [0, 0, 0.0], "right": [0, 0, 0.0]}
 
     def add(self, res: StrideResult) -> None:
+        """A stride computed from samples: its row, coupling histogram and 375 ms shock peaks."""
         leg = res.row["leg"]
-        self._legs[leg].add(res.row)
+        self.add_row(res.row)
         if res.coupling_counts is not None and res.row.get("valid") == 1:
             self._coupling[leg] += res.coupling_counts
         if res.row.get("valid") == 1 and res.row.get("eversion_reference") == "shank":
@@ -78,7 +79,13 @@ class SessionSummary:
             s[0] += 1
             s[1] += len(res.shock_peaks_g)
             s[2] += float(sum(res.shock_peaks_g))
-        for f in filter(None, (res.row.get("flags") or "").split(";")):
+
+    def add_row(self, row: dict[str, Any]) -> None:
+        """A stride row alone (e.g. read back from strides.csv or the index): means, trends,
+        symmetry and flags; no coupling or 375 ms shock figures, which need the samples."""
+        leg = row["leg"]
+        self._legs[leg].add(row)
+        for f in filter(None, (row.get("flags") or "").split(";")):
             self._flags[leg][f] = self._flags[leg].get(f, 0) + 1
 
     def to_dict(self) -> dict[str, Any]:

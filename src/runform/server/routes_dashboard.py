@@ -147,20 +147,19 @@ def compare_rows(a: list[dict[str, Any]], b: list[dict[str, Any]], valid_only: b
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Symmetry, trends and drift of stride rows, by the core's own definitions."""
-    from types import SimpleNamespace
-
     from ..core.summary import SessionSummary
 
     s = SessionSummary()
     for r in rows:
         if r.get("leg") not in ("left", "right"):
             continue
-        row = {k: _num(r.get(k)) if k in NUMERIC_METRICS or k in ("ic_time_s", "valid") else r.get(k) for k in r}
-        # stored rows carry neither per-sample coupling angles nor the 375 ms shock peaks
-        s.add(SimpleNamespace(row=row, coupling_counts=None, shock_peaks_g=()))
+        s.add_row({k: _num(r.get(k)) if k in NUMERIC_METRICS or k in ("ic_time_s", "valid") else r.get(k) for k in r})
     d = s.to_dict()
     for leg in d["legs"].values():
-        leg.pop("coupling", None)  # per-sample coupling angles are not in stored rows
+        # stored rows carry neither per-sample coupling angles nor the 375 ms shock peaks:
+        # leave those figures out rather than report empty counts as if measured
+        leg.pop("coupling", None)
+        leg.pop("tibial_shock_375ms", None)
     return d
 
 
