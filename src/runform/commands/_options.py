@@ -20,3 +20,20 @@ def add_set_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a runner parameter, e.g. --set speed_mps=3.8 --set right.peak_eversion_deg=14 "
                    "(names: docs/virtual-runner.md)")
+
+
+def add_data_dir_option(p: argparse.ArgumentParser, what: str = "data directory") -> None:
+    p.add_argument("--data-dir", default=None, metavar="DIR",
+                   help=f"{what} (default: RUNFORM_DATA_DIR or the user data directory)")
+
+
+def open_store(args: argparse.Namespace):  # -> runform.store.Store (imported lazily: CLI start-up)
+    """The store of ``--data-dir``; sessions cut short earlier are recovered and said so."""
+    import sys
+
+    from ..store import Store
+
+    store = Store(args.data_dir)
+    for r in store.recovered:
+        print(f"runform: {r['message']}", file=sys.stderr)
+    return store

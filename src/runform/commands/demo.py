@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._options import add_set_option, parse_set
+from ._options import add_data_dir_option, add_set_option, parse_set
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
     p.add_argument("--duration", type=float, default=None, metavar="SECONDS", help="stop by itself after this many seconds (exit status 0)")
     p.add_argument("--no-browser", action="store_true", help="do not open a web browser")
-    p.add_argument("--data-dir", default=None, metavar="DIR", help="where sessions are recorded (default: RUNFORM_DATA_DIR or the user data directory)")
+    add_data_dir_option(p, "where sessions are recorded")
     p.add_argument("--seed", type=int, default=None, help="random seed of the virtual runner and sensors")
     p.add_argument("--profile", default="neutral", help="virtual runner profile (default neutral)")
     p.add_argument("--rate", type=int, default=400, choices=(100, 200, 400, 800), help="sample rate in Hz (default 400)")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ._options import add_data_dir_option, open_store
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -18,19 +20,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--analysis", choices=("auto", "live", "none"), default="auto",
                    help="strides.csv from a re-analysis of the raw data (auto, default), as computed live, or none")
     p.add_argument("--force", action="store_true", help="replace DIR if it exists")
-    p.add_argument("--data-dir", default=None, metavar="DIR", help="data directory (default: RUNFORM_DATA_DIR or the user data directory)")
+    add_data_dir_option(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from ..store import SessionNotFound, Store
+    from ..store import SessionNotFound
     from ..store.sessiondir import SessionDirError, export_session
 
-    store = Store(args.data_dir)
-    for r in store.recovered:
-        print(f"runform: {r['message']}", file=sys.stderr)
+    store = open_store(args)
     try:
         res = export_session(store, args.session, args.out, analysis=args.analysis, force=args.force)
     except (SessionNotFound, SessionDirError) as e:

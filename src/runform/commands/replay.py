@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ._options import add_data_dir_option, open_store
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -19,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--duration", type=float, default=None, metavar="SECONDS", help="stop after this many seconds (default: at the end of the recording)")
     p.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     p.add_argument("--no-record", action="store_true", help="do not record the replay as a new session")
-    p.add_argument("--data-dir", default=None, metavar="DIR", help="data directory (default: RUNFORM_DATA_DIR or the user data directory)")
+    add_data_dir_option(p)
     p.set_defaults(func=run)
 
 
@@ -37,12 +39,10 @@ async def _replay(args: argparse.Namespace) -> int:
     from ..live.hub import Hub
     from ..live.runner import run_live
     from ..live.session import LiveSession
-    from ..store import SessionNotFound, Store
+    from ..store import SessionNotFound
     from ..store.replay import Replayer
 
-    store = Store(args.data_dir)
-    for r in store.recovered:
-        print(f"runform: {r['message']}", file=sys.stderr)
+    store = open_store(args)
     try:
         replayer = Replayer(store, args.session, args.speed)
     except (SessionNotFound, ValueError) as e:

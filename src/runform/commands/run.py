@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ._options import add_data_dir_option
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -20,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--rate", type=int, default=400, choices=(100, 200, 400, 800), help="sample rate in Hz (default 400; lowered with a warning when the links cannot carry it)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this computer only)")
     p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
-    p.add_argument("--data-dir", default=None, metavar="DIR", help="where sessions are recorded (default: RUNFORM_DATA_DIR or the user data directory)")
+    add_data_dir_option(p, "where sessions are recorded")
     p.add_argument("--scan-timeout", type=float, default=5.0, metavar="SECONDS", help="scan time for --auto (default 5)")
     p.add_argument("--store-placement", action="store_true", help="write the --sensor placements into the sensors (SET_PLACEMENT)")
     p.add_argument("--duration", type=float, default=None, metavar="SECONDS", help="stop by itself after this many seconds")

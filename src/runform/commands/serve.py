@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ._options import add_data_dir_option, open_store
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -15,23 +17,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this computer only)")
     p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
     p.add_argument("--no-browser", action="store_true", help="do not open a web browser")
-    p.add_argument("--data-dir", default=None, metavar="DIR", help="data directory (default: RUNFORM_DATA_DIR or the user data directory)")
+    add_data_dir_option(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
     import threading
     import webbrowser
 
     import uvicorn
 
     from ..server.app import create_app
-    from ..store import Store
 
-    store = Store(args.data_dir)
-    for r in store.recovered:
-        print(f"runform: {r['message']}", file=sys.stderr)
+    store = open_store(args)
     state = {"data_dir": store.data_dir}
     from ..server.addresses import urls_for
     from ..server.auth import token_for_host, url_with_token

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ._options import add_data_dir_option, open_store
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -15,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON list of objects (id, label, start, duration_s, strides, recovered, ...)")
     p.add_argument("--import", dest="import_dirs", action="append", default=[], metavar="DIR",
                    help="check a session directory (as written by runform export or simulate) and add it to the store")
-    p.add_argument("--data-dir", default=None, metavar="DIR", help="data directory (default: RUNFORM_DATA_DIR or the user data directory)")
+    add_data_dir_option(p)
     p.set_defaults(func=run)
 
 
@@ -45,12 +47,9 @@ def run(args: argparse.Namespace) -> int:
     import json
     import sys
 
-    from ..store import Store
     from ..store.sessiondir import SessionDirError, import_session_dir
 
-    store = Store(args.data_dir)
-    for r in store.recovered:
-        print(f"runform: {r['message']}", file=sys.stderr)
+    store = open_store(args)
     for d in args.import_dirs:
         try:
             sid = import_session_dir(store, d)
