@@ -288,6 +288,20 @@ class _Chunks:
             v.clear()
 
 
+
+def axis_quality_reasons(planarity: float, axis_tilt_deg: float, sign_margin: float, p: Any) -> list[str]:
+    """Why a functional mediolateral axis is not trusted (empty: it is): the rotation was not
+    planar enough, the axis is far from horizontal (> 45 deg), or its left/right sign is
+    ambiguous. ``p``: the CalibrationParams with ``min_planarity`` and ``min_sign_margin``."""
+    reasons = []
+    if planarity < p.min_planarity:
+        reasons.append("not_planar")
+    if axis_tilt_deg > 45.0:
+        reasons.append("axis_not_horizontal")
+    if sign_margin < p.min_sign_margin:
+        reasons.append("ambiguous_direction")
+    return reasons
+
 class SegmentCalibrator:
     """Streaming calibration of one sensor: ``push`` raw sensor-frame samples, get a
     :class:`SegmentCalibration` once (or ``None`` while undecided).
@@ -454,12 +468,7 @@ class SegmentCalibrator:
             y = sign * y
         if timed_out:
             reasons.append("not_enough_motion")
-        if planarity < p.min_planarity:
-            reasons.append("not_planar")
-        if tilt > 45.0:
-            reasons.append("axis_not_horizontal")
-        if margin < p.min_sign_margin:
-            reasons.append("ambiguous_direction")
+        reasons += axis_quality_reasons(planarity, tilt, margin, p)
         m = segment_matrix(z, y)
         res = SegmentCalibration(
             placement=self.placement,
@@ -526,12 +535,7 @@ class SegmentCalibrator:
         y = sign * y
         if self.segment == "foot" and p.swing_axis:
             y, _ = _refine_foot_axis(y, z, t, gb, strides, p)
-        if planarity < p.min_planarity:
-            reasons.append("not_planar")
-        if tilt > 45.0:
-            reasons.append("axis_not_horizontal")
-        if margin < p.min_sign_margin:
-            reasons.append("ambiguous_direction")
+        reasons += axis_quality_reasons(planarity, tilt, margin, p)
         m = segment_matrix(z, y)
         res = SegmentCalibration(
             placement=self.placement,
