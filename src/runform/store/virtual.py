@@ -20,13 +20,10 @@ from .store import Store
 
 
 def make_motion(profile: str = "neutral", seed: int | None = 0) -> Any:
-    try:
-        from ..sim import VirtualRunner  # type: ignore[attr-defined]
-    except ImportError:
-        from ..sensors.motion import SwingMotion
+    """The virtual runner of ``profile`` (the simulator is part of every build)."""
+    from ..sim import VirtualRunner
 
-        return SwingMotion()
-    return VirtualRunner.from_profile(profile, seed=seed)
+    return VirtualRunner.from_profile(profile, seed=seed or 0)
 
 
 def record_virtual_session(store: Store, duration_s: float, *, rate_hz: int = 400, seed: int = 0, motion: Any = None,
