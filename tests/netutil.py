@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import socket
+import subprocess
+import sys
 import time
+from pathlib import Path
 import urllib.error
 import urllib.request
 
@@ -30,3 +35,27 @@ def wait_for_http(url: str, timeout_s: float = 30.0, ok: tuple[int, ...] = (200,
         except OSError:
             time.sleep(0.1)
     raise AssertionError(f"{url} did not answer within {timeout_s} s")
+
+
+@contextlib.contextmanager
+def running_demo(data_dir, duration_s: float, *extra: str):
+    """A real ``runform demo`` process on a free port (seed 5, no browser), recording into
+    ``data_dir``; yields (port, process) once /api/status answers, and stops it afterwards.
+    Its output goes to ``data_dir/demo.log`` (a pipe nobody reads could fill and block it)."""
+    port = free_port()
+    log_path = Path(data_dir) / "demo.log"
+    with open(log_path, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "runform", "demo", "--no-browser", "--port", str(port), "--duration", str(duration_s),
+             "--seed", "5", "--data-dir", str(data_dir), *extra],
+            stdout=out, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            wait_for_http(f"http://127.0.0.1:{port}/api/status")
+            yield port, proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:  # pragma: no cover
+                proc.kill()

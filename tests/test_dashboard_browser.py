@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO_ROOT, require
-from netutil import free_port, wait_for_http
+from netutil import free_port, running_demo, wait_for_http
 from runform.core.schema import STRIDE_COLUMNS, strike_pattern_of
 
 pytestmark = pytest.mark.browser
@@ -95,21 +95,8 @@ def page(browser):
 
 @pytest.fixture
 def demo(tmp_path):
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "runform", "demo", "--no-browser", "--port", str(port), "--duration", "120",
-         "--seed", "5", "--data-dir", str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        wait_for_http(f"http://127.0.0.1:{port}/api/status")
+    with running_demo(tmp_path, 120) as (port, _):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            proc.kill()
 
 
 class AppServer:

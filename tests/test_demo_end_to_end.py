@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -15,27 +14,14 @@ import urllib.request
 import pytest
 import websockets
 
-from netutil import free_port, wait_for_http
+from netutil import free_port, running_demo
 from runform.placements import PLACEMENTS
 
 
 @pytest.fixture
 def demo(tmp_path):
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "runform", "demo", "--no-browser", "--port", str(port), "--duration", "60",
-         "--seed", "5", "--data-dir", str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        wait_for_http(f"http://127.0.0.1:{port}/api/status")
+    with running_demo(tmp_path, 60) as (port, proc):
         yield port, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            proc.kill()
 
 
 async def collect(port: int, seconds: float) -> list[dict]:
