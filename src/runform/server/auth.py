@@ -120,10 +120,7 @@ class TokenMiddleware:
             return
         q, bearer, cookie = presented_tokens(scope)
         if not (_matches(q, token) or _matches(bearer, token) or _matches(cookie, token)):
-            if kind == "http":
-                await _deny_http(send)
-            else:
-                await _deny_websocket(scope, receive, send)
+            await _respond(kind, scope, receive, send, 401, _DENY_HEADERS, _DENY_BODY)
             return
         if kind == "http" and _matches(q, token) and not _matches(cookie, token):
             send = _with_cookie(send, token, secure=scope.get("scheme") == "https")
@@ -139,20 +136,21 @@ _DENY_HEADERS = [
 ]
 
 
-async def _deny_http(send: Send) -> None:
-    await send({"type": "http.response.start", "status": 401, "headers": _DENY_HEADERS})
-    await send({"type": "http.response.body", "body": _DENY_BODY})
-
-
-async def _deny_websocket(scope: Scope, receive: Receive, send: Send) -> None:
-    """Refuse the handshake: an HTTP 401 where the server supports the ASGI WebSocket denial
-    response extension (uvicorn does), else a close before accept (the client sees 403)."""
+async def _respond(kind: str, scope: Scope, receive: Receive, send: Send, status: int,
+                   headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    """Answer a refused request with ``status``: an HTTP response, or for a WebSocket handshake
+    an HTTP response where the server supports the ASGI WebSocket denial response extension
+    (uvicorn does), else a close before accept (the client then sees 403)."""
+    if kind == "http":
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        return
     msg = await receive()  # websocket.connect
     if msg.get("type") != "websocket.connect":
         return
     if "websocket.http.response" in (scope.get("extensions") or {}):
-        await send({"type": "websocket.http.response.start", "status": 401, "headers": _DENY_HEADERS})
-        await send({"type": "websocket.http.response.body", "body": _DENY_BODY})
+        await send({"type": "websocket.http.response.start", "status": status, "headers": headers})
+        await send({"type": "websocket.http.response.body", "body": body})
     else:
         await send({"type": "websocket.close", "code": 1008})
 
@@ -220,18 +218,7 @@ def _netloc(origin: str) -> str:
 async def _refuse(kind: str, scope: Scope, receive: Receive, send: Send, why: str) -> None:
     body = json.dumps({"detail": why}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    if kind == "http":
-        await send({"type": "http.response.start", "status": 403, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-        return
-    msg = await receive()
-    if msg.get("type") != "websocket.connect":
-        return
-    if "websocket.http.response" in (scope.get("extensions") or {}):
-        await send({"type": "websocket.http.response.start", "status": 403, "headers": headers})
-        await send({"type": "websocket.http.response.body", "body": body})
-    else:
-        await send({"type": "websocket.close", "code": 1008})
+    await _respond(kind, scope, receive, send, 403, headers, body)
 
 
 def install(app: FastAPI) -> None:
