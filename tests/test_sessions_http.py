@@ -16,7 +16,7 @@ from runform.server.app import create_app
 from runform.store import Store
 from runform.store.virtual import record_virtual_session
 
-from test_demo_end_to_end import free_port, wait_for_http
+from netutil import free_port, wait_for_http
 
 
 @pytest.fixture(scope="module")

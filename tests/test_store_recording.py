@@ -19,7 +19,7 @@ import websockets
 from runform.protocol.messages import ImuFrame, decode_data, encode_data
 from runform.store import Store, framelog as fl
 
-from test_demo_end_to_end import free_port, wait_for_http
+from netutil import free_port, wait_for_http
 
 WRITER = textwrap.dedent(
     """
