@@ -17,10 +17,12 @@ and leg; nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 import numpy as np
 
 from runform.core import SensorSpec, SessionProcessor
+from runform.core.calibration import SegmentCalibration, SegmentCalibrator
 from runform.placements import PLACEMENTS
 from runform.sim import PROFILES, VirtualRunner
 from runform.units import RAD_PER_DEG, STANDARD_GRAVITY_MPS2
@@ -41,6 +43,50 @@ def signals(runner: VirtualRunner, rate_hz: float, duration_s: float) -> dict:
         g = np.round(np.clip(g, -g_fs, g_fs) / g_fs * 32767) * g_fs / 32767
         out[p] = (t, a, g, SensorSpec(rate_hz=rate_hz, accel_range_g=info.accel_range_g, gyro_range_dps=info.gyro_range_dps))
     return out
+
+
+def frame_error(cal: SegmentCalibration, mount: np.ndarray) -> dict:
+    """The calibration's segment-from-sensor rotation against the simulator's true one
+    (``mount``: v_segment = mount v_sensor): E = R_cal mount^T maps the true segment frame to the
+    calibrated one. ``yaw_deg``: its rotation about the segment's vertical (heading of the
+    mediolateral axis), ``tilt_deg``: angle between the two verticals, ``total_deg``."""
+    e = cal.matrix @ mount.T
+    return {"yaw_deg": float(np.degrees(np.arctan2(e[1, 0] - e[0, 1], e[0, 0] + e[1, 1]))),
+            "tilt_deg": float(np.degrees(np.arccos(np.clip(e[2, 2], -1, 1)))),
+            "total_deg": float(np.degrees(np.arccos(np.clip((np.trace(e) - 1) / 2, -1, 1))))}
+
+
+class TrueFrame:
+    """EXPERIMENT, not a method: while active, every calibration decided for a placement whose
+    segment is in ``segments`` keeps its gyro bias and quality but gets the simulator's true
+    segment-from-sensor rotation (to measure what part of an error is the calibrated frame's).
+    Also records every decided calibration in ``decided`` (placement -> SegmentCalibration)."""
+
+    def __init__(self, runner: VirtualRunner, segments: tuple[str, ...] = ()):
+        self.runner, self.segments, self.decided = runner, segments, {}
+
+    def __enter__(self):
+        self._orig = {k: getattr(SegmentCalibrator, k) for k in ("_decide", "_decide_fallback")}
+        outer = self
+
+        def wrap(orig):
+            def decide(cal_self, *a, **k):
+                res = orig(cal_self, *a, **k)
+                outer.decided[cal_self.placement] = res
+                if cal_self.segment in outer.segments:
+                    m = outer.runner._sensors[cal_self.placement].mount
+                    res = dataclasses.replace(res, gravity_sensor=m[2].copy(), ml_axis_sensor=m[1].copy())
+                    cal_self.result = res
+                return res
+            return decide
+
+        for k, f in self._orig.items():
+            setattr(SegmentCalibrator, k, wrap(f))
+        return self
+
+    def __exit__(self, *exc):
+        for k, f in self._orig.items():
+            setattr(SegmentCalibrator, k, f)
 
 
 def run(sig: dict, block_s: float = 1.0) -> list[dict]:
@@ -119,13 +165,25 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", type=int, default=1)
     ap.add_argument("--rate", type=float, default=400.0)
     ap.add_argument("--profiles", nargs="*", default=list(PROFILES))
+    ap.add_argument("--frames", action="store_true",
+                    help="also print each sensor's calibrated frame against the simulator's true mounting")
+    ap.add_argument("--true-frame", nargs="*", default=[], choices=("foot", "shank"),
+                    help="EXPERIMENT: replace the calibrated rotation of these segments by the true one")
     args = ap.parse_args(argv)
     print("angles: RMSE (mean error) deg over valid matched strides; PTA/SL: median and p95 |error| % (median signed)")
+    if args.true_frame:
+        print(f"EXPERIMENT: true segment-from-sensor rotation substituted for {', '.join(args.true_frame)}")
     for name in args.profiles:
         for seed in range(1, args.seeds + 1):
             runner = VirtualRunner.from_profile(name, seed=seed)
             sig = signals(runner, args.rate, args.duration)
-            rows = run(sig)
+            with TrueFrame(runner, tuple(args.true_frame)) as tf:
+                rows = run(sig)
+            if args.frames:
+                for p, cal in sorted(tf.decided.items()):
+                    fe = frame_error(cal, runner._sensors[p].mount)
+                    print(f"{name}/{seed} frame {p:12s} about vertical {fe['yaw_deg']:+6.2f} deg, vertical {fe['tilt_deg']:.2f} deg,"
+                          f" total {fe['total_deg']:.2f} deg ({cal.method}, ok={cal.ok}, planarity {cal.planarity:.2f})", flush=True)
             truth = runner.truth_strides(args.duration)
             for leg in ("left", "right"):
                 print(fmt(f"{name}/{seed}", leg, compare(rows, truth, leg, args.duration, runner)), flush=True)
