@@ -18,10 +18,10 @@ from test_core_synth import make_recording, truth_stride
 ALL = ("left_foot", "right_foot", "left_shank", "right_shank")
 
 
-def run(rec, blocks, placements=ALL, params=None):
+def run(rec, blocks, placements=ALL, params=None, batch_strides=1):
     """Feed the recording with per-placement block boundaries ``blocks[p]`` (sorted cut indices),
     interleaving placements in time order of their block starts."""
-    proc = SessionProcessor({p: SensorSpec(rate_hz=rec.rate_hz) for p in placements}, params)
+    proc = SessionProcessor({p: SensorSpec(rate_hz=rec.rate_hz) for p in placements}, params, batch_strides=batch_strides)
     n = rec.time_s.size
     pieces = []
     for p in placements:
@@ -141,7 +141,16 @@ def test_partition_invariance_property(data):
     for p in ALL:
         k = data.draw(st.integers(0, 60), label=f"cuts {p}")
         blocks[p] = sorted(set(data.draw(st.lists(st.integers(1, n - 1), min_size=k, max_size=k), label=p)))
-    _, outs = run(REC, blocks, params=UNLIMITED)
+    # strides computed in batches of any size (runform analyze: 64) are the same, bit for bit
+    batch = data.draw(st.sampled_from([1, 2, 5, 64]), label="batch_strides")
+    _, outs = run(REC, blocks, params=UNLIMITED, batch_strides=batch)
+    assert strides(outs) == strides(OUTS)
+
+
+def test_batched_strides_equal_one_at_a_time_in_large_blocks():
+    """Offline: 4,000-sample blocks, strides computed 64 at a time, as runform analyze does."""
+    n = REC.time_s.size
+    _, outs = run(REC, {p: list(range(4000, n, 4000)) for p in ALL}, params=UNLIMITED, batch_strides=64)
     assert strides(outs) == strides(OUTS)
 
 

@@ -6,34 +6,28 @@ runform.anatomy (docs/conventions.md). Missing inputs give empty (None) cells, n
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
 
 from ..anatomy import foot_sagittal_angle, rearfoot_eversion, segment_frontal_angle, segment_internal_rotation, tibial_inclination
+from ..placements import mirror_sign
 from ..units import DEG_PER_RAD, MS_PER_S, STANDARD_GRAVITY_MPS2
-from .orientation import interp_quat, qmatrix, rotate_heading, yaw_of
+from .orientation import qmatrix, qmul, qnormalize, yaw_of
 from .params import MetricsParams
 from .schema import STRIDE_COLUMNS, strike_pattern_of
 from .shank import ShankStride, tibial_shock_peaks
 
 #: vector-coding bins (Chang et al. 2008): index -> name
 COUPLING_BINS = ("in_phase", "anti_phase", "eversion_phase", "rotation_phase")
-
-
-def coupling_bin_counts(ev_rad: np.ndarray, tir_rad: np.ndarray) -> np.ndarray:
-    """Counts (4,) of vector-coding coupling angles ``gamma = atan2(d TIR, d EV)`` between
-    consecutive samples, in the bins of Chang et al. 2008 (J Biomech 41:3101) / Needham et al.
-    2014: in-phase (gamma near 45 or 225 deg), anti-phase (135, 315), eversion (distal) phase
-    (near 0 or 180: EV moves, TIR does not), rotation (proximal) phase (near 90 or 270)."""
-    d_ev, d_tir = np.diff(ev_rad), np.diff(tir_rad)
-    moving = (np.abs(d_ev) + np.abs(d_tir)) > 0
-    g = np.degrees(np.arctan2(d_tir[moving], d_ev[moving])) % 360.0
-    # distance to the nearest axis-aligned or diagonal direction, 45 deg bins centred on them
-    sector = np.floor(((g + 22.5) % 360.0) / 45.0).astype(int)  # 0: 0deg, 1: 45, 2: 90, ...
-    kind = np.array([2, 0, 3, 1, 2, 0, 3, 1])[sector]
-    return np.bincount(kind, minlength=4)
+#: vector-coding coupling angles ``gamma = atan2(d TIR, d EV)`` between consecutive stance
+#: samples are put in 45 deg sectors centred on 0, 45, ..., 315 deg (Chang et al. 2008, J Biomech
+#: 41:3101; Needham et al. 2014): sector -> bin (near 0/180 eversion (distal) phase, 45/225
+#: in-phase, 90/270 rotation (proximal) phase, 135/315 anti-phase)
+_BIN_OF_SECTOR = np.array([2, 0, 3, 1, 2, 0, 3, 1])
+_BAD = frozenset({"gap", "clipped_acc", "clipped_gyr", "calibration_bad"})
 
 
 @dataclass(frozen=True)
@@ -57,19 +51,117 @@ CURVE_POINTS = 21
 _STEPS = np.arange(CURVE_POINTS, dtype=float)
 
 
-def stance_curve_deg(t: np.ndarray, angle_rad: np.ndarray, ic: float, to: float) -> list[float]:
-    """``angle_rad`` at CURVE_POINTS equal steps from IC to TO, in degrees (2 decimals)."""
-    grid = _STEPS * ((to - ic) / (CURVE_POINTS - 1)) + ic  # np.linspace(ic, to, CURVE_POINTS), same arithmetic
-    grid[-1] = to
-    return [round(v, 2) for v in np.degrees(np.interp(grid, t, angle_rad)).tolist()]
-
-
 def _deg(x: float | None) -> float | None:
     return None if x is None or not np.isfinite(x) else float(x) * DEG_PER_RAD
 
 
 def _num(x: float | None) -> float | None:
     return None if x is None or not np.isfinite(x) else float(x)
+
+
+#: one stride's inputs to :func:`stride_metrics_batch`: (leg, stride_index, foot stride, shank
+#: stride or None, other foot's IC times or None, extra flags, heading offset rad)
+MetricsJob = tuple
+
+
+class _Segs:
+    """Concatenated per-stride series: ``starts``/``counts`` (k,) into arrays of ``n`` samples,
+    ``seg`` (n,) the stride of each sample and ``key`` (n,) complex ``stride + 1j * time``, which
+    numpy orders lexicographically, so one ``searchsorted`` finds times within every stride at
+    once (no arithmetic on the times: exact)."""
+
+    def __init__(self, times: list[np.ndarray]):
+        self.counts = np.array([t.shape[0] for t in times], dtype=np.intp)
+        self.starts = np.zeros(len(times), dtype=np.intp)
+        np.cumsum(self.counts[:-1], out=self.starts[1:])
+        self.t = np.concatenate(times) if times else np.zeros(0)
+        self.n = self.t.shape[0]
+        self.seg = np.repeat(np.arange(len(times)), self.counts)
+        self.key = np.empty(self.n, complex)
+        self.key.real = self.seg
+        self.key.imag = self.t
+
+    def search(self, seg: np.ndarray, x: np.ndarray, side: str) -> np.ndarray:
+        """Global index of ``np.searchsorted(t_seg, x, side)`` within each stride ``seg``."""
+        q = np.empty(np.shape(x), complex)
+        q.real = seg
+        q.imag = x
+        return np.searchsorted(self.key, q, side=side)
+
+    def interp(self, seg: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """``np.interp(x, t_seg, y_seg)`` for points ``x`` of strides ``seg`` (y (n,) or (n, c));
+        the same formula as numpy's (``slope * (x - t_j) + y_j``, ends held)."""
+        i = self.search(seg, x, "right") - 1  # last sample <= x (starts - 1: none)
+        lo = self.starts[seg]
+        last = lo + self.counts[seg] - 1
+        j = np.minimum(np.maximum(i, lo), last - 1)
+        t0, t1 = self.t[j], self.t[j + 1]
+        if y.ndim == 2:
+            x, t0, t1 = x[:, None], t0[:, None], t1[:, None]
+        y0, y1 = y[j], y[j + 1]
+        slope = (y1 - y0) / (t1 - t0)
+        out = slope * (x - t0) + y0
+        before = (i < lo) if y.ndim == 1 else (i < lo)[:, None]
+        after = (i >= last) if y.ndim == 1 else (i >= last)[:, None]
+        out = np.where(before, y[lo], out)
+        return np.where(after, y[last], out)
+
+
+def _interp_quat_segs(segs: _Segs, seg: np.ndarray, x: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """:func:`runform.core.orientation.interp_quat` per stride: the two neighbours made
+    sign-continuous (the overall sign is free: every use is quadratic or linear in q),
+    interpolated component-wise, renormalised."""
+    i = segs.search(seg, x, "right") - 1
+    lo = segs.starts[seg]
+    last = lo + segs.counts[seg] - 1
+    j = np.minimum(np.maximum(i, lo), last - 1)
+    q0, q1 = q[j], q[j + 1]
+    q1 = np.where((np.einsum("ij,ij->i", q0, q1) < 0)[:, None], -q1, q1)
+    t0, t1 = segs.t[j][:, None], segs.t[j + 1][:, None]
+    out = (q1 - q0) / (t1 - t0) * (x[:, None] - t0) + q0
+    out = np.where((i < lo)[:, None], q[lo], out)
+    out = np.where((i >= last)[:, None], q1, out)
+    return qnormalize(out)
+
+
+def _seg_max(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """max of ``x[lo_j:hi_j]`` per stride (-inf where empty), by ``maximum.reduceat``."""
+    if lo.size == 0:
+        return np.zeros(0)
+    xp = np.append(x, -np.inf)
+    m = np.maximum.reduceat(xp, np.ravel(np.column_stack([lo, hi])))[::2]
+    return np.where(hi > lo, m, -np.inf)
+
+
+def _unwrap_segs(p: np.ndarray, segs: _Segs) -> np.ndarray:
+    """``np.unwrap`` of each stride's part of ``p`` (same arithmetic; only strides whose
+    correction is non-zero are summed)."""
+    up = p.copy()
+    if p.size < 2:
+        return up
+    dd = np.diff(p)
+    ddmod = np.mod(dd + np.pi, 2 * np.pi) - np.pi
+    ddmod[(ddmod == -np.pi) & (dd > 0)] = np.pi
+    corr = ddmod - dd
+    corr[np.abs(dd) < np.pi] = 0
+    corr[segs.starts[1:] - 1] = 0  # no correction across strides
+    nz = np.flatnonzero(corr)
+    for s in np.unique(segs.seg[nz + 1]).tolist():
+        a, n = int(segs.starts[s]), int(segs.counts[s])
+        up[a + 1 : a + n] = p[a + 1 : a + n] + np.cumsum(corr[a : a + n - 1])
+    return up
+
+
+def _curves(segs: _Segs, rows: np.ndarray, ic: np.ndarray, to: np.ndarray, series: list[np.ndarray]) -> list[list[list[float]]]:
+    """:func:`stance_curve_deg` of each series for strides ``rows``: per series, per stride."""
+    grid = _STEPS[None, :] * ((to - ic) / (CURVE_POINTS - 1))[:, None] + ic[:, None]
+    grid[:, -1] = to
+    seg = np.repeat(rows, CURVE_POINTS)
+    out = []
+    for y in series:
+        v = np.degrees(segs.interp(seg, grid.ravel(), y)).reshape(-1, CURVE_POINTS).tolist()
+        out.append([[round(x, 2) for x in r] for r in v])
+    return out
 
 
 def stride_metrics(
@@ -82,110 +174,194 @@ def stride_metrics(
     params: MetricsParams | None = None,
     heading_offset_rad: float = 0.0,
 ) -> StrideResult:
-    """Compute one stride row.
+    """Compute one stride row (:func:`stride_metrics_batch` of one stride).
 
     foot: a ``runform.core.foot.FootStride`` (times s, quat_wxyz world-from-foot over IC..next IC).
     shank: the leg's :class:`ShankStride` or None (no shank sensor / no data).
-    other_foot_ics_s: IC times (s) of the other foot, or None when there is no other foot.
+    other_foot_ics_s: IC times (s) of the other foot (ascending), or None when there is no other foot.
     extra_flags: flags from calibration/processor (``calibration_bad``, ``no_shank``, ...).
     heading_offset_rad: the leg's mean foot-minus-shank heading over a stride (runform.core.heading;
     0 = as when standing).
     """
+    return stride_metrics_batch([(leg, stride_index, foot, shank, other_foot_ics_s, extra_flags, heading_offset_rad)], params)[0]
+
+
+def stride_metrics_batch(jobs: Sequence[MetricsJob], params: MetricsParams | None = None) -> list[StrideResult]:
+    """The rows of many strides at once (the offline path batches the strides of a long block;
+    live calls it with one): every per-sample step runs once over the strides' samples
+    concatenated, per-stride values come from segment-wise searches and reductions, so each
+    row is the same whatever else is in the batch. ``jobs``: :data:`MetricsJob` tuples."""
     p = params or MetricsParams()
-    ic, to, nic = float(foot.ic_time_s), float(foot.to_time_s), float(foot.next_ic_time_s)
-    flags: list[str] = list(foot.flags) + list(extra_flags)
-    row: dict[str, Any] = {c: None for c in STRIDE_COLUMNS}
-    stride_s = nic - ic
-    row.update(
-        leg=leg,
-        stride_index=int(stride_index),
-        ic_time_s=ic,
-        to_time_s=to,
-        contact_time_ms=(to - ic) * MS_PER_S,
-        stride_time_ms=stride_s * MS_PER_S,
-        cadence_spm=2 * 60.0 / stride_s if stride_s > 0 else None,
-        stride_length_m=_num(foot.stride_length_m),
-        speed_mps=_num(foot.speed_mps),
-    )
-    # flight: the other foot's IC inside this stride minus this TO (negative = double support)
-    if other_foot_ics_s is None:
-        flags.append("no_other_foot")
-    else:
-        o = np.asarray(other_foot_ics_s, float)
-        inside = o[(o > ic) & (o < nic)]
-        if inside.size:
-            row["flight_time_ms"] = (float(inside[0]) - to) * MS_PER_S
-
-    ft, fq = np.asarray(foot.time_s, float), np.asarray(foot.quat_wxyz, float)
+    k = len(jobs)
+    if k == 0:
+        return []
+    feet = [j[2] for j in jobs]
+    fsegs = _Segs([np.asarray(f.time_s, float) for f in feet])
+    ft = fsegs.t
+    fq = np.concatenate([np.asarray(f.quat_wxyz, float) for f in feet])
+    ic = np.array([float(f.ic_time_s) for f in feet])
+    to = np.array([float(f.to_time_s) for f in feet])
+    nic = np.array([float(f.next_ic_time_s) for f in feet])
+    rows_all = np.arange(k)
+    sign = np.array([float(mirror_sign(j[0])) for j in jobs])
+    sgn = sign[fsegs.seg]
     r_foot = qmatrix(fq)
-    ic_q = interp_quat(np.array([ic, to]), ft, fq)
-    r_ic = qmatrix(ic_q[0])
-    fsa = _deg(float(foot_sagittal_angle(r_ic)))
-    row["foot_strike_angle_deg"] = fsa
-    row["strike_pattern"] = strike_pattern_of(fsa) if fsa is not None else None
+    # foot strike angle: the foot's orientation at IC
+    fsa_all = foot_sagittal_angle(qmatrix(_interp_quat_segs(fsegs, rows_all, ic, fq)))
+    st_lo = fsegs.search(rows_all, ic, "left")  # stance: samples with ic <= t <= to
+    st_hi = fsegs.search(rows_all, to, "right")
+    st_n = st_hi - st_lo
 
-    stance = (ft >= ic) & (ft <= to)
-    coupling = None
-    shock: tuple[float, ...] = ()
-    curves: dict[str, list[float]] = {}
-    if shank is not None:
-        row["eversion_reference"] = "shank"
-        flags.extend(f for f in shank.flags if f not in flags)
-        qs = interp_quat(ft, shank.time_s, shank.quat_wxyz)
+    sh_rows = np.array([i for i, j in enumerate(jobs) if j[3] is not None], dtype=np.intp)
+    ev = segment_frontal_angle(r_foot, "left") * sgn  # without a shank: the foot's frontal angle
+    shank_vals: dict[int, dict[str, Any]] = {}
+    if sh_rows.size:
+        shanks = [jobs[i][3] for i in sh_rows.tolist()]
+        ssegs = _Segs([np.asarray(s.time_s, float) for s in shanks])
+        sq = np.concatenate([np.asarray(s.quat_wxyz, float) for s in shanks])
+        sacc = np.concatenate([np.asarray(s.axial_acc_mps2, float) for s in shanks])
+        # the foot samples of these strides, and their stride number among the shank strides
+        sub = np.concatenate([np.arange(fsegs.starts[i], fsegs.starts[i] + fsegs.counts[i]) for i in sh_rows.tolist()])
+        local = np.repeat(np.arange(sh_rows.size), fsegs.counts[sh_rows])
+        qs = _interp_quat_segs(ssegs, local, ft[sub], sq)
         # heading alignment: the shank's heading is arbitrary; turn it so that its mean heading
         # over the stride differs from the foot's by the leg's learned offset (0: as standing)
-        dyaw = yaw_of(fq) - yaw_of(qs)
-        qs = rotate_heading(qs, float(np.arctan2(np.mean(np.sin(dyaw)), np.mean(np.cos(dyaw)))) - heading_offset_rad)
+        dyaw = yaw_of(fq[sub]) - yaw_of(qs)
+        lo_sub = np.zeros(sh_rows.size, dtype=np.intp)
+        np.cumsum(fsegs.counts[sh_rows][:-1], out=lo_sub[1:])
+        cnt = fsegs.counts[sh_rows]
+        ms = np.add.reduceat(np.sin(dyaw), lo_sub) / cnt
+        mc = np.add.reduceat(np.cos(dyaw), lo_sub) / cnt
+        offs = np.array([float(jobs[i][6]) for i in sh_rows.tolist()])
+        yaw = np.arctan2(ms, mc) - offs
+        h = np.zeros((sh_rows.size, 4))
+        h[:, 0] = np.cos(0.5 * yaw)
+        h[:, 3] = np.sin(0.5 * yaw)
+        qs = qmul(h[local], qs)
         r_shank = qmatrix(qs)
-        ev = rearfoot_eversion(r_shank, r_foot, leg)
-        frontal_all = segment_frontal_angle(r_shank, leg)
-        frontal = frontal_all[stance]
-        tir = np.unwrap(segment_internal_rotation(r_shank, leg))
-        row["tibial_inclination_at_ic_deg"] = _deg(float(np.interp(ic, ft, tibial_inclination(r_shank))))
-        if np.any(stance):
-            row["peak_shank_frontal_angle_deg"] = _deg(float(np.max(frontal)))
-            tir_ic = float(np.interp(ic, ft, tir))
-            tir_exc = float(np.max(tir[stance])) - tir_ic
-            row["tibial_internal_rotation_deg"] = _deg(tir_exc)
-            coupling = coupling_bin_counts(ev[stance], tir[stance])
-            curves["shank_frontal_curve_deg"] = stance_curve_deg(ft, frontal_all, ic, to)
-            curves["tibial_rotation_curve_deg"] = stance_curve_deg(ft, tir - tir_ic, ic, to)
-        st_s = (shank.time_s >= ic) & (shank.time_s <= to)
-        if np.any(st_s):
-            row["peak_tibial_accel_g"] = float(np.max(shank.axial_acc_mps2[st_s])) / STANDARD_GRAVITY_MPS2
-        pk = tibial_shock_peaks(shank.time_s, shank.axial_acc_mps2)
-        pk = pk[(shank.time_s[pk] >= ic) & (shank.time_s[pk] < nic)]
-        shock = tuple(float(v) / STANDARD_GRAVITY_MPS2 for v in shank.axial_acc_mps2[pk])
-    else:
-        row["eversion_reference"] = "standing"
-        if "no_shank" not in flags:
-            flags.append("no_shank")
-        ev = segment_frontal_angle(r_foot, leg)
+        sg = sgn[sub]
+        ev[sub] = rearfoot_eversion(r_shank, r_foot[sub], "left") * sg
+        fsegs_sub = _Segs([ft[fsegs.starts[i] : fsegs.starts[i] + fsegs.counts[i]] for i in sh_rows.tolist()])
+        frontal_all = segment_frontal_angle(r_shank, "left") * sg
+        tir = _unwrap_segs(segment_internal_rotation(r_shank, "left") * sg, fsegs_sub)
+        incl = tibial_inclination(r_shank)
+        icr, tor, nicr = ic[sh_rows], to[sh_rows], nic[sh_rows]
+        loc_rows = np.arange(sh_rows.size)
+        incl_ic = fsegs_sub.interp(loc_rows, icr, incl)
+        tir_ic = fsegs_sub.interp(loc_rows, icr, tir)
+        lo = fsegs_sub.search(loc_rows, icr, "left")
+        hi = fsegs_sub.search(loc_rows, tor, "right")
+        peak_frontal = _seg_max(frontal_all, lo, hi)
+        tir_max = _seg_max(tir, lo, hi)
+        # coupling: consecutive stance samples of each stride (ev of the shank strides' samples)
+        ev_sub = ev[sub]
+        d = np.zeros(sub.size + 1, np.intp)
+        np.add.at(d, lo, 1)
+        np.add.at(d, hi, -1)
+        in_st = np.cumsum(d[:-1]) > 0
+        pair = in_st[1:] & in_st[:-1] & (fsegs_sub.seg[1:] == fsegs_sub.seg[:-1])
+        d_ev, d_tir = np.diff(ev_sub)[pair], np.diff(tir)[pair]
+        moving = (np.abs(d_ev) + np.abs(d_tir)) > 0
+        g = np.degrees(np.arctan2(d_tir[moving], d_ev[moving])) % 360.0
+        sector = np.floor(((g + 22.5) % 360.0) / 45.0).astype(int)
+        kind = _BIN_OF_SECTOR[sector]
+        who = fsegs_sub.seg[1:][pair][moving]
+        coupling = np.bincount(who * 4 + kind, minlength=4 * sh_rows.size).reshape(-1, 4)
+        has_st = hi > lo
+        cur = _curves(fsegs_sub, loc_rows[has_st], icr[has_st], tor[has_st], [frontal_all, tir - tir_ic[fsegs_sub.seg]])
+        # shank-time stance for the peak axial acceleration
+        s_lo = ssegs.search(loc_rows, icr, "left")
+        s_hi = ssegs.search(loc_rows, tor, "right")
+        peak_acc = _seg_max(sacc, s_lo, s_hi)
+        ci = 0
+        for r, i in enumerate(sh_rows.tolist()):
+            v: dict[str, Any] = {"incl_ic": float(incl_ic[r]), "coupling": None, "curves": {}}
+            if has_st[r]:
+                v["peak_frontal"] = float(peak_frontal[r])
+                v["tir_exc"] = float(tir_max[r]) - float(tir_ic[r])
+                v["coupling"] = coupling[r]
+                v["curves"] = {"shank_frontal_curve_deg": cur[0][ci], "tibial_rotation_curve_deg": cur[1][ci]}
+                ci += 1
+            if s_hi[r] > s_lo[r]:
+                v["peak_acc"] = float(peak_acc[r])
+            a0, n0 = int(ssegs.starts[r]), int(ssegs.counts[r])
+            st_t, st_a = ssegs.t[a0 : a0 + n0], sacc[a0 : a0 + n0]
+            pk = tibial_shock_peaks(st_t, st_a)
+            pk = pk[(st_t[pk] >= icr[r]) & (st_t[pk] < nicr[r])]
+            v["shock"] = tuple(float(x) / STANDARD_GRAVITY_MPS2 for x in st_a[pk].tolist())
+            shank_vals[i] = v
 
-    if np.count_nonzero(stance) >= 2:
-        ts, es = ft[stance], ev[stance]
-        ev_ic = float(np.interp(ic, ft, ev))
-        k = int(np.argmax(es))
-        row["eversion_at_ic_deg"] = _deg(ev_ic)
-        row["peak_eversion_deg"] = _deg(float(es[k]))
-        row["eversion_excursion_deg"] = _deg(float(es[k]) - ev_ic)
-        row["time_to_peak_eversion_ms"] = (float(ts[k]) - ic) * MS_PER_S
-        if k >= 1:
-            vel = np.diff(es[: k + 1]) / np.diff(ts[: k + 1])
-            row["peak_eversion_velocity_dps"] = _deg(float(np.max(vel)))
+    # eversion over the stance of every stride
+    ev_ic = fsegs.interp(rows_all, ic, ev)
+    dvel = np.diff(ev) / np.diff(ft) if ft.size > 1 else np.zeros(0)
+    ev_rows = np.flatnonzero(st_n >= 2)
+    ev_cur = _curves(fsegs, ev_rows, ic[ev_rows], to[ev_rows], [ev])[0] if ev_rows.size else []
+    ev_cur_of = dict(zip(ev_rows.tolist(), ev_cur))
+
+    results = []
+    for i, job in enumerate(jobs):
+        leg, stride_index, foot, shank, others, extra_flags, _ = job
+        flags: list[str] = list(foot.flags) + list(extra_flags)
+        row: dict[str, Any] = dict.fromkeys(STRIDE_COLUMNS)
+        ic_i, to_i, nic_i = float(ic[i]), float(to[i]), float(nic[i])
+        stride_s = nic_i - ic_i
+        row.update(
+            leg=leg,
+            stride_index=int(stride_index),
+            ic_time_s=ic_i,
+            to_time_s=to_i,
+            contact_time_ms=(to_i - ic_i) * MS_PER_S,
+            stride_time_ms=stride_s * MS_PER_S,
+            cadence_spm=2 * 60.0 / stride_s if stride_s > 0 else None,
+            stride_length_m=_num(foot.stride_length_m),
+            speed_mps=_num(foot.speed_mps),
+        )
+        # flight: the other foot's IC inside this stride minus this TO (negative = double support)
+        if others is None:
+            flags.append("no_other_foot")
         else:
-            row["peak_eversion_velocity_dps"] = 0.0
-        curves["eversion_curve_deg"] = stance_curve_deg(ft, ev, ic, to)
-        tir_deg = row["tibial_internal_rotation_deg"]
-        exc = row["eversion_excursion_deg"]
-        if tir_deg is not None and exc is not None and abs(tir_deg) >= p.min_tibial_rotation_for_ratio_deg:
-            row["ev_tir_ratio"] = exc / tir_deg
-
-    bad = {"gap", "clipped_acc", "clipped_gyr", "calibration_bad"}
-    row["valid"] = int(bool(getattr(foot, "valid", True)) and not (bad & set(flags)))
-    seen: list[str] = []
-    for f in flags:
-        if f not in seen:
-            seen.append(f)
-    row["flags"] = ";".join(seen)
-    return StrideResult(row, coupling, shock, curves or None)
+            o = others[bisect.bisect_right(others, ic_i)] if len(others) and others[-1] > ic_i else None
+            if o is not None and o < nic_i:
+                row["flight_time_ms"] = (float(o) - to_i) * MS_PER_S
+        fsa = _deg(float(fsa_all[i]))
+        row["foot_strike_angle_deg"] = fsa
+        row["strike_pattern"] = strike_pattern_of(fsa) if fsa is not None else None
+        coupling = None
+        shock: tuple[float, ...] = ()
+        curves: dict[str, list[float]] = {}
+        if shank is not None:
+            v = shank_vals[i]
+            row["eversion_reference"] = "shank"
+            flags.extend(f for f in shank.flags if f not in flags)
+            row["tibial_inclination_at_ic_deg"] = _deg(v["incl_ic"])
+            if "peak_frontal" in v:
+                row["peak_shank_frontal_angle_deg"] = _deg(v["peak_frontal"])
+                row["tibial_internal_rotation_deg"] = _deg(v["tir_exc"])
+            coupling = v["coupling"]
+            curves.update(v["curves"])
+            if "peak_acc" in v:
+                row["peak_tibial_accel_g"] = v["peak_acc"] / STANDARD_GRAVITY_MPS2
+            shock = v["shock"]
+        else:
+            row["eversion_reference"] = "standing"
+            if "no_shank" not in flags:
+                flags.append("no_shank")
+        if st_n[i] >= 2:
+            a0, b0 = int(st_lo[i]), int(st_hi[i])
+            es = ev[a0:b0]
+            kk = int(np.argmax(es))
+            e_ic = float(ev_ic[i])
+            row["eversion_at_ic_deg"] = _deg(e_ic)
+            row["peak_eversion_deg"] = _deg(float(es[kk]))
+            row["eversion_excursion_deg"] = _deg(float(es[kk]) - e_ic)
+            row["time_to_peak_eversion_ms"] = (float(ft[a0 + kk]) - ic_i) * MS_PER_S
+            row["peak_eversion_velocity_dps"] = _deg(float(np.max(dvel[a0 : a0 + kk]))) if kk >= 1 else 0.0
+            curves["eversion_curve_deg"] = ev_cur_of[i]
+            tir_deg = row["tibial_internal_rotation_deg"]
+            exc = row["eversion_excursion_deg"]
+            if tir_deg is not None and exc is not None and abs(tir_deg) >= p.min_tibial_rotation_for_ratio_deg:
+                row["ev_tir_ratio"] = exc / tir_deg
+        row["valid"] = int(bool(getattr(foot, "valid", True)) and not (_BAD & set(flags)))
+        row["flags"] = ";".join(dict.fromkeys(flags))
+        results.append(StrideResult(row, coupling, shock, curves or None))
+    return results

@@ -30,9 +30,9 @@ from ..placements import check_placement, leg_of, placement_for, segment_of
 from ..units import RAD_PER_DEG, STANDARD_GRAVITY_MPS2
 from .calibration import SegmentCalibration, SegmentCalibrator
 from .heading import HeadingLearner, heading_offset
-from .metrics import StrideResult, stride_metrics
+from .metrics import stride_metrics_batch
 from .params import CoreParams, SensorSpec
-from .shank import CLIP_ACC, CLIP_GYR, GAP, RingBuffer, shank_stride
+from .shank import CLIP_ACC, CLIP_GYR, GAP, RingBuffer, shank_strides
 from .summary import SessionSummary
 
 
@@ -138,13 +138,20 @@ class SessionProcessor:
 
     sensors: placement -> :class:`SensorSpec` (only the placements that exist).
     params: :class:`CoreParams`.
+    batch_strides: in pushes of at least ``LIVE_BLOCK`` samples, finished strides are queued
+    until this many are waiting and then computed together (foot integration, shank
+    orientation, metrics, each one batched call: per-call numpy overhead is what a stride
+    costs); ``finish()`` computes the rest. 1 (default, live): every ready stride at once. The
+    rows do not depend on it (each batched kernel computes a stride the same whatever else is
+    in the batch), only when they come out; the offline path (``runform analyze``) uses 64.
     """
 
     #: pushes of at least this many samples finish every ready stride at once
     LIVE_BLOCK = 64
 
-    def __init__(self, sensors: dict[str, SensorSpec], params: CoreParams | None = None):
+    def __init__(self, sensors: dict[str, SensorSpec], params: CoreParams | None = None, batch_strides: int = 1):
         self.params = params or CoreParams()
+        self.batch_strides = max(1, int(batch_strides))
         self.sensors = {check_placement(p): s for p, s in sensors.items()}
         self._ch: dict[str, _Channel] = {}
         for p, spec in self.sensors.items():
@@ -416,20 +423,30 @@ class SessionProcessor:
                 self._work.append(self._start_stride(leg, stride, flags))
         out: list[CoreOutput] = self._late_out
         self._late_out = []
-        if final or self._push_n >= self.LIVE_BLOCK or len(self._work) > 4:
-            steps = 2 * len(self._work)
-        else:  # live: one step, none in a push that already paid for a foot stride
-            steps = 0 if self._heavy else 1
-        while self._work and steps > 0:
+        if final or len(self._work) > max(4, self.batch_strides) or (self._push_n >= self.LIVE_BLOCK and len(self._work) >= self.batch_strides):
+            jobs = list(self._work)
+            self._work.clear()
+            out += self._run_jobs(jobs)
+        elif self._work and self._push_n < self.LIVE_BLOCK and not self._heavy:
+            # live: one step, none in a push that already paid for a foot stride
             job = self._work[0]
             if job[3] is _TODO:
-                job[3] = shank_stride(*job[4], params=self.params.shank) if job[4] is not None else None
-                job[4] = None
+                self._shank_step([job])
             else:
-                self._work.popleft()
-                out.append(self._end_stride(*job[:4], job[5], job[6]))
-            steps -= 1
+                out += self._run_jobs([self._work.popleft()])
         return out
+
+    def _shank_step(self, jobs: list) -> None:
+        """Step 1: the shank orientation of the jobs that still need it, in one batched call."""
+        todo = [j for j in jobs if j[3] is _TODO]
+        if todo:
+            for j, sh in zip(todo, shank_strides([j[4] for j in todo], params=self.params.shank)):
+                j[3], j[4] = sh, None
+
+    def _run_jobs(self, jobs: list) -> list[CoreOutput]:
+        """Steps 1 and 2 of queued strides, in order, each step one batched call."""
+        self._shank_step(jobs)
+        return self._end_strides(jobs)
 
     def _start_stride(self, leg: str, stride: Any, flags: list[str]) -> list:
         """Step 0 (cheap): the shank samples of the stride and the flags; [leg, stride, flags,
@@ -530,11 +547,17 @@ class SessionProcessor:
             self._late_out.append(CalibrationOutput(shank_ch.placement, "ready" if new.ok else "bad", new.to_dict()))
         return new
 
-    def _end_stride(self, leg: str, stride: Any, flags: list[str], sh: Any, others: list[float] | None, c: float) -> StrideOutput:
-        """Step 2: the row (runform.core.metrics) and the session summary."""
-        if self._ch.get(placement_for(leg, "shank")) is not None and sh is None:
-            flags = [*flags, "gap"]  # the leg has a shank sensor but no data for this stride
-        res: StrideResult = stride_metrics(leg, self._stride_counter[leg], stride, sh, others, flags, self.params.metrics, c)
-        self._stride_counter[leg] += 1
-        self._summary.add(res)
-        return StrideOutput(res.row, res.curves)
+    def _end_strides(self, jobs: list) -> list[CoreOutput]:
+        """Step 2: the rows (runform.core.metrics, one batched call) and the session summary,
+        in queue order."""
+        batch = []
+        for leg, stride, flags, sh, _window, others, c in jobs:
+            if self._ch.get(placement_for(leg, "shank")) is not None and sh is None:
+                flags = [*flags, "gap"]  # the leg has a shank sensor but no data for this stride
+            batch.append((leg, self._stride_counter[leg], stride, sh, others, flags, c))
+            self._stride_counter[leg] += 1
+        out: list[CoreOutput] = []
+        for res in stride_metrics_batch(batch, self.params.metrics):
+            self._summary.add(res)
+            out.append(StrideOutput(res.row, res.curves))
+        return out

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..units import STANDARD_GRAVITY_MPS2
-from .orientation import integrate_gyro, qmul, tilt_correction
+from ..rotations import quat_from_rotvec, quat_from_two_vectors
+from .orientation import prefix_products, qmul, qnormalize, qrotate
 from .params import ShankParams
 
 CLIP_ACC = 1
@@ -104,28 +105,73 @@ class ShankStride:
 
 
 def shank_stride(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, flags: np.ndarray, params: ShankParams | None = None) -> ShankStride | None:
-    """Orientation of the shank over samples of one stride (segment frame, bias removed)."""
+    """Orientation of the shank over samples of one stride (segment frame, bias removed):
+    :func:`shank_strides` of one window."""
+    return shank_strides([(t, acc, gyr, flags)], params)[0]
+
+
+def shank_strides(windows: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]], params: ShankParams | None = None) -> list[ShankStride | None]:
+    """:class:`ShankStride` (or None under 4 samples) of many stride windows ``(t, acc, gyr,
+    flags)`` at once (offline batches the strides of a long block; live passes one). The
+    increments, rotations and reductions run once over the windows concatenated and the
+    gyroscope scans as one padded batch (:func:`runform.core.orientation.prefix_products`,
+    bit-identical per row), so each result is the same whatever else is in the batch."""
     p = params or ShankParams()
-    if t.shape[0] < 4:
-        return None
-    out_flags = []
-    if np.any(flags[1:] & GAP):
-        out_flags.append("gap")
-    clipped = (flags & CLIP_ACC) != 0
-    if np.any(clipped):
-        out_flags.append("clipped_acc")
-    if np.any(flags & CLIP_GYR):
-        out_flags.append("clipped_gyr")
-    q = integrate_gyro(np.array([1.0, 0.0, 0.0, 0.0]), t, gyr)
-    mask = None
-    if np.mean(clipped) > p.max_clipped_fraction:
-        mask = (np.abs(np.linalg.norm(acc, axis=1) - STANDARD_GRAVITY_MPS2) < p.static_acc_tol_mps2) & (
-            np.linalg.norm(gyr, axis=1) < p.static_gyr_rps
-        ) & ~clipped
+    out: list[ShankStride | None] = [None] * len(windows)
+    use = [i for i, w in enumerate(windows) if w[0].shape[0] >= 4]
+    if not use:
+        return out
+    ts = [np.asarray(windows[i][0], float) for i in use]
+    counts = np.array([x.shape[0] for x in ts], dtype=np.intp)
+    starts = np.zeros(len(use), dtype=np.intp)
+    np.cumsum(counts[:-1], out=starts[1:])
+    t = np.concatenate(ts)
+    acc = np.concatenate([np.asarray(windows[i][1], float) for i in use])
+    gyr = np.concatenate([np.asarray(windows[i][2], float) for i in use])
+    fl = np.concatenate([np.asarray(windows[i][3], np.uint8) for i in use])
+    seg = np.repeat(np.arange(len(use)), counts)
+    clipped = (fl & CLIP_ACC) != 0
+    gap_after_first = fl & GAP
+    gap_after_first[starts] = 0
+    any_gap = np.bitwise_or.reduceat(gap_after_first, starts) != 0
+    any_clip = np.bitwise_or.reduceat(fl & CLIP_ACC, starts) != 0
+    any_gclip = np.bitwise_or.reduceat(fl & CLIP_GYR, starts) != 0
+    clip_frac = np.add.reduceat(clipped.astype(float), starts) / counts
+    # gyroscope integration from the identity at each window's first sample
+    # (runform.core.orientation.integrate_gyro, per window)
+    dt = np.diff(t)[:, None]
+    dq_all = quat_from_rotvec(0.5 * (gyr[1:] + gyr[:-1]) * dt)
+    scans = prefix_products([dq_all[a : a + n - 1] for a, n in zip(starts.tolist(), counts.tolist())])
+    q = np.empty((t.shape[0], 4))
+    q[starts] = (1.0, 0.0, 0.0, 0.0)
+    body = np.ones(t.shape[0], bool)
+    body[starts] = False
+    q[body] = qmul(_IDENTITY, np.concatenate(scans))
+    q = qnormalize(q)
+    # tilt: the mean world specific force of each window onto +z (masked when clipped)
+    f = qrotate(q, acc)
+    mean_f = np.add.reduceat(f, starts, axis=0) / counts[:, None]
+    for r in np.flatnonzero(clip_frac > p.max_clipped_fraction).tolist():
+        a, n = int(starts[r]), int(counts[r])
+        ar, gr, cr = acc[a : a + n], gyr[a : a + n], clipped[a : a + n]
+        mask = (np.abs(np.linalg.norm(ar, axis=1) - STANDARD_GRAVITY_MPS2) < p.static_acc_tol_mps2) & (
+            np.linalg.norm(gr, axis=1) < p.static_gyr_rps
+        ) & ~cr
         if np.count_nonzero(mask) < 3:
-            mask = ~clipped
-    c = tilt_correction(q, acc, mask)
-    return ShankStride(t, qmul(c, q), acc[:, 2].copy(), tuple(out_flags))
+            mask = ~cr
+        fm = f[a : a + n][mask]
+        mean_f[r] = fm.mean(axis=0) if fm.shape[0] else (0.0, 0.0, 1.0)
+    c = quat_from_two_vectors(mean_f, _UP)
+    q = qmul(c[seg], q)
+    for r, i in enumerate(use):
+        a, n = int(starts[r]), int(counts[r])
+        flags = tuple(name for name, on in (("gap", any_gap[r]), ("clipped_acc", any_clip[r]), ("clipped_gyr", any_gclip[r])) if on)
+        out[i] = ShankStride(ts[r], q[a : a + n], acc[a : a + n, 2].copy(), flags)
+    return out
+
+
+_IDENTITY = np.array([1.0, 0.0, 0.0, 0.0])
+_UP = np.array([0.0, 0.0, 1.0])
 
 
 def tibial_shock_peaks(time_s: np.ndarray, axial_acc_mps2: np.ndarray, threshold_g: float = 3.0, window_s: float = 0.375) -> np.ndarray:
