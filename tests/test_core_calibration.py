@@ -103,3 +103,46 @@ def test_recalibration_starts_again():
     assert cal.state == "ready"
     cal.reset()
     assert cal.state == "standing" and cal.result is None
+
+
+def test_foot_sign_travel_decides_and_a_clear_asymmetry_only_confirms_it():
+    from runform.core.calibration import foot_sign
+
+    # a clear travel test decides, even against a clear asymmetry (gyro saturation breaks it)
+    assert foot_sign((-1, 0.6), (1, 0.34), 0.2) == (-1, 0.6, "travel")
+    # an unclear travel test is confirmed by a clear asymmetry of the same sign ...
+    assert foot_sign((1, 0.1), (1, 0.5), 0.2) == (1, 0.5, "travel+asymmetry")
+    # ... but not overturned by one of the opposite sign: it stays ambiguous
+    assert foot_sign((1, 0.1), (-1, 0.5), 0.2) == (1, 0.1, "travel")
+    assert foot_sign((1, 0.1), (1, 0.15), 0.2) == (1, 0.1, "travel")
+    # no stride either way: the asymmetry alone
+    assert foot_sign(None, (-1, 0.3), 0.2) == (-1, 0.3, "asymmetry")
+
+
+@pytest.mark.shared_data
+def test_hugadb_feet_confirmed_by_asymmetry_match_the_other_files_mounting(shared_data):
+    """hugadb (+-2 g accelerometers: the travel test integrates garbage): every foot whose sign
+    was confirmed by the gyro-only asymmetry test has the mediolateral axis that the same foot
+    has in the majority of the files (the sensors were mounted the same way for every
+    recording, as the other feet show: the y axes agree within ~30 deg)."""
+    from runform.offline.public import load_hugadb
+
+    axes: dict[str, list] = {"left_foot": [], "right_foot": []}
+    for path in sorted((shared_data / "hugadb_running").glob("HuGaDB_v1_*.txt")):
+        s = load_hugadb(path)
+        for foot in axes:
+            t, a, g = s[foot]
+            cal = calibrate(foot, t, a, np.radians(g), 58.8)
+            assert cal is not None, (path.name, foot)
+            axes[foot].append((path.name, cal))
+    confirmed = 0
+    for foot, cals in axes.items():
+        ys = np.array([c.ml_axis_sensor for _, c in cals])
+        # the majority direction: the principal axis of the y axes, signed by most of them
+        u = np.linalg.svd(ys, full_matrices=False)[2][0]
+        u = u if np.sum(ys @ u > 0) >= ys.shape[0] / 2 else -u
+        for (name, c), y in zip(cals, ys):
+            if c.sign_rule == "travel+asymmetry":
+                confirmed += 1
+                assert c.ok and float(y @ u) > 0.5, (name, foot, y, u)
+    assert confirmed >= 1

@@ -45,12 +45,22 @@ of motion, the calibration is decided from that motion alone (``method = "moving
   10-25 deg forward of standing in running). ``reference`` says which zero was used and the
   processor flags every stride ``no_standing``.
 
-Sign of the foot's mediolateral axis (with or without standing): the direction of travel.
-The foot tracker (runform.core.foot) runs over the calibration's motion with +y and with -y;
-with the right sign its strides move forward (+x; displacement between mid-stances), with the
-wrong one they move backwards or are not found (as in the foot engineer's offline alignment,
-benchmarks/bench_events.py). Only when no stride is found either way does the rotation
-asymmetry above decide. The shank keeps the asymmetry rule, relative to standing, or without
+Sign of the foot's mediolateral axis (with or without standing): two independent facts of
+gait, :func:`foot_sign`. (a) The direction of travel: the foot tracker (runform.core.foot) runs
+over the calibration's motion with +y and with -y; with the right sign its strides move forward
+(+x; displacement between mid-stances), with the wrong one they move backwards or are not found
+(as in the foot engineer's offline alignment, benchmarks/bench_events.py). (b) The rotation
+asymmetry above (toes-down push-off and swing reach much further than toes-up at IC), from
+standing or, without standing, from the foot-flat posture. (a) integrates the accelerometer
+twice and fails when it saturates (hugadb's +-2 g: both signs then give "forward" strides);
+(b) uses the gyroscope only, but is itself wrong when the gyroscope saturates in push-off and
+swing (pyshoe's 520-560 deg/s: (b) contradicts the Vicon-confirmed travel sign on all four
+trials, once with margin 0.34). So (a) decides when its margin reaches ``min_sign_margin``;
+when it does not, (b) with a margin that reaches it and the same sign confirms (a) (rule
+``travel+asymmetry``); otherwise the result is flagged ``ambiguous_direction`` as before.
+Only when no stride is found either way does (b) decide alone. On hugadb this turns 8 of the
+9 ambiguous feet ready, each with the y axis that the same foot has in the subject's other
+files (docs/validation-foot.md). The shank keeps the asymmetry rule, relative to standing, or without
 standing to its median posture (stance-like; the mean posture gives margins of only ~0.12 on
 the synthetic runner, the median 0.25-0.31). Rules that use only one segment's signals and no
 asymmetry cannot work: flipping y flips x too (a 180 deg turn about z), so every product of
@@ -107,7 +117,8 @@ class SegmentCalibration:
     method: str = "standing+moving"
     #: the zero of the segment angles: ``standing``, ``foot_flat`` or ``mean_stride``
     reference: str = "standing"
-    #: how the sign of y was decided: ``travel``, ``asymmetry`` or ``foot_correlation`` (processor)
+    #: how the sign of y was decided: ``travel``, ``asymmetry``, ``travel+asymmetry``
+    #: (calibration.foot_sign) or ``foot_correlation`` (processor, shank)
     sign_rule: str = "asymmetry"
 
     @cached_property
@@ -201,6 +212,20 @@ def travel_sign(time_s: np.ndarray, acc_mps2: np.ndarray, gyr_rps: np.ndarray, m
     if strides_out is not None:
         strides_out.extend(found[0 if sign > 0 else 1])
     return sign, float(min(1.0, abs(sp - sm) / 2))
+
+
+def foot_sign(travel: tuple[int, float] | None, asymmetry: tuple[int, float], min_margin: float) -> tuple[int, float, str]:
+    """(sign, margin, rule) of the foot's y from the travel test (None: no stride found either
+    way) and the asymmetry test, each (sign, margin); module docstring, "Sign of the foot's
+    mediolateral axis". The travel test decides when it is clear (margin >= ``min_margin``);
+    when it is not, a clear asymmetry test that agrees with it confirms its sign (rule
+    ``travel+asymmetry``, the asymmetry's margin); otherwise the travel result stands (and is
+    flagged ambiguous). Without any stride the asymmetry test alone decides."""
+    if travel is None:
+        return asymmetry[0], asymmetry[1], "asymmetry"
+    if travel[1] < min_margin and asymmetry[1] >= min_margin and asymmetry[0] == travel[0]:
+        return travel[0], asymmetry[1], "travel+asymmetry"
+    return travel[0], travel[1], "travel"
 
 
 def swing_axis(time_s: np.ndarray, gyr_rps: np.ndarray, strides: list, params: CalibrationParams) -> tuple[np.ndarray, float] | None:
@@ -457,9 +482,7 @@ class SegmentCalibrator:
             t_mov = np.concatenate([c[0] for c in self._mov])
             strides: list = []
             tv = travel_sign(t_mov, np.concatenate([c[1] for c in self._mov]), gyr, segment_matrix(z, y), self.rate_hz, strides)
-            rule = "asymmetry"
-            if tv is not None:
-                (sign, margin), rule = tv, "travel"
+            sign, margin, rule = foot_sign(tv, (sign, margin), p.min_sign_margin)  # travel's sign when it has one
             y = sign * y
             if p.swing_axis:
                 y, _ = _refine_foot_axis(y, z, t_mov, gyr, strides, p)
@@ -523,15 +546,15 @@ class SegmentCalibrator:
             y = np.cross(z, [1.0, 0.0, 0.0]) if abs(z[0]) < 0.9 else np.cross(z, [0.0, 1.0, 0.0])
         y = y / np.linalg.norm(y)
         strides: list = []
-        tv = travel_sign(t, a, gb, segment_matrix(z, y), self.rate_hz, strides) if self.segment == "foot" else None
-        rule = "travel"
-        if tv is None:
-            rule = "asymmetry"
-            theta = np.cumsum(gb @ y) / self.rate_hz
-            # foot: relative to foot-flat; shank: to its most common (median) posture
-            ref = float(np.median(theta[q])) if self.segment == "foot" else float(np.median(theta))
-            tv = asymmetry_sign(theta, ref)
-        sign, margin = tv
+        theta = np.cumsum(gb @ y) / self.rate_hz
+        # foot: relative to foot-flat; shank: to its most common (median) posture
+        ref = float(np.median(theta[q])) if self.segment == "foot" else float(np.median(theta))
+        asym = asymmetry_sign(theta, ref)
+        if self.segment == "foot":
+            tv = travel_sign(t, a, gb, segment_matrix(z, y), self.rate_hz, strides)
+            sign, margin, rule = foot_sign(tv, asym, p.min_sign_margin)
+        else:
+            (sign, margin), rule = asym, "asymmetry"
         y = sign * y
         if self.segment == "foot" and p.swing_axis:
             y, _ = _refine_foot_axis(y, z, t, gb, strides, p)
