@@ -300,7 +300,8 @@ class SessionProcessor:
         from .foot import FootTracker, FootParams  # the foot engineer's package
 
         fp = dict(self.params.foot)
-        tracker = FootTracker(ch.spec.rate_hz, FootParams(**fp) if fp else None)
+        # batched: strides come unintegrated and are integrated many at once in _run_jobs
+        tracker = FootTracker(ch.spec.rate_hz, FootParams(**fp) if fp else None, defer_strides=self.batch_strides > 1)
         try:
             self._push_takes_flags = "clipped_acc" in inspect.signature(tracker.push).parameters
         except (TypeError, ValueError):
@@ -444,7 +445,14 @@ class SessionProcessor:
                 j[3], j[4] = sh, None
 
     def _run_jobs(self, jobs: list) -> list[CoreOutput]:
-        """Steps 1 and 2 of queued strides, in order, each step one batched call."""
+        """Steps 1 and 2 of queued strides, in order, each step one batched call (with
+        ``batch_strides`` the foot strides' integration too)."""
+        from .foot.tracker import PendingStride, build_strides
+
+        pending = [j for j in jobs if isinstance(j[1], PendingStride)]
+        if pending:
+            for j, stride in zip(pending, build_strides([j[1] for j in pending])):
+                j[1] = stride
         self._shank_step(jobs)
         return self._end_strides(jobs)
 

@@ -99,67 +99,148 @@ def integrate_stride(
 
     Returns ``quat`` (i_ms1 + 1, 4) for samples 0..i_ms1, the displacement (3,) in m from the
     first to the second mid-stance (world frame, yaw 0 at the first), and the heading change
-    (rad) at the second mid-stance.
+    (rad) at the second mid-stance. :func:`integrate_strides` of one stride.
     """
-    dq = increments(t_s[: i_ms1 + 1], gyr_rps[: i_ms1 + 1])
-    q0 = tilt_quat(f_ms0)
-    rel = np.empty((i_ms1 + 1, 4))  # orientation relative to q0 (body rotation since i_ms0)
-    rel[i_ms0] = (1.0, 0.0, 0.0, 0.0)
-    # forwards from this mid-stance and backwards to the IC, in one batched scan
-    fwd, bwd = prefix_products([dq[i_ms0:i_ms1], quat_conj(dq[:i_ms0][::-1])])
-    rel[i_ms0 + 1 : i_ms1 + 1] = qnormalize(fwd)
-    rel[:i_ms0] = qnormalize(bwd)[::-1]
-    quat = qmul(q0, rel)
-    seg = slice(i_ms0, i_ms1 + 1)
-    ts = t_s[seg]
-    if i_ms1 > i_ms0 and tilt == "gravity":
-        up_int = quat_rotate(quat[i_ms1], f_ms1)
-        if np.linalg.norm(up_int) > 1e-6:
-            corr = quat_to_rotvec(quat_from_two_vectors(up_int, _Z))
-        else:  # no usable gravity at the next mid-stance (e.g. a dead accelerometer)
-            corr = np.zeros(3)
-        alpha = ((ts[1:] - ts[0]) / (ts[-1] - ts[0]))[:, None]
-        quat[i_ms0 + 1 : i_ms1 + 1] = quat_normalize(
-            quat_mul(quat_from_rotvec(alpha * corr), quat[i_ms0 + 1 : i_ms1 + 1])
-        )
+    return integrate_strides([(t_s, acc_mps2, gyr_rps, i_ms0, i_ms1, f_ms0, f_ms1, tilt)])[0]
+
+
+def _cumsum_rows(x: np.ndarray) -> np.ndarray:
+    """Cumulative sums along axis 1 (strictly sequential, so zero padding after a row's end
+    leaves its values alone: the same numbers for any batch)."""
+    return np.cumsum(x, axis=1)
+
+
+def integrate_strides(strides: list[tuple]) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """:func:`integrate_stride` of many strides at once, each given as the tuple of its
+    arguments ``(t_s, acc_mps2, gyr_rps, i_ms0, i_ms1, f_ms0, f_ms1, tilt)``.
+
+    Offline batches the strides of a long block, live passes one: the per-sample steps run once
+    over the strides concatenated, the scans as one padded batch (bit-identical per row), the
+    running sums (velocity, time, the trapezoid sums of the de-drift) as sequential cumulative
+    sums of zero-padded (k, L) rows and the 3x3 corrections written out per component, so each
+    stride's result is the same whatever else is in the batch."""
+    k = len(strides)
+    if k == 0:
+        return []
+    i0 = np.array([int(s[3]) for s in strides], dtype=np.intp)
+    i1 = np.array([int(s[4]) for s in strides], dtype=np.intp)
+    n_all = i1 + 1  # samples 0..i_ms1 of each stride
+    st = np.zeros(k, dtype=np.intp)
+    np.cumsum(n_all[:-1], out=st[1:])
+    t = np.concatenate([np.asarray(s[0], float)[: n + 1] for s, n in zip(strides, i1.tolist())])
+    acc = np.concatenate([np.asarray(s[1], float)[: n + 1] for s, n in zip(strides, i1.tolist())])
+    gyr = np.concatenate([np.asarray(s[2], float)[: n + 1] for s, n in zip(strides, i1.tolist())])
+    seg = np.repeat(np.arange(k), n_all)
+    f0 = np.array([np.asarray(s[5], float) for s in strides])
+    q0 = tilt_quats(f0)
+    dq_all = increments(t, gyr)  # dq_all[g]: from sample g to g + 1 (across strides: unused)
+    seqs = []
+    for a, m0, m1 in zip(st.tolist(), i0.tolist(), i1.tolist()):
+        seqs.append(dq_all[a + m0 : a + m1])
+        seqs.append(quat_conj(dq_all[a : a + m0][::-1]))
+    scans = prefix_products(seqs)
+    rel = np.empty((t.shape[0], 4))
+    for r, (a, m0, m1) in enumerate(zip(st.tolist(), i0.tolist(), i1.tolist())):
+        rel[a + m0] = (1.0, 0.0, 0.0, 0.0)
+        rel[a + m0 + 1 : a + m1 + 1] = scans[2 * r]
+        rel[a : a + m0] = scans[2 * r + 1][::-1]
+    ident = np.ones(t.shape[0], bool)
+    ident[st + i0] = False
+    rel[ident] = qnormalize(rel[ident])
+    quat = qmul(q0[seg], rel)
+    for r, s in enumerate(strides):
+        if s[7] == "gravity" and i1[r] > i0[r]:
+            a, m0, m1 = int(st[r]), int(i0[r]), int(i1[r])
+            ts = t[a + m0 : a + m1 + 1]
+            up_int = quat_rotate(quat[a + m1], np.asarray(s[6], float))
+            if np.linalg.norm(up_int) > 1e-6:
+                corr = quat_to_rotvec(quat_from_two_vectors(up_int, _Z))
+            else:  # no usable gravity at the next mid-stance (e.g. a dead accelerometer)
+                corr = np.zeros(3)
+            alpha = ((ts[1:] - ts[0]) / (ts[-1] - ts[0]))[:, None]
+            quat[a + m0 + 1 : a + m1 + 1] = quat_normalize(quat_mul(quat_from_rotvec(alpha * corr), quat[a + m0 + 1 : a + m1 + 1]))
     # Everything below is linear in the world-frame specific force, so it is integrated once
-    # (``vel``: velocity without gravity from zero at ts[0]) and a constant world rotation C of
-    # the orientations (the tilt corrections) acts on the integrals as a 3x3 matrix: velocity
-    # C v - g t z, displacement C d - (gravity part, which the linear de-drift removes).
-    a_w = qrotate(quat[seg], acc_mps2[seg])
-    dt = np.diff(ts)
-    n = ts.size
-    vel = np.zeros((n, 3))
-    if n > 1:
-        np.cumsum(0.5 * (a_w[1:] + a_w[:-1]) * dt[:, None], axis=0, out=vel[1:])
-    tau = np.zeros(n)  # the gravity term's time, integrated the same way (trapezoid of a constant)
-    if n > 1:
-        np.cumsum(dt, out=tau[1:])
-    corr_q = np.array([1.0, 0.0, 0.0, 0.0])
-    c_mat = np.eye(3)
-    if i_ms1 > i_ms0 and tilt == "velocity" and ts[-1] > ts[0]:
-        span = ts[-1] - ts[0]
+    # (``vel``: velocity without gravity from zero at the first mid-stance) and a constant world
+    # rotation C of the orientations (the tilt corrections) acts on the integrals as a 3x3
+    # matrix: velocity C v - g t z, displacement C d - (gravity part, which the linear de-drift
+    # removes). Rows of (k, L): the samples from mid-stance to mid-stance of each stride.
+    n = i1 - i0 + 1
+    L = int(n.max())
+    row = np.repeat(np.arange(k), n)
+    col = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    src = np.repeat(st + i0, n) + col
+    ts = np.zeros((k, L))
+    ts[row, col] = t[src]
+    a_w = np.zeros((k, L, 3))
+    a_w[row, col] = qrotate(quat[src], acc[src])
+    dt = np.zeros((k, L))
+    dt[:, 1:] = ts[:, 1:] - ts[:, :-1]
+    valid = col > 0
+    dt_rows = np.zeros((k, L))
+    dt_rows[row[valid], col[valid]] = dt[row[valid], col[valid]]  # 0 beyond each row's end
+    inc = np.zeros((k, L, 3))
+    inc[:, 1:] = 0.5 * (a_w[:, 1:] + a_w[:, :-1]) * dt_rows[:, 1:, None]
+    vel = _cumsum_rows(inc)
+    tau = _cumsum_rows(dt_rows)
+    last = n - 1
+    rows_k = np.arange(k)
+    v_last = vel[rows_k, last]
+    tau_last = tau[rows_k, last]
+    span = ts[rows_k, last] - ts[:, 0]
+    corr_q = np.zeros((k, 4))
+    corr_q[:, 0] = 1.0
+    c_mat = np.broadcast_to(np.eye(3), (k, 3, 3)).copy()
+    vel_tilt = np.array([s[7] == "velocity" for s in strides]) & (i1 > i0) & (span > 0)
+    if np.any(vel_tilt):
+        live = vel_tilt.copy()
         for _ in range(2):
-            v_end = c_mat @ vel[-1]
-            v_end[2] -= STANDARD_GRAVITY_MPS2 * tau[-1]
-            d = np.array([-v_end[1], v_end[0], 0.0]) / (STANDARD_GRAVITY_MPS2 * span)
-            if not np.all(np.isfinite(d)):
+            v_end = _mat_vec(c_mat, v_last)
+            v_end[:, 2] -= STANDARD_GRAVITY_MPS2 * tau_last
+            d = np.zeros((k, 3))
+            d[:, 0] = -v_end[:, 1]
+            d[:, 1] = v_end[:, 0]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                d /= (STANDARD_GRAVITY_MPS2 * span)[:, None]
+            live &= np.all(np.isfinite(d), axis=1)
+            if not np.any(live):
                 break
-            corr_q = qnormalize(qmul(quat_from_rotvec(-d), corr_q))
-            c_mat = qmatrix(corr_q)
-        quat = qnormalize(qmul(corr_q, quat))
+            new_q = qnormalize(qmul(quat_from_rotvec(-np.where(live[:, None], d, 0.0)), corr_q))
+            corr_q = np.where(live[:, None], new_q, corr_q)
+            c_mat = np.where(live[:, None, None], qmatrix(corr_q), c_mat)
+        sel = vel_tilt[seg]
+        quat[sel] = qnormalize(qmul(corr_q[seg[sel]], quat[sel]))
     # velocity and displacement between the mid-stances (linear removal of what is left)
-    if n > 1:
-        frac = (ts - ts[0]) / (ts[-1] - ts[0]) if ts[-1] > ts[0] else np.zeros(n)
-        trap = np.concatenate([[0.5 * dt[0]], 0.5 * (dt[1:] + dt[:-1]), [0.5 * dt[-1]]])  # sum_trap(x) = trap @ x
-        v_end = vel[-1]
-        disp = c_mat @ (trap @ vel - (trap @ frac) * v_end)
-        disp[2] -= STANDARD_GRAVITY_MPS2 * (trap @ tau - (trap @ frac) * tau[-1])
-    else:
-        disp = np.zeros(3)
-    x_end = qrotate(quat[i_ms1], np.array([1.0, 0.0, 0.0]))
-    heading = float(np.arctan2(x_end[1], x_end[0]))
-    return quat, disp, heading
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.where((span > 0)[:, None], (ts - ts[:, :1]) / span[:, None], 0.0)
+    trap = np.zeros((k, L))
+    trap[:, :-1] += 0.5 * dt_rows[:, 1:]
+    trap[:, 1:] += 0.5 * dt_rows[:, 1:]
+    s_vel = _cumsum_rows(trap[:, :, None] * vel)[rows_k, last]
+    s_frac = _cumsum_rows(trap * frac)[rows_k, last]
+    s_tau = _cumsum_rows(trap * tau)[rows_k, last]
+    disp = _mat_vec(c_mat, s_vel - s_frac[:, None] * v_last)
+    disp[:, 2] -= STANDARD_GRAVITY_MPS2 * (s_tau - s_frac * tau_last)
+    disp[n <= 1] = 0.0
+    x_end = qrotate(quat[st + i1], _X)
+    heading = np.arctan2(x_end[:, 1], x_end[:, 0])
+    return [(quat[a : a + m + 1], disp[r].copy(), float(heading[r])) for r, (a, m) in enumerate(zip(st.tolist(), i1.tolist()))]
+
+
+def _mat_vec(m: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``m @ v`` for (k, 3, 3) and (k, 3), written out (the same sums for any k)."""
+    return m[:, :, 0] * v[:, None, 0] + m[:, :, 1] * v[:, None, 1] + m[:, :, 2] * v[:, None, 2]
+
+
+_X = np.array([1.0, 0.0, 0.0])
+
+
+def tilt_quats(f_body: np.ndarray) -> np.ndarray:
+    """:func:`tilt_quat` of (k, 3) specific forces, (k, 4)."""
+    fx, fy, fz = f_body[:, 0], f_body[:, 1], f_body[:, 2]
+    roll = np.arctan2(fy, fz)
+    pitch = np.arctan2(-fx, np.hypot(fy, fz))
+    cp, sp, cr, sr = np.cos(0.5 * pitch), np.sin(0.5 * pitch), np.cos(0.5 * roll), np.sin(0.5 * roll)
+    return np.stack([cp * cr, cp * sr, sp * cr, -sp * sr], axis=1)
 
 
 def _velocity(ts: np.ndarray, quat: np.ndarray, acc_mps2: np.ndarray) -> np.ndarray:

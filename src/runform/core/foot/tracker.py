@@ -10,7 +10,7 @@ from .buffer import SampleBuffer
 from .events import Decision, PitchRateEventDetector
 from .outputs import FootEvent, FootOutput, FootStride
 from .params import FootParams
-from .strapdown import integrate_stride
+from .strapdown import integrate_strides
 
 
 @dataclass
@@ -28,11 +28,95 @@ class _Stance:
 
 
 @dataclass
-class _LazyStride:
-    """A decided stride whose integration has not run yet (see ``FootTracker.LIVE_PUSH``)."""
+class PendingStride:
+    """A decided stride whose strapdown integration has not run yet: its stance times are
+    known (``ic_time_s``, ``to_time_s``, ``next_ic_time_s``), ``build()`` integrates it (or
+    :func:`build_strides` many at once). Returned by a tracker with ``defer_strides``."""
 
-    build: object  # () -> FootStride
+    index: int
+    a: _Stance
+    b: _Stance
+    t: np.ndarray = field(repr=False)
+    acc: np.ndarray = field(repr=False)
+    gyr: np.ndarray = field(repr=False)
+    fl: np.ndarray = field(repr=False)
+    start: int
+    have_ms1: bool
+    gap: bool
+    params: FootParams = field(repr=False)
     push_serial: int
+
+    @property
+    def ic_time_s(self) -> float:
+        return self.a.ic_time
+
+    @property
+    def to_time_s(self) -> float:
+        return self.a.to_time
+
+    @property
+    def next_ic_time_s(self) -> float:
+        return self.b.ic_time
+
+    def build(self) -> FootStride:
+        return build_strides([self])[0]
+
+    def _args(self) -> tuple:
+        i_ms0 = self.a.ms_index - self.start
+        if self.have_ms1:
+            return (self.t, self.acc, self.gyr, i_ms0, self.b.ms_index - self.start, self.a.f_ms, self.b.f_ms, self.params.tilt_method)
+        # orientation only: integrate to the next IC without a tilt correction at its end
+        return (self.t, self.acc, self.gyr, i_ms0, max(len(self.t) - 1, i_ms0), self.a.f_ms, self.a.f_ms, "none")
+
+    def _record(self, quat: np.ndarray, disp: np.ndarray, heading: float) -> FootStride:
+        a, b = self.a, self.b
+        i_ic1 = b.ic_index - self.start
+        if self.have_ms1:
+            length = float(np.hypot(disp[0], disp[1]))
+        else:
+            disp = np.full(3, np.nan)
+            length = float("nan")
+            heading = float("nan")
+        stride_time = b.ic_time - a.ic_time
+        flags: list[str] = []
+        if self.gap:
+            flags.append("gap")
+        if np.any(self.fl & SampleBuffer.CLIP_ACC):
+            flags.append("clipped_acc")
+        if np.any(self.fl & SampleBuffer.CLIP_GYR):
+            flags.append("clipped_gyr")
+        if np.isfinite(heading) and abs(heading) > self.params.turn_threshold_rad:
+            flags.append("turn")
+        valid = not ({"gap", "clipped_acc", "clipped_gyr"} & set(flags))
+        return FootStride(
+            stride_index=self.index,
+            ic_time_s=a.ic_time,
+            ic_sample_index=a.ic_index,
+            to_time_s=a.to_time,
+            to_sample_index=a.to_index,
+            midstance_time_s=a.ms_time,
+            midstance_sample_index=a.ms_index,
+            next_ic_time_s=b.ic_time,
+            next_ic_sample_index=b.ic_index,
+            next_midstance_time_s=b.ms_time if self.have_ms1 else float("nan"),
+            stride_time_s=stride_time,
+            contact_time_s=a.to_time - a.ic_time,
+            stride_length_m=length,
+            speed_mps=length / stride_time if stride_time > 0 else float("nan"),
+            heading_change_rad=heading,
+            displacement_m=disp,
+            time_s=self.t[: i_ic1 + 1].copy(),
+            quat_wxyz=quat[: i_ic1 + 1].copy(),
+            flags=tuple(flags),
+            valid=valid,
+        )
+
+
+def build_strides(pending: list[PendingStride]) -> list[FootStride]:
+    """The strapdown integration of many decided strides in one batched call
+    (:func:`runform.core.foot.strapdown.integrate_strides`) and their records."""
+    res = integrate_strides([p._args() for p in pending])
+    return [p._record(*r) for p, r in zip(pending, res)]
 
 
 class FootTracker:
@@ -59,16 +143,20 @@ class FootTracker:
     strapdown integration (~0.5 ms) in the push that decides it: the stride (with everything
     decided after it) is returned by the next push, which computes it (at most one per push). The
     sequence of outputs is the same for every partition; only a live stride comes one frame later.
+
+    ``defer_strides=True``: decided strides are returned unintegrated, as :class:`PendingStride`
+    (the caller integrates them, many at once, with :func:`build_strides`; the offline path).
     """
 
     #: pushes of fewer samples defer a decided stride to the next push
     LIVE_PUSH = 64
 
-    def __init__(self, rate_hz: float, params: FootParams | None = None):
+    def __init__(self, rate_hz: float, params: FootParams | None = None, defer_strides: bool = False):
         if not rate_hz > 0:
             raise ValueError(f"rate_hz must be positive, got {rate_hz!r}")
         self.rate_hz = float(rate_hz)
         self.params = params or FootParams()
+        self.defer_strides = bool(defer_strides)
         self._buf = SampleBuffer(capacity=max(1024, int(8 * self.rate_hz)))
         self._det = PitchRateEventDetector(self.params, self.rate_hz)
         self._h = int(round(self.params.midstance_window_s * self.rate_hz))
@@ -151,16 +239,26 @@ class FootTracker:
         was decided in an earlier push."""
         q = self._queue
         q.extend(new)
+        if self.defer_strides:
+            out = list(q)
+            q.clear()
+            return out
         out: list[FootOutput] = []
-        built = False
         i = 0
+        if not live:  # everything, the strides integrated in one batched call
+            lazy = [o for o in q if isinstance(o, PendingStride)]
+            built = dict(zip(map(id, lazy), build_strides(lazy))) if lazy else {}
+            out = [built.get(id(o), o) for o in q]
+            q.clear()
+            return out
+        built_one = False
         while i < len(q):
             o = q[i]
-            if isinstance(o, _LazyStride):
-                if live and (built or o.push_serial == self._push_serial):
+            if isinstance(o, PendingStride):
+                if built_one or o.push_serial == self._push_serial:
                     break
                 o = o.build()
-                built = True
+                built_one = True
             out.append(o)
             i += 1
         del q[:i]
@@ -249,7 +347,7 @@ class FootTracker:
             self._open = None
         return out
 
-    def _stride(self, a: _Stance, b: _Stance, with_length: bool, gap: bool) -> _LazyStride | None:
+    def _stride(self, a: _Stance, b: _Stance, with_length: bool, gap: bool) -> PendingStride | None:
         """Stride from stance ``a`` (complete) to the next IC of stance ``b``."""
         buf = self._buf
         start = a.ic_index - 1
@@ -262,57 +360,7 @@ class FootTracker:
         t, acc, gyr, fl = buf.t[sl].copy(), buf.acc[sl].copy(), buf.gyr[sl].copy(), buf.flags[sl].copy()
         index = self._stride_count
         self._stride_count += 1
-        return _LazyStride(lambda: self._build(index, a, b, t, acc, gyr, fl, start, have_ms1, gap), self._push_serial)
-
-    def _build(self, index: int, a: _Stance, b: _Stance, t, acc, gyr, fl, start: int, have_ms1: bool, gap: bool) -> FootStride:
-        """The strapdown integration of a decided stride and its record."""
-        i_ms0 = a.ms_index - start
-        i_ic1 = b.ic_index - start
-        if have_ms1:
-            i_ms1 = b.ms_index - start
-            quat, disp, heading = integrate_stride(t, acc, gyr, i_ms0, i_ms1, a.f_ms, b.f_ms, tilt=self.params.tilt_method)
-            length = float(np.hypot(disp[0], disp[1]))
-        else:
-            # orientation only: integrate to the next IC without a tilt correction at its end
-            i_end = len(t) - 1
-            quat, _, heading = integrate_stride(t, acc, gyr, i_ms0, max(i_end, i_ms0), a.f_ms, a.f_ms, tilt="none")
-            disp = np.full(3, np.nan)
-            length = float("nan")
-            heading = float("nan")
-        stride_time = b.ic_time - a.ic_time
-        flags: list[str] = []
-        if gap:
-            flags.append("gap")
-        if np.any(fl & SampleBuffer.CLIP_ACC):
-            flags.append("clipped_acc")
-        if np.any(fl & SampleBuffer.CLIP_GYR):
-            flags.append("clipped_gyr")
-        if np.isfinite(heading) and abs(heading) > self.params.turn_threshold_rad:
-            flags.append("turn")
-        valid = not ({"gap", "clipped_acc", "clipped_gyr"} & set(flags))
-        stride = FootStride(
-            stride_index=index,
-            ic_time_s=a.ic_time,
-            ic_sample_index=a.ic_index,
-            to_time_s=a.to_time,
-            to_sample_index=a.to_index,
-            midstance_time_s=a.ms_time,
-            midstance_sample_index=a.ms_index,
-            next_ic_time_s=b.ic_time,
-            next_ic_sample_index=b.ic_index,
-            next_midstance_time_s=b.ms_time if have_ms1 else float("nan"),
-            stride_time_s=stride_time,
-            contact_time_s=a.to_time - a.ic_time,
-            stride_length_m=length,
-            speed_mps=length / stride_time if stride_time > 0 else float("nan"),
-            heading_change_rad=heading,
-            displacement_m=disp,
-            time_s=t[: i_ic1 + 1].copy(),
-            quat_wxyz=quat[: i_ic1 + 1].copy(),
-            flags=tuple(flags),
-            valid=valid,
-        )
-        return stride
+        return PendingStride(index, a, b, t, acc, gyr, fl, start, have_ms1, gap, self.params, self._push_serial)
 
     def _trim(self) -> None:
         """Forget samples nobody needs any more (memory stays bounded)."""
