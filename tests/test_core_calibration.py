@@ -146,3 +146,31 @@ def test_hugadb_feet_confirmed_by_asymmetry_match_the_other_files_mounting(share
                 confirmed += 1
                 assert c.ok and float(y @ u) > 0.5, (name, foot, y, u)
     assert confirmed >= 1
+
+
+def test_ml_axis_heading_is_the_yaw_when_level_and_stays_defined_when_pitched():
+    from runform.core.heading import ml_axis_heading
+    from runform.core.orientation import yaw_of
+    from runform.rotations import matrix_to_quat
+
+    def rot(yaw, pitch, roll):
+        cz, sz, cy, sy, cx, sx = np.cos(yaw), np.sin(yaw), np.cos(pitch), np.sin(pitch), np.cos(roll), np.sin(roll)
+        rz = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]])
+        ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
+        rx = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]])
+        return rz @ ry @ rx
+
+    for yaw in (-2.5, -0.3, 0.0, 0.7, 3.0):
+        q = matrix_to_quat(rot(yaw, 0.0, 0.0))
+        assert ml_axis_heading(q) == pytest.approx(yaw_of(q), abs=1e-12)
+        # pure pitch (the sagittal rotation of gait) does not move the y axis at all
+        for pitch in (-1.5, -0.9, 0.4, 1.4):
+            assert ml_axis_heading(matrix_to_quat(rot(yaw, pitch, 0.0))) == pytest.approx(yaw, abs=1e-9)
+    # a 3 deg turn of the segment about its own z at 80 deg pitch: the y-axis heading moves by
+    # 3 cos(80) deg, the ZYX yaw by 3 / cos(80) deg (ill-conditioned near the gimbal lock)
+    r = rot(0.2, np.radians(80.0), np.radians(4.0))
+    d = np.radians(3.0)
+    rz_body = np.array([[np.cos(d), -np.sin(d), 0], [np.sin(d), np.cos(d), 0], [0, 0, 1]])
+    q0, q1 = matrix_to_quat(r), matrix_to_quat(r @ rz_body)
+    assert abs(np.degrees(ml_axis_heading(q1) - ml_axis_heading(q0))) < 1.0
+    assert abs(np.degrees(yaw_of(q1) - yaw_of(q0))) > 10.0

@@ -26,6 +26,27 @@ from .calibration import SegmentCalibration, hann_mean
 from .orientation import integrate_gyro, interp_quat, yaw_of
 
 
+def ml_axis_heading(q: np.ndarray) -> np.ndarray:
+    """Heading (rad) of orientations (..., 4) (w, x, y, z), world-from-segment: the direction of
+    the segment's mediolateral axis (+y) in the horizontal plane, minus 90 deg, so that it equals
+    the ZYX yaw when the segment is level: ``atan2(-R[0, 1], R[1, 1])``.
+
+    Why not the ZYX yaw (:func:`runform.core.orientation.yaw_of`) to align the shank's heading
+    to the foot's over a stride: the yaw is the heading of the segment's x axis, which is
+    undefined when x is near vertical (gimbal lock at 90 deg pitch), and a foot plantarflexes by
+    50-90 deg after toe-off. Near there a small rotation of the foot frame about its own z
+    changes the yaw by ~1/cos(pitch) times as much, so the stride mean of yaw(foot) - yaw(shank)
+    depends on the swing's pitch profile and on the calibrated frame's heading error: on the
+    virtual runner the learned offset moved from 3.3 to 13.8 deg for a 3 deg foot-frame error
+    (neutral L). Both segments' y axes stay near horizontal through the gait cycle (gait rotates
+    them about y), so this heading is well conditioned everywhere; a frame error delta about the
+    segment's z shifts it by about delta cos(pitch), never more (docs/validation.md, "Eversion
+    and the heading alignment")."""
+    q = np.asarray(q, float)
+    w, x, y, z = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
+    return np.arctan2(-2 * (x * y - w * z), 1 - 2 * (x * x + z * z))
+
+
 @dataclass
 class HeadingLearner:
     """Collects one channel's raw samples from ``t_start`` (end of standing) until ``t_end``."""
