@@ -5,7 +5,7 @@
 Prints: offline throughput (samples/s, one process, whole pipeline incl. calibration, foot
 tracker, shank orientation, metrics), live per-frame processing time (p50/p99 of one push of
 one BLE frame of one sensor: 7 samples at 400 Hz as the live host asks for, ``--frame``), and RSS before/after a long session (memory must not
-grow with session length). Input: the synthetic runner of tests/test_core_synth.py (the
+grow with session length; offline configuration, strides computed in batches as ``runform analyze`` does). Input: the synthetic runner of tests/test_core_synth.py (the
 virtual runner runform.sim will replace it once it has landed).
 """
 
@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from test_core_synth import make_recording  # noqa: E402
 
 from runform.core import SensorSpec, SessionProcessor  # noqa: E402
+from runform.offline.analyze import STRIDE_BATCH  # noqa: E402
 
 ALL = ("left_foot", "right_foot", "left_shank", "right_shank")
 
@@ -36,7 +37,8 @@ def rss_mb() -> float:
 
 
 def offline(rec, block_s=1.0):
-    proc = SessionProcessor({p: SensorSpec(rate_hz=rec.rate_hz) for p in ALL})
+    """The offline path as ``runform analyze`` runs it: 1-s blocks, strides computed STRIDE_BATCH at a time."""
+    proc = SessionProcessor({p: SensorSpec(rate_hz=rec.rate_hz) for p in ALL}, batch_strides=STRIDE_BATCH)
     n = rec.time_s.size
     b = int(block_s * rec.rate_hz)
     t0 = time.perf_counter()
@@ -65,7 +67,7 @@ def live(rec, frame=7):
 
 
 def memory(minutes_total, chunk_min=2.0):
-    proc = SessionProcessor({p: SensorSpec(rate_hz=400.0) for p in ALL})
+    proc = SessionProcessor({p: SensorSpec(rate_hz=400.0) for p in ALL}, batch_strides=STRIDE_BATCH)
     rec = make_recording(duration_s=chunk_min * 60, seed=3)
     n = rec.time_s.size
     period = rec.time_s[-1] + 1 / rec.rate_hz

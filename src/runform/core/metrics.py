@@ -12,13 +12,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..anatomy import foot_sagittal_angle, rearfoot_eversion, segment_frontal_angle, segment_internal_rotation, tibial_inclination
+from ..anatomy import foot_sagittal_angle, segment_frontal_angle, segment_internal_rotation, tibial_inclination
 from ..placements import mirror_sign
 from ..units import DEG_PER_RAD, MS_PER_S, STANDARD_GRAVITY_MPS2
 from .orientation import qmatrix, qmul, qnormalize, yaw_of
 from .params import MetricsParams
 from .schema import STRIDE_COLUMNS, strike_pattern_of
-from .shank import ShankStride, tibial_shock_peaks
+from .shank import ShankStride
 
 #: vector-coding bins (Chang et al. 2008): index -> name
 COUPLING_BINS = ("in_phase", "anti_phase", "eversion_phase", "rotation_phase")
@@ -133,6 +133,24 @@ def _seg_max(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return np.where(hi > lo, m, -np.inf)
 
 
+def _shock_peaks_segs(segs: _Segs, a: np.ndarray, threshold_g: float = 3.0, window_s: float = 0.375) -> np.ndarray:
+    """:func:`runform.core.shank.tibial_shock_peaks` of each stride's part of ``a`` at once
+    (global indices, ascending): the same rule, with the windows found within each stride."""
+    cand = np.flatnonzero(a > threshold_g * STANDARD_GRAVITY_MPS2)
+    if cand.size == 0:
+        return cand
+    sc = segs.seg[cand]
+    tc = segs.t[cand]
+    hi = segs.search(sc, tc + window_s, "right")
+    lo = segs.search(sc, tc - window_s, "left")
+    ap = np.append(a, -np.inf)
+    win_max = np.maximum.reduceat(ap, np.ravel(np.column_stack([lo, hi])))[::2]
+    before = np.maximum.reduceat(ap, np.ravel(np.column_stack([lo, cand])))[::2]
+    before = np.where(lo < cand, before, -np.inf)
+    va = a[cand]
+    return cand[(va >= win_max) & (before < va)]
+
+
 def _unwrap_segs(p: np.ndarray, segs: _Segs) -> np.ndarray:
     """``np.unwrap`` of each stride's part of ``p`` (same arithmetic; only strides whose
     correction is non-zero are summed)."""
@@ -159,8 +177,7 @@ def _curves(segs: _Segs, rows: np.ndarray, ic: np.ndarray, to: np.ndarray, serie
     seg = np.repeat(rows, CURVE_POINTS)
     out = []
     for y in series:
-        v = np.degrees(segs.interp(seg, grid.ravel(), y)).reshape(-1, CURVE_POINTS).tolist()
-        out.append([[round(x, 2) for x in r] for r in v])
+        out.append(np.round(np.degrees(segs.interp(seg, grid.ravel(), y)), 2).reshape(-1, CURVE_POINTS).tolist())
     return out
 
 
@@ -240,7 +257,12 @@ def stride_metrics_batch(jobs: Sequence[MetricsJob], params: MetricsParams | Non
         qs = qmul(h[local], qs)
         r_shank = qmatrix(qs)
         sg = sgn[sub]
-        ev[sub] = rearfoot_eversion(r_shank, r_foot[sub], "left") * sg
+        # rearfoot eversion (runform.anatomy.rearfoot_eversion: ev of R_shank^T R_foot = Ry Rx Rz)
+        # needs one element of the relative rotation, (R_shank^T R_foot)[1, 2], written out: a
+        # stacked 3x3 matmul costs ~25x more here
+        rf = r_foot[sub]
+        rel_12 = r_shank[:, 0, 1] * rf[:, 0, 2] + r_shank[:, 1, 1] * rf[:, 1, 2] + r_shank[:, 2, 1] * rf[:, 2, 2]
+        ev[sub] = np.arcsin(np.clip(-rel_12, -1.0, 1.0)) * sg
         fsegs_sub = _Segs([ft[fsegs.starts[i] : fsegs.starts[i] + fsegs.counts[i]] for i in sh_rows.tolist()])
         frontal_all = segment_frontal_angle(r_shank, "left") * sg
         tir = _unwrap_segs(segment_internal_rotation(r_shank, "left") * sg, fsegs_sub)
@@ -273,6 +295,12 @@ def stride_metrics_batch(jobs: Sequence[MetricsJob], params: MetricsParams | Non
         s_lo = ssegs.search(loc_rows, icr, "left")
         s_hi = ssegs.search(loc_rows, tor, "right")
         peak_acc = _seg_max(sacc, s_lo, s_hi)
+        # tibial-shock peaks of every shank stride by the 375 ms rule, kept from IC to next IC
+        pk = _shock_peaks_segs(ssegs, sacc)
+        pk = pk[(ssegs.t[pk] >= icr[ssegs.seg[pk]]) & (ssegs.t[pk] < nicr[ssegs.seg[pk]])]
+        shock_g = (sacc[pk] / STANDARD_GRAVITY_MPS2).tolist()
+        shock_lo = np.searchsorted(ssegs.seg[pk], loc_rows, side="left").tolist()
+        shock_hi = np.searchsorted(ssegs.seg[pk], loc_rows, side="right").tolist()
         ci = 0
         for r, i in enumerate(sh_rows.tolist()):
             v: dict[str, Any] = {"incl_ic": float(incl_ic[r]), "coupling": None, "curves": {}}
@@ -284,11 +312,7 @@ def stride_metrics_batch(jobs: Sequence[MetricsJob], params: MetricsParams | Non
                 ci += 1
             if s_hi[r] > s_lo[r]:
                 v["peak_acc"] = float(peak_acc[r])
-            a0, n0 = int(ssegs.starts[r]), int(ssegs.counts[r])
-            st_t, st_a = ssegs.t[a0 : a0 + n0], sacc[a0 : a0 + n0]
-            pk = tibial_shock_peaks(st_t, st_a)
-            pk = pk[(st_t[pk] >= icr[r]) & (st_t[pk] < nicr[r])]
-            v["shock"] = tuple(float(x) / STANDARD_GRAVITY_MPS2 for x in st_a[pk].tolist())
+            v["shock"] = tuple(shock_g[shock_lo[r] : shock_hi[r]])
             shank_vals[i] = v
 
     # eversion over the stance of every stride
