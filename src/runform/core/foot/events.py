@@ -28,9 +28,16 @@ state machine; thresholds in :class:`FootParams`):
   acceleration features are not.)
 * mid-stance: the stillest sample between IC and the start of the swing's negative run of ``w``
   (the run that reaches the swing entry; minimum of ``|gyr| + k * | |acc| - g |``);
-* TO: the maximum of ``w`` between mid-stance and the start of that run (the push-off peak, the
-  minimum of the pitch rate in Falbriard's sign convention); TO and mid-stance are decided when
-  the next swing is confirmed.
+* push-off peak: the maximum of ``w`` between mid-stance and the start of that run (the
+  minimum of the pitch rate in Falbriard's sign convention, their most precise TC feature, but
+  biased: on the Dorschky et al. 2019 mean running stride it precedes force-plate toe-off by
+  19-22 ms, while the forefoot still pivots on the ground and ``w`` stays on a plateau);
+* TO: the end of that pivot, the onset of the decline that takes ``w`` out of its push-off
+  plateau (below ``pushoff_plateau_frac`` of the peak): the last sample before the steepest
+  part of that decline declining at less than 20 % of its rate (the impact's onset rule); where
+  ``w`` falls straight from its peak (walking) TO stays at the peak
+  (``FootParams.to_feature = "pitch_peak"`` keeps the peak everywhere). TO and mid-stance are
+  decided when the next swing is confirmed.
 
 Every decision depends on the samples only, never on how they were split into blocks.
 """
@@ -232,6 +239,31 @@ class PitchRateEventDetector:
             return -(s + stop)
         return None
 
+    def _push_off_end(self, t: np.ndarray, w: np.ndarray, i_pk: int, r0: int) -> int:
+        """Local index of toe-off: the onset of the decline that takes the pitch rate out of its
+        push-off plateau. While the forefoot pivots on the ground the pitch rate stays near its
+        peak ``w[i_pk]``; when the toes leave, the pivot and the push-off end and the rotation
+        decelerates sharply (Dorschky et al. 2019 mean running stride: within 3.3 % of the peak
+        until force-plate toe-off, then 12.1 -> 9.7 -> 7.2 rad/s over the next two samples).
+        The plateau ends where ``w`` first falls below ``pushoff_plateau_frac`` of the peak; TO
+        is where the steepest decline up to that sample began, i.e. the last sample before it
+        declining at less than 20 % of the steepest rate (the onset rule of the impact). Only
+        that first decline is searched: the later, often steeper swing reversal (the pitch rate
+        going negative) is not the end of the pivot. Where the pitch rate falls straight from
+        its peak (walking), the onset is the peak itself."""
+        if w[i_pk] <= 0.0 or r0 - i_pk < 2:
+            return i_pk
+        below = np.flatnonzero(w[i_pk:r0] < self.p.pushoff_plateau_frac * w[i_pk])
+        end = min(i_pk + int(below[0]) + 1, r0) if below.size else r0  # the crossing interval included
+        if end - i_pk < 2:
+            return i_pk
+        rate = np.diff(w[i_pk:end]) / np.diff(t[i_pk:end])  # rate[k]: from i_pk + k to i_pk + k + 1
+        j = int(np.argmin(rate))
+        if rate[j] >= 0.0:
+            return i_pk
+        gentle = np.flatnonzero(rate[:j] > 0.2 * rate[j])
+        return i_pk + (int(gentle[-1]) + 1 if gentle.size else 0)
+
     def _close_stance(self, buf: SampleBuffer, i_ic: int, s: int, decided: int) -> list[Decision]:
         """Mid-stance and TO of the stance from local index ``i_ic`` to swing entry ``s``."""
         w = buf.gyr[:, 1]
@@ -248,8 +280,9 @@ class PitchRateEventDetector:
             np.linalg.norm(acc, axis=1) - STANDARD_GRAVITY_MPS2
         )
         i_ms = i_ic + int(np.argmin(still))
-        i_to = i_ms + int(np.argmax(w[i_ms:r0]))
+        i_pk = i_ms + int(np.argmax(w[i_ms:r0]))
         t = buf.t
+        i_to = i_pk if self.p.to_feature == "pitch_peak" else self._push_off_end(t, w, i_pk, r0)
         decided = buf.base + decided
         self.to_time = float(t[i_to])
         return [

@@ -31,6 +31,17 @@ class FootParams:
       after the swing's peak toes-up rotation rate. Needed for forefoot strikes, whose pitch rate
       does not cross zero at contact (the heel drops first). ``None`` disables it.
 
+    * ``to_feature``: ``"push_off_end"`` (toe-off at the onset of the decline that takes the
+      pitch rate out of its push-off plateau: the end of the forefoot pivot; see
+      :meth:`PitchRateEventDetector._push_off_end`) or ``"pitch_peak"`` (the push-off maximum of
+      the pitch rate itself; 19-22 ms before force-plate toe-off in running).
+    * ``pushoff_plateau_frac``: the push-off plateau ends where the pitch rate first falls below
+      this fraction of its peak. On the real mean running stride (Dorschky et al. 2019) the
+      plateau stays within 3.3 % of the peak and falls 22 % in the sample after toe-off; 0.9
+      leaves a 3x margin to the plateau's spread and keeps the later swing reversal out (on the
+      real per-stride recordings without a TO reference, pyshoe and HuGaDB, TO then moves 0-25
+      ms / 0-68 ms from the peak; with no level the swing reversal was taken, up to 90-200 ms).
+
     Mid-stance and integration:
 
     * ``midstance_window_s``: half-width of the window whose mean specific force gives the tilt
@@ -58,6 +69,8 @@ class FootParams:
     gap_factor: float = 2.5
     impact_jerk_mps3: float | None = 3000.0
     ic_confirm_rate_rps: float = 1.0
+    to_feature: str = "push_off_end"
+    pushoff_plateau_frac: float = 0.9
     midstance_window_s: float = 0.01
     midstance_acc_weight_s2: float = 0.05
     turn_threshold_rad: float = 0.35
@@ -65,6 +78,12 @@ class FootParams:
     acc_range_mps2: float | None = None
     gyr_range_rps: float | None = None
     clip_fraction: float = 0.98
+
+    def __post_init__(self) -> None:
+        if self.to_feature not in ("push_off_end", "pitch_peak"):
+            raise ValueError(f"to_feature must be 'push_off_end' or 'pitch_peak', got {self.to_feature!r}")
+        if not 0.0 < self.pushoff_plateau_frac < 1.0:
+            raise ValueError(f"pushoff_plateau_frac must be in (0, 1), got {self.pushoff_plateau_frac!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
