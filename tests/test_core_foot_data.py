@@ -63,8 +63,9 @@ def test_pyshoe_stances_match_the_vicon_foot_speed(pyshoe_results, name):
     r = pyshoe_results[name]
     assert r["n_strides"] >= 10
     assert r["precision"] >= 0.99, r
-    # the first short step out of standing (toes-up turn < swing_angle_rad) is not found yet
-    assert r["recall"] >= 0.95, r
+    # includes the first short step out of standing of 2017-11-27-11-18-11 (its toes-up turn,
+    # 0.27 rad, is below swing_angle_rad; found by its landing impact): recall was 0.97
+    assert r["recall"] >= 0.99, r
 
 
 @pytest.mark.shared_data
@@ -76,9 +77,18 @@ def test_pyshoe_stride_length_within_3_percent(pyshoe_results, name):
 
 
 @pytest.mark.shared_data
-def test_pyshoe_same_strides_in_small_blocks(shared_data, bench, pyshoe_results):
-    name = "2017-11-27-11-13-41"
+@pytest.mark.parametrize("name", ["2017-11-27-11-13-41", "2017-11-27-11-18-11"])
+def test_pyshoe_same_strides_in_small_blocks(shared_data, bench, pyshoe_results, name):
     assert bench.bench_pyshoe(name, shared_data, block=13) == pyshoe_results[name]
+
+
+@pytest.mark.shared_data
+def test_gaitmap_first_short_step_out_of_standing_is_a_stance(shared_data, bench):
+    """gaitmap's right foot leaves standing with a shuffle (toes-up turn 0.31 rad < the 0.5 rad
+    a swing needs, landing impact 85 ms after it): its stance is found by the landing impact,
+    so the reference TO at the end of that stance (2.32 s) is matched (it was missed)."""
+    res = bench.bench_gaitmap(shared_data)
+    assert res["right"]["to_missed"] == 0, res["right"]
 
 
 @pytest.mark.shared_data

@@ -67,6 +67,10 @@ class PitchRateEventDetector:
     """The state machine; call :meth:`advance` after each append, :meth:`reset` after a gap."""
 
     IMPACT_BACK_S = 0.03  # how far before the threshold crossing the impact's onset is sought
+    # a short step out of standing lands this soon after its toes-up rotation ends (measured on
+    # the two real first steps whose toes-up turn is below swing_angle_rad: 65 ms pyshoe
+    # 2017-11-27-11-18-11, 85 ms gaitmap right foot)
+    LANDING_S = 0.15
 
     def __init__(self, params: FootParams, rate_hz: float = 400.0):
         self.p = params
@@ -118,6 +122,16 @@ class PitchRateEventDetector:
                     self.cursor = buf.base + s
                     break
                 if conf < 0:  # a short toes-up rotation inside the stance (heel drop): skip it
+                    if self.ic_index is None:  # ... unless no stance is open: a short step?
+                        step = self._step_from_standing(buf, s, -conf)
+                        if step == "wait":
+                            self.cursor = buf.base + s
+                            break
+                        if step is not None:
+                            i, t_ic, dec = step
+                            out.append(Decision("ic", buf.base + i, t_ic, buf.base + dec))
+                            self._enter_stance(buf.base + i, t_ic, buf.base + dec + 1)
+                            continue
                     self.cursor = buf.base - conf
                     continue
                 if self.ic_index is not None and t[s] - self.ic_time <= p.max_stance_s:
@@ -223,6 +237,28 @@ class PitchRateEventDetector:
         t_on = float(t[m])
         i = min(int(np.searchsorted(t, t_on)), p)
         return i, t_on, p + 1
+
+    def _step_from_standing(self, buf: SampleBuffer, s: int, e: int):
+        """A short first step out of standing (no stance open): the negative run of ``w`` from
+        local ``s`` to ``e`` turned the foot toes-up by less than ``swing_angle_rad`` (the foot
+        is lifted nearly flat, often while turning), but it lasted at least ``min_swing_s`` and
+        the foot lands with an impact (``|f|`` rising faster than ``impact_jerk_mps3``) within
+        ``LANDING_S`` after the run: ``(ic local index, ic time, decided local index)`` at the
+        impact's onset, None (no step) or ``"wait"`` (not decidable yet). A heel drop cannot be
+        the case here (it needs an open stance); a standing sway has no impact."""
+        p = self.p
+        t = buf.t
+        if p.impact_jerk_mps3 is None or t[e] - t[s] < p.min_swing_s:
+            return None
+        stop = int(np.searchsorted(t, t[e] + self.LANDING_S, side="right"))
+        if stop >= buf.n:
+            return "wait"
+        saved = self.swing_wmin
+        self.swing_wmin = float(buf.gyr[s:e, 1].min())
+        try:
+            return self._impact(buf, e, e, stop)
+        finally:
+            self.swing_wmin = saved
 
     def _confirm_swing(self, t: np.ndarray, w: np.ndarray, s: int) -> int | None:
         """Local index where the negative run of ``w`` starting at ``s`` has turned the foot by
