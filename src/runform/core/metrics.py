@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Generator, Sequence
 
 import numpy as np
 
@@ -16,6 +16,7 @@ from ..anatomy import foot_sagittal_angle, segment_frontal_angle, segment_intern
 from ..placements import mirror_sign
 from ..units import DEG_PER_RAD, MS_PER_S, STANDARD_GRAVITY_MPS2
 from .orientation import qmatrix, qmul, qnormalize, yaw_of
+from .foot.strapdown import run_steps
 from .params import MetricsParams
 from .schema import STRIDE_COLUMNS, strike_pattern_of
 from .shank import ShankStride
@@ -208,6 +209,14 @@ def stride_metrics_batch(jobs: Sequence[MetricsJob], params: MetricsParams | Non
     live calls it with one): every per-sample step runs once over the strides' samples
     concatenated, per-stride values come from segment-wise searches and reductions, so each
     row is the same whatever else is in the batch. ``jobs``: :data:`MetricsJob` tuples."""
+    return run_steps(stride_metrics_steps(jobs, params))
+
+
+def stride_metrics_steps(jobs: Sequence[MetricsJob], params: MetricsParams | None = None) -> Generator[None, None, list[StrideResult]]:
+    """:func:`stride_metrics_batch` in steps (a generator: each ``next`` runs one, the return
+    value is the result): the shank's orientation at the foot's samples, the per-sample
+    angles, then the per-stride values and rows.
+    Live work runs one step per push."""
     p = params or MetricsParams()
     k = len(jobs)
     if k == 0:
@@ -255,6 +264,7 @@ def stride_metrics_batch(jobs: Sequence[MetricsJob], params: MetricsParams | Non
         h[:, 0] = np.cos(0.5 * yaw)
         h[:, 3] = np.sin(0.5 * yaw)
         qs = qmul(h[local], qs)
+        yield
         r_shank = qmatrix(qs)
         sg = sgn[sub]
         # rearfoot eversion (runform.anatomy.rearfoot_eversion: ev of R_shank^T R_foot = Ry Rx Rz)
@@ -267,6 +277,7 @@ def stride_metrics_batch(jobs: Sequence[MetricsJob], params: MetricsParams | Non
         frontal_all = segment_frontal_angle(r_shank, "left") * sg
         tir = _unwrap_segs(segment_internal_rotation(r_shank, "left") * sg, fsegs_sub)
         incl = tibial_inclination(r_shank)
+        yield
         icr, tor, nicr = ic[sh_rows], to[sh_rows], nic[sh_rows]
         loc_rows = np.arange(sh_rows.size)
         incl_ic = fsegs_sub.interp(loc_rows, icr, incl)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import inspect
 from collections import deque
 from dataclasses import dataclass, field, replace
-from typing import Any, Union
+from typing import Any, Generator, Union
 
 import numpy as np
 
@@ -29,10 +29,12 @@ from ..rotations import matrix_to_quat
 from ..placements import check_placement, leg_of, placement_for, segment_of
 from ..units import RAD_PER_DEG, STANDARD_GRAVITY_MPS2
 from .calibration import SegmentCalibration, SegmentCalibrator
+from .foot.strapdown import run_steps
+from .foot.tracker import PendingStride, build_strides, build_strides_steps
 from .heading import HeadingLearner, heading_offset
-from .metrics import stride_metrics_batch
+from .metrics import stride_metrics_batch, stride_metrics_steps
 from .params import CoreParams, SensorSpec
-from .shank import CLIP_ACC, CLIP_GYR, GAP, RingBuffer, shank_strides
+from .shank import CLIP_ACC, CLIP_GYR, GAP, RingBuffer, shank_strides, shank_strides_steps
 from .summary import SessionSummary
 
 
@@ -168,7 +170,7 @@ class SessionProcessor:
         self._late_out: list[CoreOutput] = []
         self._heading: dict[str, tuple] = {}  # leg -> (foot cal, shank cal, offset rad or None)
         self._push_n = 0
-        self._heavy = False
+        self._heavy = False  # this push's foot tracker decided something (its own work was not light)
 
     # ------------------------------------------------------------------ public API
     def push(self, placement: str, time_s: np.ndarray, acc_mps2: np.ndarray, gyr_rps: np.ndarray, gap_before: bool = False) -> list[CoreOutput]:
@@ -300,8 +302,9 @@ class SessionProcessor:
         from .foot import FootTracker, FootParams  # the foot engineer's package
 
         fp = dict(self.params.foot)
-        # batched: strides come unintegrated and are integrated many at once in _run_jobs
-        tracker = FootTracker(ch.spec.rate_hz, FootParams(**fp) if fp else None, defer_strides=self.batch_strides > 1)
+        # strides come unintegrated: the integration is a step of the stride's work (_run_jobs, _job_steps),
+        # batched offline, one step of its own per live push
+        tracker = FootTracker(ch.spec.rate_hz, FootParams(**fp) if fp else None, defer_strides=True)
         try:
             self._push_takes_flags = "clipped_acc" in inspect.signature(tracker.push).parameters
         except (TypeError, ValueError):
@@ -332,6 +335,7 @@ class SessionProcessor:
     def _foot_outputs(self, ch: _Channel, results: list) -> list[CoreOutput]:
         leg = leg_of(ch.placement)
         out: list[CoreOutput] = []
+        self._heavy = self._heavy or bool(results)
         for r in results:
             kind = getattr(r, "kind", None)
             if kind is not None:
@@ -345,7 +349,6 @@ class SessionProcessor:
                     if ics:
                         self._shock_pending[leg].append((ics[-1], float(r.time_s)))
             else:
-                self._heavy = True
                 flags = []
                 if ch.calibration is not None and not ch.calibration.ok:
                     flags.append("calibration_bad")
@@ -429,32 +432,50 @@ class SessionProcessor:
             self._work.clear()
             out += self._run_jobs(jobs)
         elif self._work and self._push_n < self.LIVE_BLOCK and not self._heavy:
-            # live: one step, none in a push that already paid for a foot stride
+            # live: one step per push (foot orientation, foot velocity and length, shank scan,
+            # shank tilt, shank at the foot's samples, per-sample angles, row), each a few
+            # tenths of a ms, none in a push whose foot tracker decided events
             job = self._work[0]
-            if job[3] is _TODO:
-                self._shank_step([job])
-            else:
-                out += self._run_jobs([self._work.popleft()])
+            if job[7] is None:
+                job[7] = self._job_steps(job)
+            try:
+                next(job[7])
+            except StopIteration as done:
+                self._work.popleft()
+                out += done.value
         return out
 
+    def _job_steps(self, job: list) -> Generator[None, None, list[CoreOutput]]:
+        """The work of one queued stride, one step per ``next`` (live)."""
+        if isinstance(job[1], PendingStride):
+            job[1] = (yield from build_strides_steps([job[1]]))[0]
+            yield
+        if job[3] is _TODO:
+            job[3] = (yield from shank_strides_steps([job[4]], params=self.params.shank))[0]
+            job[4] = None
+            yield
+        results = yield from stride_metrics_steps(self._row_inputs([job]), self.params.metrics)
+        return self._rows_out(results)
+
     def _shank_step(self, jobs: list) -> None:
-        """Step 1: the shank orientation of the jobs that still need it, in one batched call."""
+        """The shank orientation of the jobs that still need it, in one batched call."""
         todo = [j for j in jobs if j[3] is _TODO]
         if todo:
             for j, sh in zip(todo, shank_strides([j[4] for j in todo], params=self.params.shank)):
                 j[3], j[4] = sh, None
 
     def _run_jobs(self, jobs: list) -> list[CoreOutput]:
-        """Steps 1 and 2 of queued strides, in order, each step one batched call (with
-        ``batch_strides`` the foot strides' integration too)."""
-        from .foot.tracker import PendingStride, build_strides
-
+        """All the work of queued strides, in order: the foot integration, shank orientation
+        and rows each one batched call (a live job already under way is finished first)."""
+        out: list[CoreOutput] = []
+        while jobs and jobs[0][7] is not None:
+            out += run_steps(jobs.pop(0)[7])
         pending = [j for j in jobs if isinstance(j[1], PendingStride)]
         if pending:
             for j, stride in zip(pending, build_strides([j[1] for j in pending])):
                 j[1] = stride
         self._shank_step(jobs)
-        return self._end_strides(jobs)
+        return out + self._rows_out(stride_metrics_batch(self._row_inputs(jobs), self.params.metrics))
 
     def _start_stride(self, leg: str, stride: Any, flags: list[str]) -> list:
         """Step 0 (cheap): the shank samples of the stride and the flags; [leg, stride, flags,
@@ -475,7 +496,7 @@ class SessionProcessor:
                     flags.append("no_standing")
         others = list(self._ics[other]) if placement_for(other, "foot") in self._ch else None
         c = self._heading_offset(leg) if window is not None else 0.0
-        return [leg, stride, flags, _TODO if window is not None else None, window, others, 0.0 if c is None else c]
+        return [leg, stride, flags, _TODO if window is not None else None, window, others, 0.0 if c is None else c, None]
 
     def _start_learning(self, ch: _Channel, cal: SegmentCalibration) -> None:
         """After a calibration with standing, collect the raw samples that follow it (from the
@@ -555,17 +576,21 @@ class SessionProcessor:
             self._late_out.append(CalibrationOutput(shank_ch.placement, "ready" if new.ok else "bad", new.to_dict()))
         return new
 
-    def _end_strides(self, jobs: list) -> list[CoreOutput]:
-        """Step 2: the rows (runform.core.metrics, one batched call) and the session summary,
-        in queue order."""
+    def _row_inputs(self, jobs: list) -> list[tuple]:
+        """The metrics inputs of queued strides (runform.core.metrics.MetricsJob), numbering
+        each leg's strides in queue order."""
         batch = []
-        for leg, stride, flags, sh, _window, others, c in jobs:
+        for leg, stride, flags, sh, _window, others, c, _steps in jobs:
             if self._ch.get(placement_for(leg, "shank")) is not None and sh is None:
                 flags = [*flags, "gap"]  # the leg has a shank sensor but no data for this stride
             batch.append((leg, self._stride_counter[leg], stride, sh, others, flags, c))
             self._stride_counter[leg] += 1
+        return batch
+
+    def _rows_out(self, results: list) -> list[CoreOutput]:
+        """Rows into the session summary and out."""
         out: list[CoreOutput] = []
-        for res in stride_metrics_batch(batch, self.params.metrics):
+        for res in results:
             self._summary.add(res)
             out.append(StrideOutput(res.row, res.curves))
         return out

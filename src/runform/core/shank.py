@@ -23,11 +23,13 @@ Memory: a ring of the last ``buffer_s`` seconds of samples.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Generator
 
 import numpy as np
 
 from ..units import STANDARD_GRAVITY_MPS2
 from ..rotations import quat_from_rotvec, quat_from_two_vectors
+from .foot.strapdown import run_steps
 from .orientation import prefix_products, qmul, qnormalize, qrotate
 from .params import ShankParams
 
@@ -116,6 +118,12 @@ def shank_strides(windows: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     increments, rotations and reductions run once over the windows concatenated and the
     gyroscope scans as one padded batch (:func:`runform.core.orientation.prefix_products`,
     bit-identical per row), so each result is the same whatever else is in the batch."""
+    return run_steps(shank_strides_steps(windows, params))
+
+
+def shank_strides_steps(windows: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]], params: ShankParams | None = None) -> Generator[None, None, list[ShankStride | None]]:
+    """:func:`shank_strides` in two steps (a generator: each ``next`` runs one, the return value
+    is the result): the gyroscope scan, then the tilt. Live work runs one step per push."""
     p = params or ShankParams()
     out: list[ShankStride | None] = [None] * len(windows)
     use = [i for i, w in enumerate(windows) if w[0].shape[0] >= 4]
@@ -142,6 +150,7 @@ def shank_strides(windows: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     dt = np.diff(t)[:, None]
     dq_all = quat_from_rotvec(0.5 * (gyr[1:] + gyr[:-1]) * dt)
     scans = prefix_products([dq_all[a : a + n - 1] for a, n in zip(starts.tolist(), counts.tolist())])
+    yield
     q = np.empty((t.shape[0], 4))
     q[starts] = (1.0, 0.0, 0.0, 0.0)
     body = np.ones(t.shape[0], bool)

@@ -22,6 +22,9 @@ length/velocity in running with linear de-drift between stance phases); Rampp et
 
 from __future__ import annotations
 
+import math
+from typing import Any, Generator
+
 import numpy as np
 
 from ...rotations import (
@@ -119,6 +122,22 @@ def integrate_strides(strides: list[tuple]) -> list[tuple[np.ndarray, np.ndarray
     running sums (velocity, time, the trapezoid sums of the de-drift) as sequential cumulative
     sums of zero-padded (k, L) rows and the 3x3 corrections written out per component, so each
     stride's result is the same whatever else is in the batch."""
+    return run_steps(integrate_strides_steps(strides))
+
+
+def run_steps(steps: Generator[None, None, Any]) -> Any:
+    """Run a step generator (``*_steps`` functions) to the end; its return value."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def integrate_strides_steps(strides: list[tuple]) -> Generator[None, None, list[tuple[np.ndarray, np.ndarray, float]]]:
+    """:func:`integrate_strides` in two steps (a generator: each ``next`` runs one, the return
+    value is the result): the orientations, then velocity, tilt correction and displacement.
+    Live work runs one step per push, so no push pays for a whole stride."""
     k = len(strides)
     if k == 0:
         return []
@@ -159,6 +178,7 @@ def integrate_strides(strides: list[tuple]) -> list[tuple[np.ndarray, np.ndarray
                 corr = np.zeros(3)
             alpha = ((ts[1:] - ts[0]) / (ts[-1] - ts[0]))[:, None]
             quat[a + m0 + 1 : a + m1 + 1] = quat_normalize(quat_mul(quat_from_rotvec(alpha * corr), quat[a + m0 + 1 : a + m1 + 1]))
+    yield
     # Everything below is linear in the world-frame specific force, so it is integrated once
     # (``vel``: velocity without gravity from zero at the first mid-stance) and a constant world
     # rotation C of the orientations (the tilt corrections) acts on the integrals as a 3x3
@@ -192,26 +212,20 @@ def integrate_strides(strides: list[tuple]) -> list[tuple[np.ndarray, np.ndarray
     c_mat = np.broadcast_to(np.eye(3), (k, 3, 3)).copy()
     vel_tilt = np.array([s[7] == "velocity" for s in strides]) & (i1 > i0) & (span > 0)
     if np.any(vel_tilt):
-        live = vel_tilt.copy()
-        for _ in range(2):
-            v_end = _mat_vec(c_mat, v_last)
-            v_end[:, 2] -= STANDARD_GRAVITY_MPS2 * tau_last
-            d = np.zeros((k, 3))
-            d[:, 0] = -v_end[:, 1]
-            d[:, 1] = v_end[:, 0]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                d /= (STANDARD_GRAVITY_MPS2 * span)[:, None]
-            live &= np.all(np.isfinite(d), axis=1)
-            if not np.any(live):
-                break
-            new_q = qnormalize(qmul(quat_from_rotvec(-np.where(live[:, None], d, 0.0)), corr_q))
-            corr_q = np.where(live[:, None], new_q, corr_q)
-            c_mat = np.where(live[:, None, None], qmatrix(corr_q), c_mat)
-        sel = vel_tilt[seg]
-        quat[sel] = qnormalize(qmul(corr_q[seg[sel]], quat[sel]))
+        # the two velocity-aided tilt passes: a few scalars per stride, in Python floats
+        # (numpy calls on (k, 3) arrays would cost more than the arithmetic)
+        for r, vl, sp in zip(np.flatnonzero(vel_tilt).tolist(), v_last[vel_tilt].tolist(), span[vel_tilt].tolist()):
+            cq, cm = _tilt_passes(vl, sp)
+            corr_q[r] = cq
+            c_mat[r] = cm
+        if vel_tilt.all():
+            quat = qnormalize(qmul(corr_q[seg], quat))
+        else:
+            sel = vel_tilt[seg]
+            quat[sel] = qnormalize(qmul(corr_q[seg[sel]], quat[sel]))
     # velocity and displacement between the mid-stances (linear removal of what is left)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        frac = np.where((span > 0)[:, None], (ts - ts[:, :1]) / span[:, None], 0.0)
+    frac = np.zeros((k, L))
+    np.divide(ts - ts[:, :1], span[:, None], out=frac, where=(span > 0)[:, None])
     trap = np.zeros((k, L))
     trap[:, :-1] += 0.5 * dt_rows[:, 1:]
     trap[:, 1:] += 0.5 * dt_rows[:, 1:]
@@ -224,6 +238,43 @@ def integrate_strides(strides: list[tuple]) -> list[tuple[np.ndarray, np.ndarray
     x_end = qrotate(quat[st + i1], _X)
     heading = np.arctan2(x_end[:, 1], x_end[:, 0])
     return [(quat[a : a + m + 1], disp[r].copy(), float(heading[r])) for r, (a, m) in enumerate(zip(st.tolist(), i1.tolist()))]
+
+
+def _tilt_passes(v_last: list[float], span: float) -> tuple[tuple, tuple]:
+    """The world rotation (quaternion, matrix) that removes the tilt error revealed by the
+    velocity left at the next mid-stance (:func:`integrate_stride`, ``tilt="velocity"``), two
+    passes: ``v_last`` the velocity integral without gravity at the next mid-stance, ``span``
+    the time between the mid-stances (only the horizontal velocity matters: gravity is
+    vertical). Python floats, the formulas of ``quat_from_rotvec``, ``qmul``, ``qnormalize``
+    and ``qmatrix``."""
+    g = STANDARD_GRAVITY_MPS2
+    vx, vy, vz = v_last
+    qw, qx, qy, qz = 1.0, 0.0, 0.0, 0.0
+    m = ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0))
+    g_span = g * span
+    for _ in range(2):
+        ex = m[0][0] * vx + m[0][1] * vy + m[0][2] * vz
+        ey = m[1][0] * vx + m[1][1] * vy + m[1][2] * vz
+        dx, dy = -ey / g_span, ex / g_span
+        if not (math.isfinite(dx) and math.isfinite(dy)):
+            break
+        rx, ry = -dx, -dy  # rotation vector -d (d_z = 0)
+        angle = math.sqrt(rx * rx + ry * ry)
+        scale = 0.5 - angle**2 / 48.0 if angle < 1e-8 else math.sin(0.5 * angle) / angle
+        pw, px, py = math.cos(0.5 * angle), rx * scale, ry * scale
+        # (pw, px, py, 0) * (qw, qx, qy, qz)
+        w = pw * qw - px * qx - py * qy
+        x = pw * qx + px * qw + py * qz
+        y = pw * qy - px * qz + py * qw
+        z = pw * qz + px * qy - py * qx
+        nrm = math.sqrt(w * w + x * x + y * y + z * z)
+        qw, qx, qy, qz = w / nrm, x / nrm, y / nrm, z / nrm
+        m = (
+            (1 - 2 * (qy * qy + qz * qz), 2 * (qx * qy - qw * qz), 2 * (qx * qz + qw * qy)),
+            (2 * (qx * qy + qw * qz), 1 - 2 * (qx * qx + qz * qz), 2 * (qy * qz - qw * qx)),
+            (2 * (qx * qz - qw * qy), 2 * (qy * qz + qw * qx), 1 - 2 * (qx * qx + qy * qy)),
+        )
+    return (qw, qx, qy, qz), m
 
 
 def _mat_vec(m: np.ndarray, v: np.ndarray) -> np.ndarray:

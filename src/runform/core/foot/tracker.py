@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Generator
 
 import numpy as np
 
@@ -10,7 +11,7 @@ from .buffer import SampleBuffer
 from .events import Decision, PitchRateEventDetector
 from .outputs import FootEvent, FootOutput, FootStride
 from .params import FootParams
-from .strapdown import integrate_strides
+from .strapdown import integrate_strides_steps, run_steps
 
 
 @dataclass
@@ -115,7 +116,12 @@ class PendingStride:
 def build_strides(pending: list[PendingStride]) -> list[FootStride]:
     """The strapdown integration of many decided strides in one batched call
     (:func:`runform.core.foot.strapdown.integrate_strides`) and their records."""
-    res = integrate_strides([p._args() for p in pending])
+    return run_steps(build_strides_steps(pending))
+
+
+def build_strides_steps(pending: list[PendingStride]) -> Generator[None, None, list[FootStride]]:
+    """:func:`build_strides` one step per ``next`` (see ``integrate_strides_steps``)."""
+    res = yield from integrate_strides_steps([p._args() for p in pending])
     return [p._record(*r) for p, r in zip(pending, res)]
 
 
