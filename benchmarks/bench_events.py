@@ -1,6 +1,6 @@
 """Validation of the foot processor (runform.core.foot) on real recordings in ../shared/data.
 
-    .venv-test/bin/python benchmarks/bench_events.py [--data ../shared/data] [--only gaitmap|pyshoe|hugadb]
+    .venv-test/bin/python benchmarks/bench_events.py [--data ../shared/data] [--only gaitmap|pyshoe|hugadb|dorschky|sim]
         [--calibration offline|core|both]
 
 ``--calibration`` chooses the sensor-to-foot alignment of the real recordings: ``offline`` (the
@@ -21,6 +21,9 @@ References used:
 * pyshoe_dev: Vicon zero-velocity labels (stances) and Vicon foot position (stride length =
   horizontal displacement between the detected mid-stance instants).
 * hugadb_running: no reference; every file must run, clipping / implausible gyro are flagged.
+* dorschky_mean_stride: force-plate IC/TO of one runner's mean running and walking stride
+  (vertical GRF crossing 0.05 / 0.03 body weights), the stride repeated 12 times.
+* virtual runner (runform.sim): the simulator's exact events and stride lengths.
 """
 
 from __future__ import annotations
@@ -149,6 +152,38 @@ def load_hugadb(path: Path) -> dict:
             clip_gyr=(np.abs(g) >= 32767).any(axis=1),
         )
     return out
+
+
+def load_dorschky(kind: str, data: Path = DATA, n_cycles: int = 12) -> dict:
+    """The right foot IMU of the Dorschky et al. 2019 mean ``kind`` ("running" | "walking")
+    stride (BioMAC-Sim-Toolbox IMU2D data: 100 samples per stride, OpenSim sensor axes x
+    forward, y up, z right) repeated ``n_cycles`` times, in our foot frame (x toe, y left, z
+    up): dict(t, acc, gyr, ic, to (s, where the vertical GRF crosses 0.05 body weights upwards /
+    downwards), to_003 (the same at 0.03 BW)). Needs the mat-io package (MATLAB tables)."""
+    import matio
+
+    v = matio.load_from_mat(str(data / "dorschky_mean_stride" / f"P01_norm{kind}.mat"))["dataStruct"]["variables"][0, 0]
+    d = {}
+    for i in range(len(v)):
+        r = v.iloc[i]
+        key = f"{np.asarray(r['type']).ravel()[0]}:{np.asarray(r['name']).ravel()[0]}"
+        if key.split(":")[0] in ("acc", "gyro"):
+            key += ":" + "xyz"[int(np.nanargmax([r["direction_1"], r["direction_2"], r["direction_3"]]))]
+        d[key] = np.array([float(np.asarray(x).ravel()[0]) for x in r["mean"]])
+    n = d["GRF:GRF_y_r"].size  # samples per stride
+    dt = float(d["dur:dur"][0]) / n
+    acc = np.column_stack([d["acc:foot_r:x"], -d["acc:foot_r:z"], d["acc:foot_r:y"]])
+    gyr = np.column_stack([d["gyro:foot_r:x"], -d["gyro:foot_r:z"], d["gyro:foot_r:y"]])
+    grf = np.tile(d["GRF:GRF_y_r"], n_cycles)
+    t = np.arange(n * n_cycles) * dt
+
+    def crossings(thr: float, up: bool) -> np.ndarray:
+        a, b = grf[:-1], grf[1:]
+        k = np.flatnonzero((a < thr) & (b >= thr) if up else (a >= thr) & (b < thr))
+        return t[k] + (thr - a[k]) / (b[k] - a[k]) * dt
+
+    return dict(t=t, acc=np.tile(acc, (n_cycles, 1)), gyr=np.tile(gyr, (n_cycles, 1)),
+                ic=crossings(0.05, True), to=crossings(0.05, False), to_003=crossings(0.03, False))
 
 
 # ---------------------------------------------------------------------------- offline alignment
@@ -620,6 +655,25 @@ def bench_hugadb(path: Path, calibration: str = "offline") -> dict:
     return out
 
 
+# ---------------------------------------------------------------------------- Dorschky force plate
+def bench_dorschky(kind: str, data: Path = DATA, params: FootParams | None = None) -> dict:
+    """IC/TO of the tracker on the repeated Dorschky et al. 2019 mean stride against the force
+    plate (signed errors in ms; TO against the 0.05 and 0.03 body-weight crossings) and the TO
+    decision latency (look-ahead)."""
+    d = load_dorschky(kind, data)
+    ev, _ = run_tracker(d["t"], d["acc"], d["gyr"], 1.0 / (d["t"][1] - d["t"][0]), params=params)
+    out = dict(sample_ms=float((d["t"][1] - d["t"][0]) * 1000))
+    for kd, refs in (("ic", (("", d["ic"]),)), ("to", (("", d["to"]), ("_003bw", d["to_003"])))):
+        x = np.array([e.time_s for e in ev if e.kind == kd])
+        out[f"n_{kd}"] = int(x.size)
+        for tag, ref in refs:
+            err = np.array([xi - ref[np.argmin(np.abs(ref - xi))] for xi in x]) * 1000
+            out[f"{kd}{tag}_err_ms"] = float(np.median(err)) if err.size else float("nan")
+    lat = [e.lookahead_s * 1000 for e in ev if e.kind == "to"]
+    out["to_lookahead_ms"] = float(np.median(lat)) if lat else float("nan")
+    return out
+
+
 # ---------------------------------------------------------------------------- virtual runner
 SIM_RATE_HZ = 400.0
 SIM_DURATION_S = 60.0
@@ -696,7 +750,7 @@ def bench_sim(profile: str, seed: int = 1, duration_s: float = SIM_DURATION_S) -
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--only", choices=("gaitmap", "pyshoe", "hugadb", "sim"))
+    ap.add_argument("--only", choices=("gaitmap", "pyshoe", "hugadb", "dorschky", "sim"))
     ap.add_argument("--calibration", choices=("offline", "core", "both"), default="offline",
                     help="sensor-to-foot alignment of the real recordings: the bench's align_offline, "
                          "the product's runform.core.calibration, or both side by side")
@@ -725,6 +779,17 @@ def main(argv=None) -> int:
             for foot in ("right_foot", "left_foot"):
                 for c in cals:
                     print(f"  {path.name} {foot} [{c}]: " + fmt(res[c][foot], 3))
+    if args.only in (None, "dorschky"):
+        print("== dorschky_mean_stride (force-plate IC/TO of a mean stride, repeated 12 times)")
+        try:
+            import matio  # noqa: F401
+        except ImportError:
+            print("  skipped: reading the MATLAB tables needs mat-io (pip install mat-io)")
+        else:
+            for kind in ("running", "walking"):
+                for feature in ("push_off_end", "pitch_peak"):
+                    r = bench_dorschky(kind, args.data, FootParams(to_feature=feature))
+                    print(f"  {kind} [to_feature={feature}]: " + fmt(r, 1))
     if args.only in (None, "sim"):
         from runform.sim import PROFILES
 

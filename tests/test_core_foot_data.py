@@ -106,45 +106,16 @@ def test_hugadb_every_file_runs_and_clipping_is_flagged(shared_data, bench):
             assert 0.4 < r["stride_time_median_s"] < 0.9
 
 
-def _dorschky_foot_run(path, n_cycles: int = 12):
-    """The right foot IMU of a Dorschky et al. 2019 mean stride (BioMAC-Sim-Toolbox IMU2D data:
-    100 samples per stride, OpenSim sensor axes x forward, y up, z right) repeated ``n_cycles``
-    times, in our foot frame (x toe, y left, z up), with the force-plate events: (t, acc, gyr,
-    ic_times, to_times), IC/TO where the vertical GRF crosses 0.05 body weights."""
-    matio = pytest.importorskip("matio", reason="reading the MATLAB tables needs mat-io (pip install mat-io)")
-    v = matio.load_from_mat(str(path))["dataStruct"]["variables"][0, 0]
-    d = {}
-    for i in range(len(v)):
-        r = v.iloc[i]
-        key = f"{np.asarray(r['type']).ravel()[0]}:{np.asarray(r['name']).ravel()[0]}"
-        if key.split(":")[0] in ("acc", "gyro"):
-            key += ":" + "xyz"[int(np.nanargmax([r["direction_1"], r["direction_2"], r["direction_3"]]))]
-        d[key] = np.array([float(np.asarray(x).ravel()[0]) for x in r["mean"]])
-    n = d["GRF:GRF_y_r"].size  # samples per stride
-    dt = float(d["dur:dur"][0]) / n
-    acc = np.column_stack([d["acc:foot_r:x"], -d["acc:foot_r:z"], d["acc:foot_r:y"]])
-    gyr = np.column_stack([d["gyro:foot_r:x"], -d["gyro:foot_r:z"], d["gyro:foot_r:y"]])
-    grf = np.tile(d["GRF:GRF_y_r"], n_cycles)
-    t = np.arange(n * n_cycles) * dt
-    thr = 0.05
-
-    def crossings(up: bool) -> np.ndarray:
-        a, b = grf[:-1], grf[1:]
-        k = np.flatnonzero((a < thr) & (b >= thr) if up else (a >= thr) & (b < thr))
-        return t[k] + (thr - a[k]) / (b[k] - a[k]) * dt
-
-    return t, np.tile(acc, (n_cycles, 1)), np.tile(gyr, (n_cycles, 1)), crossings(True), crossings(False)
-
-
 @pytest.mark.shared_data
 def test_running_toe_off_at_the_force_plate_toe_off_of_a_real_stride(shared_data, bench):
     """Dorschky et al. 2019 mean running stride (3.47 m/s, force plate, 7.3 ms per sample): the
     push-off peak of the pitch rate is 19 ms before force-plate toe-off, while the forefoot
     still pivots; the steep decline of the pitch rate starts at toe-off. TO within one sample
     of the force plate (measured -4.7 ms; the push-off peak gave -19.4 ms), IC as before."""
-    t, acc, gyr, ic_ref, to_ref = _dorschky_foot_run(shared_data / "dorschky_mean_stride" / "P01_normrunning.mat")
-    ev, _ = bench.run_tracker(t, acc, gyr, 1.0 / (t[1] - t[0]))
-    for kind, ref in (("ic", ic_ref), ("to", to_ref)):
+    pytest.importorskip("matio", reason="reading the MATLAB tables needs mat-io (pip install mat-io)")
+    d = bench.load_dorschky("running", shared_data)
+    ev, _ = bench.run_tracker(d["t"], d["acc"], d["gyr"], 1.0 / (d["t"][1] - d["t"][0]))
+    for kind, ref in (("ic", d["ic"]), ("to", d["to"])):
         x = np.array([e.time_s for e in ev if e.kind == kind])
         assert len(x) >= 10, kind
         err = np.array([xi - ref[np.argmin(np.abs(ref - xi))] for xi in x])

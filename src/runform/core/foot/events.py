@@ -26,6 +26,10 @@ state machine; thresholds in :class:`FootParams`):
   contact, before the impact's steepest rise, so the zero crossing keeps deciding them.
   (Mitschke et al. 2017, Appl Sci 7:959: gyroscope features are late for forefoot strikers,
   acceleration features are not.)
+* a short first step out of standing (no stance open) whose toes-up turn stays below
+  ``swing_angle_rad`` (the foot lifted nearly flat, often while turning) still makes a stance
+  when its negative run lasts ``min_swing_s`` and the foot lands with an impact within
+  ``LANDING_S``: its IC is the impact's onset (the heel-drop guard needs an open stance);
 * mid-stance: the stillest sample between IC and the start of the swing's negative run of ``w``
   (the run that reaches the swing entry; minimum of ``|gyr| + k * | |acc| - g |``);
 * push-off peak: the maximum of ``w`` between mid-stance and the start of that run (the
