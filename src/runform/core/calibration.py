@@ -20,7 +20,9 @@ Method (docs/metrics.md, "Calibration"):
    rows x, y, z (segment-from-sensor: v_segment = R v_sensor).
 
 Quality: stillness (gyro and accelerometer standard deviation while standing), planarity
-(share of the largest eigenvalue), tilt of the axis out of the horizontal, sign margin
+(share of the largest eigenvalue) and tilt of the axis out of the horizontal, both of the
+rotation the axis came from (the foot's later swings when the swing axis is used, else all the
+motion: on pyshoe's tight circles 0.71-0.74 instead of 0.63-0.69), sign margin
 ``|p99 + p1| / (p99 - p1)`` of the integrated angle. A calibration that fails any check has
 ``ok = False`` and the reasons; the processor then flags its strides ``calibration_bad``.
 
@@ -263,18 +265,21 @@ def swing_axis(time_s: np.ndarray, gyr_rps: np.ndarray, strides: list, params: C
 
 
 def _refine_foot_axis(y: np.ndarray, z: np.ndarray, time_s: np.ndarray, gyr_rps: np.ndarray, strides: list,
-                      params: CalibrationParams) -> tuple[np.ndarray, float | None]:
+                      params: CalibrationParams) -> tuple[np.ndarray, tuple[float, float] | None]:
     """The foot's y (unit, horizontal, sign kept) from :func:`swing_axis` when it is
-    available, else ``y`` unchanged; and the swing planarity (None when not used)."""
+    available, else ``y`` unchanged; and the (planarity, tilt out of the horizontal in deg) of
+    the swing rotation it came from (None when not used), so that the quality checks describe
+    the axis in use."""
     sw = swing_axis(time_s, gyr_rps, strides, params)
     if sw is None:
         return y, None
     ax, pl = sw
+    tilt = float(np.degrees(np.arcsin(min(1.0, abs(float(np.dot(ax, z)))))))
     ax = ax - np.dot(ax, z) * z
     if np.linalg.norm(ax) < 1e-6:
         return y, None
     ax = ax / np.linalg.norm(ax)
-    return (ax if np.dot(ax, y) >= 0 else -ax), pl
+    return (ax if np.dot(ax, y) >= 0 else -ax), (pl, tilt)
 
 
 def segment_matrix(gravity_sensor: np.ndarray, ml_axis_sensor: np.ndarray) -> np.ndarray:
@@ -485,7 +490,9 @@ class SegmentCalibrator:
             sign, margin, rule = foot_sign(tv, (sign, margin), p.min_sign_margin)  # travel's sign when it has one
             y = sign * y
             if p.swing_axis:
-                y, _ = _refine_foot_axis(y, z, t_mov, gyr, strides, p)
+                y, used = _refine_foot_axis(y, z, t_mov, gyr, strides, p)
+                if used is not None:  # the quality of the rotation the axis came from
+                    planarity, tilt = used
         else:
             rule = "asymmetry"
             y = sign * y
@@ -557,7 +564,9 @@ class SegmentCalibrator:
             (sign, margin), rule = asym, "asymmetry"
         y = sign * y
         if self.segment == "foot" and p.swing_axis:
-            y, _ = _refine_foot_axis(y, z, t, gb, strides, p)
+            y, used = _refine_foot_axis(y, z, t, gb, strides, p)
+            if used is not None:
+                planarity, tilt = used
         reasons += axis_quality_reasons(planarity, tilt, margin, p)
         m = segment_matrix(z, y)
         res = SegmentCalibration(
