@@ -96,6 +96,21 @@ def prefix_products(seqs: list[np.ndarray]) -> list[np.ndarray]:
     return [p[:, r, : lens[r]].T for r in range(k)]
 
 
+def rotvec_quats(v: np.ndarray) -> np.ndarray:
+    """Quaternions (n, 4) of rotation vectors (n, 3): the formulas of
+    :func:`runform.rotations.quat_from_rotvec` (same arithmetic) with the norm written out and
+    one output array (no ``linalg.norm``/``concatenate`` dispatch; the strapdown hot path)."""
+    x, y, z = v[:, 0], v[:, 1], v[:, 2]
+    angle = np.sqrt(x * x + y * y + z * z)
+    half = 0.5 * angle
+    small = angle < 1e-8
+    scale = np.where(small, 0.5 - angle**2 / 48.0, np.sin(half) / np.where(small, 1.0, angle))
+    out = np.empty((v.shape[0], 4))
+    out[:, 0] = np.cos(half)
+    out[:, 1:] = v * scale[:, None]
+    return out
+
+
 def qrotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Rotate vectors ``v`` (n, 3) by quaternions ``q`` (n, 4) or (4,): the formula of
     :func:`runform.rotations.quat_rotate` (``v + w t + u x t``, ``t = 2 u x v``) written out per

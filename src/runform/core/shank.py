@@ -28,9 +28,9 @@ from typing import Generator
 import numpy as np
 
 from ..units import STANDARD_GRAVITY_MPS2
-from ..rotations import quat_from_rotvec, quat_from_two_vectors
+from ..rotations import quat_from_two_vectors
 from .foot.strapdown import run_steps
-from .orientation import prefix_products, qmul, qnormalize, qrotate
+from .orientation import prefix_products, qmul, qnormalize, qrotate, rotvec_quats
 from .params import ShankParams
 
 CLIP_ACC = 1
@@ -148,7 +148,7 @@ def shank_strides_steps(windows: list[tuple[np.ndarray, np.ndarray, np.ndarray, 
     # gyroscope integration from the identity at each window's first sample
     # (runform.core.orientation.integrate_gyro, per window)
     dt = np.diff(t)[:, None]
-    dq_all = quat_from_rotvec(0.5 * (gyr[1:] + gyr[:-1]) * dt)
+    dq_all = rotvec_quats(0.5 * (gyr[1:] + gyr[:-1]) * dt)
     scans = prefix_products([dq_all[a : a + n - 1] for a, n in zip(starts.tolist(), counts.tolist())])
     yield
     q = np.empty((t.shape[0], 4))

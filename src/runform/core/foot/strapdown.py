@@ -37,7 +37,7 @@ from ...rotations import (
     quat_to_rotvec,
 )
 from ...units import STANDARD_GRAVITY_MPS2
-from ..orientation import prefix_products, qmatrix, qmul, qnormalize, qrotate
+from ..orientation import prefix_products, qmatrix, qmul, qnormalize, qrotate, rotvec_quats
 
 _Z = np.array([0.0, 0.0, 1.0])
 
@@ -63,7 +63,7 @@ def increments(t_s: np.ndarray, gyr_rps: np.ndarray) -> np.ndarray:
     """Body-frame rotation increments (n-1, 4) between consecutive samples (trapezoidal rate)."""
     dt = np.diff(t_s)[:, None]
     w_mid = 0.5 * (gyr_rps[1:] + gyr_rps[:-1])
-    return quat_from_rotvec(w_mid * dt)
+    return rotvec_quats(w_mid * dt)
 
 
 def integrate_stride(
@@ -153,16 +153,15 @@ def integrate_strides_steps(strides: list[tuple]) -> Generator[None, None, list[
     f0 = np.array([np.asarray(s[5], float) for s in strides])
     q0 = tilt_quats(f0)
     dq_all = increments(t, gyr)  # dq_all[g]: from sample g to g + 1 (across strides: unused)
-    seqs = []
-    for a, m0, m1 in zip(st.tolist(), i0.tolist(), i1.tolist()):
-        seqs.append(dq_all[a + m0 : a + m1])
-        seqs.append(quat_conj(dq_all[a : a + m0][::-1]))
-    scans = prefix_products(seqs)
+    # forwards from each mid-stance and backwards to its IC: two batched scans (rows of similar
+    # length pad less than one batch of both)
+    fwd = prefix_products([dq_all[a + m0 : a + m1] for a, m0, m1 in zip(st.tolist(), i0.tolist(), i1.tolist())])
+    bwd = prefix_products([quat_conj(dq_all[a : a + m0][::-1]) for a, m0 in zip(st.tolist(), i0.tolist())])
     rel = np.empty((t.shape[0], 4))
     for r, (a, m0, m1) in enumerate(zip(st.tolist(), i0.tolist(), i1.tolist())):
         rel[a + m0] = (1.0, 0.0, 0.0, 0.0)
-        rel[a + m0 + 1 : a + m1 + 1] = scans[2 * r]
-        rel[a : a + m0] = scans[2 * r + 1][::-1]
+        rel[a + m0 + 1 : a + m1 + 1] = fwd[r]
+        rel[a : a + m0] = bwd[r][::-1]
     ident = np.ones(t.shape[0], bool)
     ident[st + i0] = False
     rel[ident] = qnormalize(rel[ident])
