@@ -7,6 +7,7 @@ runform.anatomy (docs/conventions.md). Missing inputs give empty (None) cells, n
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass
 from typing import Any, Generator, Sequence
 
@@ -53,11 +54,11 @@ _STEPS = np.arange(CURVE_POINTS, dtype=float)
 
 
 def _deg(x: float | None) -> float | None:
-    return None if x is None or not np.isfinite(x) else float(x) * DEG_PER_RAD
+    return None if x is None or not math.isfinite(x) else float(x) * DEG_PER_RAD
 
 
 def _num(x: float | None) -> float | None:
-    return None if x is None or not np.isfinite(x) else float(x)
+    return None if x is None or not math.isfinite(x) else float(x)
 
 
 #: one stride's inputs to :func:`stride_metrics_batch`: (leg, stride_index, foot stride, shank
@@ -102,10 +103,12 @@ class _Segs:
         y0, y1 = y[j], y[j + 1]
         slope = (y1 - y0) / (t1 - t0)
         out = slope * (x - t0) + y0
-        before = (i < lo) if y.ndim == 1 else (i < lo)[:, None]
-        after = (i >= last) if y.ndim == 1 else (i >= last)[:, None]
-        out = np.where(before, y[lo], out)
-        return np.where(after, y[last], out)
+        before, after = i < lo, i >= last  # ends held (few points: fixed in place)
+        if before.any():
+            out[before] = y[lo[before]]
+        if after.any():
+            out[after] = y[last[after]]
+        return out
 
 
 def _interp_quat_segs(segs: _Segs, seg: np.ndarray, x: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -117,11 +120,14 @@ def _interp_quat_segs(segs: _Segs, seg: np.ndarray, x: np.ndarray, q: np.ndarray
     last = lo + segs.counts[seg] - 1
     j = np.minimum(np.maximum(i, lo), last - 1)
     q0, q1 = q[j], q[j + 1]
-    q1 = np.where((np.einsum("ij,ij->i", q0, q1) < 0)[:, None], -q1, q1)
+    q1[np.einsum("ij,ij->i", q0, q1) < 0] *= -1.0
     t0, t1 = segs.t[j][:, None], segs.t[j + 1][:, None]
     out = (q1 - q0) / (t1 - t0) * (x[:, None] - t0) + q0
-    out = np.where((i < lo)[:, None], q[lo], out)
-    out = np.where((i >= last)[:, None], q1, out)
+    before, after = i < lo, i >= last  # ends held (few points: fixed in place)
+    if before.any():
+        out[before] = q[lo[before]]
+    if after.any():
+        out[after] = q1[after]
     return qnormalize(out)
 
 
