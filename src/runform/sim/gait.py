@@ -76,6 +76,14 @@ def shank_sensor_site(leg: str) -> np.ndarray:
     return np.array([0.035, -mirror_sign(leg) * 0.015, 0.12])
 
 
+def _first_local_max(x: np.ndarray) -> np.ndarray:
+    """Column index of the first interior local maximum of each row of ``x`` (m, n), or of the
+    row's maximum where there is none."""
+    is_pk = (x[:, 1:-1] >= x[:, :-2]) & (x[:, 1:-1] > x[:, 2:])
+    has = is_pk.any(axis=1)
+    return np.where(has, np.argmax(is_pk, axis=1) + 1, np.argmax(x, axis=1))
+
+
 def _three_point(t: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Slope at the middle of three knots (columns of (n,3) arrays), as hermite.fill_slopes."""
     h0, h1 = t[:, 1] - t[:, 0], t[:, 2] - t[:, 1]
@@ -368,6 +376,7 @@ class GaitModel:
             "pta_g": np.maximum(v("peak_tibial_accel_g") * (0.5 + 0.5 * r) * (1 + p.peak_tibial_accel_cv * z[:, 9]), 1.2),
             "rise_s": v("impact_rise_ms") / 1000.0,
             "decay_s": v("impact_decay_ms") / 1000.0,
+            "vtd_min": np.maximum(v("min_touchdown_speed_mps"), 0.0),
             "swing_h": v("swing_height_m") * amp,
         }
         mid = ic + 0.5 * duty * stride_t
@@ -544,9 +553,15 @@ class GaitModel:
         ankle_ho = g1 - np.einsum("nij,nj->ni", r_ho, r1)
         L.st_gm[rows] = ankle_ho + np.einsum("nij,j->ni", r_ho, FOOT_MTP_M)
         # impact amplitude so that the shank's axial specific force peaks at the target
-        self._fit_impacts(leg, rows, d["pta_g"][sl])
+        self._fit_impacts(leg, rows, d["pta_g"][sl], d["vtd_min"][sl])
 
-    def _fit_impacts(self, leg: str, rows: np.ndarray, pta_g: np.ndarray) -> None:
+    def _fit_impacts(self, leg: str, rows: np.ndarray, pta_g: np.ndarray, vtd_min_mps: np.ndarray) -> None:
+        """Impact amplitude (m/s^2) of stance ``rows``: the transient's own peak of the axial
+        specific force at the shank sensor (the first local maximum after contact, near the
+        pulse's peak) meets ``pta_g``. Later maxima of the leg's own motion (the heel drop
+        after a forefoot landing, push-off) are not the impact and are left as they are: the
+        truth reads the stance maximum from the signal. The contact point lands at least at
+        ``vtd_min_mps``: the ground always stops the foot."""
         L = self._legs[leg]
         n_grid = 64
         rise, w = L.st_rise[rows], L.st_w[rows]
@@ -565,13 +580,15 @@ class GaitModel:
         kern = (impact_shape(tau.reshape(-1), np.repeat(rise, n_grid), np.repeat(w, n_grid))
                 * axis[:, 2]).reshape(-1, n_grid)
         target = pta_g * STANDARD_GRAVITY_MPS2
-        amp = np.maximum(target - base[:, -1], 0.0)
-        for _ in range(4):
+        idx = np.arange(rows.size)
+        j_pk = int(np.argmin(np.abs(np.linspace(-2.5, 3.0, n_grid))))  # the pulse's own peak
+        amp = np.maximum(target - base[:, j_pk], 0.0)
+        for _ in range(6):
             tot = base + amp[:, None] * kern
-            j = np.argmax(tot, axis=1)
-            kj = kern[np.arange(len(j)), j]
-            amp = np.maximum(amp + (target - tot[np.arange(len(j)), j]) / np.maximum(kj, 1e-3), 0.0)
-        L.st_amp[rows] = amp
+            j = _first_local_max(tot)
+            kj = kern[idx, j]
+            amp = np.maximum(amp + (target - tot[idx, j]) / np.maximum(kj, 1e-3), 0.0)
+        L.st_amp[rows] = np.maximum(amp, vtd_min_mps / impact_area(rise, w))
 
     def _add_swings(self, leg: str) -> None:
         """Complete every swing whose both ends are now known (from stance row i to row i+1)."""

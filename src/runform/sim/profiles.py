@@ -62,6 +62,9 @@ class RunnerParams:
     peak_tibial_accel_g: float = 8.0
     impact_rise_ms: float = 12.0  # IC to the peak of the transient
     impact_decay_ms: float = 6.0  # peak to half amplitude
+    # the ground always stops the foot: its contact point lands at least this fast (m/s), even
+    # where the leg's own motion already reaches the tibial target (docs/virtual-runner.md)
+    min_touchdown_speed_mps: float = 0.2
     # ---- stride-to-stride variability (standard deviations / coefficients of variation)
     stride_time_cv: float = 0.02
     speed_cv: float = 0.02
