@@ -131,6 +131,16 @@ def _clip_flags(spec: SensorSpec, acc: np.ndarray, gyr: np.ndarray) -> np.ndarra
     return f.astype(np.uint8)
 
 
+def _apply(cal: SegmentCalibration, a: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``cal.apply``, a one-sample block as two rows: numpy's matmul takes BLAS gemv for one row
+    and gemm for more, which round differently (1 ulp), and the strides must not depend on how
+    the samples were split into pushes."""
+    if a.shape[0] == 1:
+        a2, g2 = cal.apply(np.repeat(a, 2, axis=0), np.repeat(g, 2, axis=0))
+        return a2[:1], g2[:1]
+    return cal.apply(a, g)
+
+
 class SessionProcessor:
     """The streaming gait core for one session.
 
@@ -318,7 +328,7 @@ class SessionProcessor:
         assert cal is not None
         ch.fed_time_s = float(t[-1])
         if segment_of(ch.placement) == "foot":
-            a_s, g_s = cal.apply(a, g)
+            a_s, g_s = _apply(cal, a, g)
             if ch.tracker is None:
                 ch.tracker = self._make_tracker(ch)
             if self._push_takes_flags:
