@@ -126,6 +126,8 @@ class _Channel:
 def _clip_flags(spec: SensorSpec, acc: np.ndarray, gyr: np.ndarray) -> np.ndarray:
     a_lim = spec.clip_fraction * spec.accel_range_g * STANDARD_GRAVITY_MPS2
     g_lim = spec.clip_fraction * spec.gyro_range_dps * RAD_PER_DEG
+    if -a_lim < acc.min() and acc.max() < a_lim and -g_lim < gyr.min() and gyr.max() < g_lim:
+        return np.zeros(acc.shape[0], np.uint8)  # the usual block: nothing near full scale
     f = np.where(np.any(np.abs(acc) >= a_lim, axis=1), CLIP_ACC, 0)
     f |= np.where(np.any(np.abs(gyr) >= g_lim, axis=1), CLIP_GYR, 0)
     return f.astype(np.uint8)
@@ -201,9 +203,9 @@ class SessionProcessor:
             return []
         self._push_n = t.shape[0]
         self._heavy = False
-        finite = np.isfinite(t) & np.all(np.isfinite(a), axis=1) & np.all(np.isfinite(g), axis=1)
-        if not np.all(finite):  # drop non-finite samples and treat them as a gap
-            keep = finite
+        if not (np.isfinite(a).all() and np.isfinite(g).all() and np.isfinite(t).all()):
+            # drop non-finite samples and treat them as a gap
+            keep = np.isfinite(t) & np.isfinite(a).all(axis=1) & np.isfinite(g).all(axis=1)
             first_bad = not keep[0]
             gap_mark = np.zeros(t.shape[0], bool)
             gap_mark[1:] = keep[1:] & ~keep[:-1]

@@ -201,6 +201,21 @@ class FootTracker:
             self._pending_break |= bool(gap_before)
             return self._release(out, live=True)
         flags = self._clip_flags(acc, gyr, clipped_acc, clipped_gyr, n)
+        if np.isfinite(t).all() and np.isfinite(acc).all() and np.isfinite(gyr).all():
+            d = np.diff(t)
+            if n == 1 or (d.min() > 0 and d.max() <= self._max_dt):
+                # the usual block: every sample finite, no break inside (the rule below, in one piece)
+                first_break = False
+                if self._last_t is not None:
+                    dt0 = float(t[0]) - self._last_t
+                    first_break = dt0 <= 0 or dt0 > self._max_dt or bool(gap_before) or self._pending_break
+                self._pending_break = False
+                if first_break:
+                    out.extend(self._gap())
+                out.extend(self._append(t, acc, gyr, flags, self._n_seen))
+                self._last_t = float(t[-1])
+                self._n_seen += n
+                return self._release(out, live=n < self.LIVE_PUSH)
         finite = np.isfinite(t) & np.isfinite(acc).all(axis=1) & np.isfinite(gyr).all(axis=1)
         idx = np.flatnonzero(finite)
         self.dropped_samples += n - idx.size
