@@ -162,9 +162,7 @@ def integrate_strides_steps(strides: list[tuple]) -> Generator[None, None, list[
         rel[a + m0] = (1.0, 0.0, 0.0, 0.0)
         rel[a + m0 + 1 : a + m1 + 1] = fwd[r]
         rel[a : a + m0] = bwd[r][::-1]
-    ident = np.ones(t.shape[0], bool)
-    ident[st + i0] = False
-    rel[ident] = qnormalize(rel[ident])
+    rel = qnormalize(rel)  # the identity rows at the mid-stances stay exactly (1, 0, 0, 0)
     quat = qmul(q0[seg], rel)
     for r, s in enumerate(strides):
         if s[7] == "gravity" and i1[r] > i0[r]:
