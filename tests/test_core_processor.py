@@ -269,11 +269,12 @@ def test_without_standing_shank_sign_is_checked_against_the_foot():
 def test_heading_offset_learned_after_standing_matches_the_runner():
     """The foot-minus-shank heading offset is learned from both gyroscopes after standing; the
     synthetic runner's shank turns internally (-1..7 deg) while its foot does not, so the
-    offset is the mean of minus that rotation, not zero. The offset is a yaw difference of the
-    CALIBRATED segment frames (identity in standing), so the truth is evaluated in those frames:
-    a calibrated axis that is off by a degree about the vertical moves the ZYX yaw of a pitched
-    segment by a fraction of it, which is not the learner's error."""
-    from runform.core.orientation import yaw_of
+    offset is the mean of minus that rotation, not zero. The offset is a difference of the
+    mediolateral-axis headings (heading.ml_axis_heading) of the CALIBRATED segment frames
+    (identity in standing), so the truth is evaluated in those frames: a calibrated axis that is
+    off by a degree about the vertical moves a pitched segment's heading by a fraction of it,
+    which is not the learner's error."""
+    from runform.core.heading import ml_axis_heading  # the heading measure heading_offset learns
     from runform.rotations import matrix_to_quat, quat_to_matrix
 
     learned = PROC.summary()["heading_offset_deg"]
@@ -288,7 +289,8 @@ def test_heading_offset_learned_after_standing_matches_the_runner():
             r0 = legobj.rot(seg, np.array([legobj.t_start - 0.5]))[0]
             return c @ r0.T @ legobj.rot(seg, t) @ c.T
 
-        d = yaw_of(matrix_to_quat(calibrated("foot"))) - yaw_of(matrix_to_quat(calibrated("shank")))
+        d = (ml_axis_heading(matrix_to_quat(calibrated("foot")))
+             - ml_axis_heading(matrix_to_quat(calibrated("shank"))))
         truth = np.degrees(np.arctan2(np.mean(np.sin(d)), np.mean(np.cos(d))))
         assert abs(learned[leg] - truth) < 0.5, (leg, learned[leg], truth)
         assert abs(truth) > 0.4  # the test would not tell anything if the offset were zero

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .calibration import SegmentCalibration, hann_mean
-from .orientation import integrate_gyro, interp_quat, yaw_of
+from .orientation import integrate_gyro, interp_quat
 
 
 def ml_axis_heading(q: np.ndarray) -> np.ndarray:
@@ -87,6 +87,6 @@ def heading_offset(foot: HeadingLearner, foot_cal: SegmentCalibration, shank: He
     sel = (tf >= t_lo) & (tf <= t_hi)
     if np.count_nonzero(sel) < 8 or np.max(np.diff(tf)) > 0.1 or np.max(np.diff(ts)) > 0.1:
         return None
-    d = yaw_of(qf[sel]) - yaw_of(interp_quat(tf[sel], ts, qs))
+    d = ml_axis_heading(qf[sel]) - ml_axis_heading(interp_quat(tf[sel], ts, qs))
     v = hann_mean(np.stack([np.cos(d), np.sin(d)], -1))
     return float(np.arctan2(v[1], v[0]))

@@ -16,7 +16,8 @@ import numpy as np
 from ..anatomy import foot_sagittal_angle, segment_frontal_angle, segment_internal_rotation, tibial_inclination
 from ..placements import mirror_sign
 from ..units import DEG_PER_RAD, MS_PER_S, STANDARD_GRAVITY_MPS2
-from .orientation import qmatrix, qmul, qnormalize, yaw_of
+from .heading import ml_axis_heading
+from .orientation import qmatrix, qmul, qnormalize
 from .foot.strapdown import run_steps
 from .params import MetricsParams
 from .schema import STRIDE_COLUMNS, strike_pattern_of
@@ -258,7 +259,7 @@ def stride_metrics_steps(jobs: Sequence[MetricsJob], params: MetricsParams | Non
         qs = _interp_quat_segs(ssegs, local, ft[sub], sq)
         # heading alignment: the shank's heading is arbitrary; turn it so that its mean heading
         # over the stride differs from the foot's by the leg's learned offset (0: as standing)
-        dyaw = yaw_of(fq[sub]) - yaw_of(qs)
+        dyaw = ml_axis_heading(fq[sub]) - ml_axis_heading(qs)
         lo_sub = np.zeros(sh_rows.size, dtype=np.intp)
         np.cumsum(fsegs.counts[sh_rows][:-1], out=lo_sub[1:])
         cnt = fsegs.counts[sh_rows]
