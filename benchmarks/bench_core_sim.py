@@ -169,18 +169,7 @@ def main(argv=None) -> int:
                     help="also print each sensor's calibrated frame against the simulator's true mounting")
     ap.add_argument("--true-frame", nargs="*", default=[], choices=("foot", "shank"),
                     help="EXPERIMENT: replace the calibrated rotation of these segments by the true one")
-    ap.add_argument("--ml-heading", action="store_true",
-                    help="EXPERIMENT until metrics.py adopts it: align the shank's heading to the foot's by the heading of"
-                         " their mediolateral axes (runform.core.heading.ml_axis_heading) instead of the ZYX yaw,"
-                         " in metrics.py and in heading_offset (patched in this process only)")
     args = ap.parse_args(argv)
-    if args.ml_heading:
-        import runform.core.heading as heading_mod
-        import runform.core.metrics as metrics_mod
-        if not hasattr(metrics_mod, "yaw_of"):
-            raise SystemExit("--ml-heading: runform.core.metrics no longer uses yaw_of; the experiment needs updating")
-        metrics_mod.yaw_of = heading_mod.yaw_of = heading_mod.ml_axis_heading
-        print("EXPERIMENT: heading alignment by the mediolateral axes' heading (heading.ml_axis_heading)")
     print("angles: RMSE (mean error) deg over valid matched strides; PTA/SL: median and p95 |error| % (median signed)")
     if args.true_frame:
         print(f"EXPERIMENT: true segment-from-sensor rotation substituted for {', '.join(args.true_frame)}")
