@@ -359,9 +359,11 @@ class SessionProcessor:
                 if kind in ("ic", "to"):
                     out.append(EventOutput(leg, kind, float(r.time_s), float(r.decided_time_s), float(r.decided_time_s - r.time_s)))
                 if kind == "to":
-                    ics = [t for t in self._ics[leg] if t < float(r.time_s)]
-                    if ics:
-                        self._shock_pending[leg].append((ics[-1], float(r.time_s)))
+                    to_s = float(r.time_s)
+                    # the stance's IC: the last IC before this TO (ICs come in time order)
+                    ic_s = next((t for t in reversed(self._ics[leg]) if t < to_s), None)
+                    if ic_s is not None:
+                        self._shock_pending[leg].append((ic_s, to_s))
             else:
                 flags = []
                 if ch.calibration is not None and not ch.calibration.ok:
@@ -508,7 +510,16 @@ class SessionProcessor:
                     flags.append("calibration_bad")
                 if cal.method == "moving_only" and "no_standing" not in flags:
                     flags.append("no_standing")
-        others = list(self._ics[other]) if placement_for(other, "foot") in self._ch else None
+        others = None
+        if placement_for(other, "foot") in self._ch:
+            # the other foot's ICs after this IC (ascending; the row needs the first inside the stride)
+            t_ic = float(stride.ic_time_s)
+            others = []
+            for t in reversed(self._ics[other]):
+                if t <= t_ic:
+                    break
+                others.append(t)
+            others.reverse()
         c = self._heading_offset(leg) if window is not None else 0.0
         return [leg, stride, flags, _TODO if window is not None else None, window, others, 0.0 if c is None else c, None]
 
