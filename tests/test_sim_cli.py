@@ -83,18 +83,19 @@ def test_simulated_session_reads_as_a_session_directory(tmp_path):
 
 
 def test_saturation_at_the_configured_range(tmp_path):
-    """A +-4 g foot accelerometer clips at heel strike: the raw CSV holds the end codes and
-    session.json counts the clipped samples."""
+    """A +-3 g foot accelerometer clips at heel strike and in swing: the raw CSV holds both end
+    codes and session.json counts the clipped samples. (+-4 g clipped both ends on this seed's
+    mounting until the toe roll changed push-off and early swing; now only the negative end.)"""
     out = tmp_path / "clip"
     assert main(["simulate", "--duration", "10", "--out", str(out), "--placements", "left_foot",
-                 "--set", "foot_accel_range_g=4", "--set", "gyro_range_dps=250"]) == 0
+                 "--set", "foot_accel_range_g=3", "--set", "gyro_range_dps=250"]) == 0
     data = np.loadtxt(out / "raw_left_foot.csv", delimiter=",", skiprows=1)
-    codes_a = np.rint(data[:, 1:4] / acc_lsb_mps2(4)).astype(int)
+    codes_a = np.rint(data[:, 1:4] / acc_lsb_mps2(3)).astype(int)
     codes_g = np.rint(data[:, 4:7] / gyr_lsb_dps(250)).astype(int)
     assert codes_a.max() == 32767 and codes_a.min() == -32768
     assert codes_g.max() == 32767 and codes_g.min() == -32768
     meta = json.loads((out / "session.json").read_text())
     s = meta["sensors"][0]
-    assert s["accel_range_g"] == 4 and s["gyro_range_dps"] == 250
+    assert s["accel_range_g"] == 3 and s["gyro_range_dps"] == 250
     assert s["clipped_acc_samples"] == int(np.any((codes_a == 32767) | (codes_a == -32768), axis=1).sum()) > 0
     assert s["clipped_gyr_samples"] > 0

@@ -154,7 +154,7 @@ def test_every_landing_has_a_detectable_impact(profile):
     contact point lands with a downward speed (the pulse has an amplitude), and the landing is
     the sharpest change of the foot's |specific force| around it: its rise within the impact's
     rise time is steeper, by 25 %, than any change in the late swing before it. Today the
-    smallest margins are walker 1.5x, forefoot 2.6x, the rearfoot runners >= 6x. (Before the
+    smallest margins are walker 1.34x, forefoot 2.5x, the rearfoot runners >= 6.8x. (Before the
     fit took the transient's own peak, 6 forefoot strides of seed 1 landed with amplitude 0
     and a rise of 0.57-0.76x the swing's.)"""
     for seed in (1, 2, 3):

@@ -99,3 +99,30 @@ def test_sagittal_curves_and_event_timing_match_a_real_stride(shared_data, kind,
     assert rms_foot < 15.0
     assert rms_shank < 10.0
     assert peak_sim == pytest.approx(peak_real, rel=0.35)
+
+
+def test_push_off_lifts_the_foot_like_the_real_stride(shared_data, record_property):
+    """At toe-off the real foot IMU reads a large specific force pointing foot-up (the leg lifts
+    the foot while the toes unload) and the real tibia's axial specific force is positive. The
+    model's toe roll lifts the metatarsal heads in the last part of stance; with a rigid pivot
+    to TO the foot read 8 m/s^2 pointing foot-down and the tibia -16 m/s^2 there."""
+    path = shared_data / "dorschky_mean_stride" / "P01_normrunning.mat"
+    d, real = _load(path), _real(path)
+    stance = d["GRF:GRF_y_r"] > 0.05
+    to = int(np.nonzero(~stance & np.roll(stance, 1))[0][0]) - 1  # last stance sample
+    f_real = np.array([d["acc:foot_r:x"][to], d["acc:foot_r:y"][to]])  # OpenSim x forward, y up
+    tib_real = d["acc:tibia_r:y"][to]
+    overrides = {"speed_mps": real["speed"], "cadence_spm": 120.0 / real["dur"], "duty_factor": real["duty"],
+                 "angle_sd_deg": 0.0, "stride_time_cv": 0.0, "duty_factor_sd": 0.0, "speed_cv": 0.0,
+                 "sensor_error_scale": 0.0}
+    r = VirtualRunner.from_profile("neutral", seed=1, overrides=overrides)
+    t_to = r.events("right", 40.0)["to"][15] - 1e-4
+    f_sim = r.imu_ideal("right_foot", np.array([t_to]))[0][0]  # segment frame: x toe, z up
+    tib_sim = r.imu_ideal("right_shank", np.array([t_to]))[0][0, 2]
+    for k, v in dict(foot_x_real=f_real[0], foot_z_real=f_real[1], foot_x_sim=f_sim[0], foot_z_sim=f_sim[2],
+                     tibia_axial_real=tib_real, tibia_axial_sim=tib_sim).items():
+        record_property(k, round(float(v), 2))
+    assert f_real[1] > 20.0 and tib_real > 5.0  # the reference shows what this test is about
+    assert f_sim[2] > 0.5 * f_real[1]  # foot-up, at least half the real one
+    assert np.hypot(f_sim[0], f_sim[2]) > 0.5 * np.hypot(*f_real)
+    assert tib_sim > 0.0  # the tibia is not pulled down at toe-off

@@ -19,7 +19,10 @@ Position: in stance the foot rotates about a contact point fixed on the ground -
 the metatarsal heads for a forefoot strike) until heel-off, then the metatarsal heads (the
 heel, ankle and forefoot rockers of Perry's gait phases). At heel-off the foot is flat and its
 only rotation is about its long axis, so switching the pivot keeps position, velocity and
-acceleration continuous. In swing the ankle follows a quintic Hermite path from the toe-off
+acceleration continuous. In the last part of stance the toes roll onto their tips
+(``toe_roll_start_frac``, ``toe_roll_angle_at_to_deg``): the toe segment (``TOE_LENGTH_M``)
+turns about its tip, lifting the metatarsal heads, which carry the pivot; the foot's rotation
+is unchanged, its position gains the lift (a toe rocker; docs/virtual-runner.md). In swing the ankle follows a quintic Hermite path from the toe-off
 state to the touchdown state (matching position, velocity and acceleration) plus a smooth
 lift. The impact (runform.sim.kinematics.impact_terms) brings the touchdown speed to zero.
 The shank's origin is the ankle joint centre, the foot's too, so the shank feels the impact.
@@ -63,6 +66,8 @@ N_DRAWS = 12
 FOOT_HEEL_M = np.array([-0.06, 0.0, -0.10])
 FOOT_MTP_M = np.array([0.14, 0.0, -0.10])
 ANKLE_HEIGHT_M = 0.10
+#: toe segment, metatarsophalangeal joint to toe tip (m): the last contact of push-off
+TOE_LENGTH_M = 0.06
 
 
 def foot_sensor_site(leg: str) -> np.ndarray:
@@ -143,6 +148,9 @@ class _Leg:
         self.st_amp = np.zeros(0)
         self.st_rise = np.ones(0)
         self.st_w = np.ones(0)
+        self.st_tr = np.zeros(0)  # the toes start to roll onto their tips (s)
+        self.st_tra = np.zeros(0)  # toe angle to the ground at toe-off (rad)
+        self.st_hd = np.zeros((0, 2))  # forward direction of the toes on the ground (unit, world xy)
         # swing table (row i: from st_to[i] to st_start[i+1])
         self.sw_h = np.zeros(0)
         self.sw_state0 = np.zeros((0, 3, 3))  # (pos, vel, acc) at toe-off
@@ -377,6 +385,8 @@ class GaitModel:
             "rise_s": v("impact_rise_ms") / 1000.0,
             "decay_s": v("impact_decay_ms") / 1000.0,
             "vtd_min": np.maximum(v("min_touchdown_speed_mps"), 0.0),
+            "tr_frac": np.clip(v("toe_roll_start_frac"), 0.0, 0.99),
+            "tr_angle": np.maximum(v("toe_roll_angle_at_to_deg"), 0.0) * amp,
             "swing_h": v("swing_height_m") * amp,
         }
         mid = ic + 0.5 * duty * stride_t
@@ -501,6 +511,28 @@ class GaitModel:
                 if need_pos:
                     pos[near, 2] += e
                     vel[near, 2] += de
+        # push-off: the toes roll onto their tips, lifting the metatarsal heads (the pivot)
+        roll = np.nonzero((L.st_tra[row] > 0) & (t > L.st_tr[row]))[0]
+        if roll.size:
+            rr = row[roll]
+            dur = L.st_to[rr] - L.st_tr[rr]
+            u = (t[roll] - L.st_tr[rr]) / dur
+            a3 = L.st_tra[rr]
+            th, dth, ddth = a3 * u**3, 3.0 * a3 * u**2 / dur, 6.0 * a3 * u / dur**2
+            c, sn = np.cos(th), np.sin(th)
+            hd = L.st_hd[rr]
+            a_fwd = TOE_LENGTH_M * (ddth * sn + dth**2 * c)
+            acc[roll, 0] += a_fwd * hd[:, 0]
+            acc[roll, 1] += a_fwd * hd[:, 1]
+            acc[roll, 2] += TOE_LENGTH_M * (ddth * c - dth**2 * sn)
+            if need_pos:
+                p_fwd, v_fwd = TOE_LENGTH_M * (1.0 - c), TOE_LENGTH_M * dth * sn
+                pos[roll, 0] += p_fwd * hd[:, 0]
+                pos[roll, 1] += p_fwd * hd[:, 1]
+                pos[roll, 2] += TOE_LENGTH_M * sn
+                vel[roll, 0] += v_fwd * hd[:, 0]
+                vel[roll, 1] += v_fwd * hd[:, 1]
+                vel[roll, 2] += TOE_LENGTH_M * dth * c
         return pos, vel, acc
 
     def _add_stances(self, leg: str, k0: int, k1: int) -> None:
@@ -526,6 +558,9 @@ class GaitModel:
             L.st_amp = np.zeros(1)
             L.st_rise = np.array([0.01])
             L.st_w = np.array([0.5])
+            L.st_tr = np.array([to0])
+            L.st_tra = np.zeros(1)
+            L.st_hd = np.array([[1.0, 0.0]])
             rows_start = 1
         n = k1 - k0
         ic, to = d["ic"][sl], d["to"][sl]
@@ -547,6 +582,9 @@ class GaitModel:
         L.st_amp = np.concatenate([L.st_amp, np.zeros(n)])
         L.st_rise = np.concatenate([L.st_rise, rise])
         L.st_w = np.concatenate([L.st_w, w])
+        L.st_tr = np.concatenate([L.st_tr, ic + d["tr_frac"][sl] * (to - ic)])
+        L.st_tra = np.concatenate([L.st_tra, d["tr_angle"][sl] * RAD_PER_DEG])
+        L.st_hd = np.concatenate([L.st_hd, np.stack([c, sn], axis=1)])
         rows = np.arange(rows_start, rows_start + n)
         # metatarsal contact point once the heel rises (the foot is flat there)
         (r_ho, _, _), _ = self._segment_kin(leg, ho)
@@ -697,6 +735,7 @@ class GaitModel:
             if j <= 0:
                 continue
             for name in ("st_start", "st_ho", "st_to", "st_g1", "st_r1", "st_gm", "st_amp", "st_rise", "st_w",
+                         "st_tr", "st_tra", "st_hd",
                          "sw_h", "sw_state0", "sw_state1"):
                 setattr(L, name, getattr(L, name)[m:])
             L.n_swings_done -= m

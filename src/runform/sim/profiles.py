@@ -37,6 +37,8 @@ class RunnerParams:
     early_swing_foot_angle_deg: float = -95.0  # at 35 % of swing
     mid_swing_foot_angle_deg: float = -58.0  # at 65 % of swing
     toe_off_foot_rate_factor: float = 1.53  # foot pitch rate at TO / mean rate from heel-off to TO
+    toe_roll_start_frac: float = 0.82  # the toes start to roll onto their tips, fraction of stance
+    toe_roll_angle_at_to_deg: float = 12.0  # toe segment to the ground at TO (0: rigid pivot to TO)
     late_swing_extra_foot_angle_deg: float = -8.0  # at 90 % of swing, relative to the strike angle
     toe_out_deg: float = 6.0
     swing_height_m: float = 0.15  # extra height of the foot at mid-swing above the straight path
