@@ -13,7 +13,7 @@ from typing import Any, Generator, Sequence
 
 import numpy as np
 
-from ..anatomy import foot_sagittal_angle, segment_frontal_angle, segment_internal_rotation, tibial_inclination
+from ..anatomy import foot_sagittal_angle, segment_frontal_angle, tait_bryan_zyx
 from ..placements import mirror_sign
 from ..units import DEG_PER_RAD, MS_PER_S, STANDARD_GRAVITY_MPS2
 from .heading import ml_axis_heading
@@ -238,7 +238,6 @@ def stride_metrics_steps(jobs: Sequence[MetricsJob], params: MetricsParams | Non
     rows_all = np.arange(k)
     sign = np.array([float(mirror_sign(j[0])) for j in jobs])
     sgn = sign[fsegs.seg]
-    r_foot = qmatrix(fq)
     # foot strike angle: the foot's orientation at IC
     fsa_all = foot_sagittal_angle(qmatrix(_interp_quat_segs(fsegs, rows_all, ic, fq)))
     st_lo = fsegs.search(rows_all, ic, "left")  # stance: samples with ic <= t <= to
@@ -246,7 +245,11 @@ def stride_metrics_steps(jobs: Sequence[MetricsJob], params: MetricsParams | Non
     st_n = st_hi - st_lo
 
     sh_rows = np.array([i for i, j in enumerate(jobs) if j[3] is not None], dtype=np.intp)
-    ev = segment_frontal_angle(r_foot, "left") * sgn  # without a shank: the foot's frontal angle
+    ev = np.empty(ft.shape[0])
+    no_sh = np.array([i for i, j in enumerate(jobs) if j[3] is None], dtype=np.intp)
+    if no_sh.size:  # without a shank: the foot's frontal angle
+        nosub = np.concatenate([np.arange(fsegs.starts[i], fsegs.starts[i] + fsegs.counts[i]) for i in no_sh.tolist()])
+        ev[nosub] = segment_frontal_angle(qmatrix(fq[nosub]), "left") * sgn[nosub]
     shank_vals: dict[int, dict[str, Any]] = {}
     if sh_rows.size:
         shanks = [jobs[i][3] for i in sh_rows.tolist()]
@@ -277,13 +280,17 @@ def stride_metrics_steps(jobs: Sequence[MetricsJob], params: MetricsParams | Non
         # rearfoot eversion (runform.anatomy.rearfoot_eversion: ev of R_shank^T R_foot = Ry Rx Rz)
         # needs one element of the relative rotation, (R_shank^T R_foot)[1, 2], written out: a
         # stacked 3x3 matmul costs ~25x more here
-        rf = r_foot[sub]
+        rf = qmatrix(fq[sub])
         rel_12 = r_shank[:, 0, 1] * rf[:, 0, 2] + r_shank[:, 1, 1] * rf[:, 1, 2] + r_shank[:, 2, 1] * rf[:, 2, 2]
         ev[sub] = np.arcsin(np.clip(-rel_12, -1.0, 1.0)) * sg
         fsegs_sub = _Segs([ft[fsegs.starts[i] : fsegs.starts[i] + fsegs.counts[i]] for i in sh_rows.tolist()])
-        frontal_all = segment_frontal_angle(r_shank, "left") * sg
-        tir = _unwrap_segs(segment_internal_rotation(r_shank, "left") * sg, fsegs_sub)
-        incl = tibial_inclination(r_shank)
+        # runform.anatomy's segment_frontal_angle (roll), segment_internal_rotation (-yaw) and
+        # tibial_inclination (-pitch) of the left leg, mirrored by sg: one tait_bryan_zyx pass
+        # instead of three (each computes all three angles)
+        yaw_s, pitch_s, roll_s = tait_bryan_zyx(r_shank)
+        frontal_all = roll_s * sg
+        tir = _unwrap_segs(-yaw_s * sg, fsegs_sub)
+        incl = -pitch_s
         yield
         icr, tor, nicr = ic[sh_rows], to[sh_rows], nic[sh_rows]
         loc_rows = np.arange(sh_rows.size)
