@@ -56,6 +56,25 @@ def frame_error(cal: SegmentCalibration, mount: np.ndarray) -> dict:
             "total_deg": float(np.degrees(np.arccos(np.clip((np.trace(e) - 1) / 2, -1, 1))))}
 
 
+def make_ideal(runner: VirtualRunner, placements) -> None:
+    """EXPERIMENT, not a method: the sensors at ``placements`` lose every error of the
+    simulator's sensor model (turn-on bias and its random walk, scale-factor and cross-axis
+    matrices, white noise) while the others keep theirs; mounting, clipping and int16
+    quantisation stay. Every profile of one seed draws the same sensor errors (the sensors'
+    random streams are spawned from the seed alone), so a pattern on "every right leg" of a
+    seed can be one sensor's draw: this attributes an error to a sensor (docs/validation.md,
+    "The right-leg shank frontal-angle bias")."""
+    for p in placements:
+        s = runner._sensors[p]
+        s._acc_bias[:] = 0.0
+        s._gyr_bias[:] = 0.0
+        s._acc_walk = s._gyr_walk = s._acc_noise = s._gyr_noise = 0.0
+        s.acc_err[:] = 0.0
+        s.gyr_err[:] = 0.0
+        s._acc_map = s.mount.T.copy()
+        s._gyr_map = s.mount.T.copy()
+
+
 class TrueFrame:
     """EXPERIMENT, not a method: while active, every calibration decided for a placement whose
     segment is in ``segments`` keeps its gyro bias and quality but gets the simulator's true
@@ -169,13 +188,18 @@ def main(argv=None) -> int:
                     help="also print each sensor's calibrated frame against the simulator's true mounting")
     ap.add_argument("--true-frame", nargs="*", default=[], choices=("foot", "shank"),
                     help="EXPERIMENT: replace the calibrated rotation of these segments by the true one")
+    ap.add_argument("--ideal-sensors", nargs="*", default=[], choices=PLACEMENTS,
+                    help="EXPERIMENT: these sensors without the simulator's sensor errors (bias, scale, cross-axis, noise)")
     args = ap.parse_args(argv)
     print("angles: RMSE (mean error) deg over valid matched strides; PTA/SL: median and p95 |error| % (median signed)")
     if args.true_frame:
         print(f"EXPERIMENT: true segment-from-sensor rotation substituted for {', '.join(args.true_frame)}")
+    if args.ideal_sensors:
+        print(f"EXPERIMENT: no sensor errors on {', '.join(args.ideal_sensors)}")
     for name in args.profiles:
         for seed in range(1, args.seeds + 1):
             runner = VirtualRunner.from_profile(name, seed=seed)
+            make_ideal(runner, args.ideal_sensors)
             sig = signals(runner, args.rate, args.duration)
             with TrueFrame(runner, tuple(args.true_frame)) as tf:
                 rows = run(sig)
