@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from test_core_synth import make_recording  # noqa: E402
 
 from runform.core import SensorSpec, SessionProcessor  # noqa: E402
-from runform.offline.analyze import STRIDE_BATCH  # noqa: E402
+from runform.offline.analyze import BLOCK_S, STRIDE_BATCH  # noqa: E402
 
 ALL = ("left_foot", "right_foot", "left_shank", "right_shank")
 
@@ -36,8 +36,9 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def offline(rec, block_s=1.0):
-    """The offline path as ``runform analyze`` runs it: 1-s blocks, strides computed STRIDE_BATCH at a time."""
+def offline(rec, block_s=BLOCK_S):
+    """The offline path as ``runform analyze`` runs it: BLOCK_S-s blocks of each sensor in turn,
+    ``advance`` after each round, strides computed STRIDE_BATCH at a time."""
     proc = SessionProcessor({p: SensorSpec(rate_hz=rec.rate_hz) for p in ALL}, batch_strides=STRIDE_BATCH)
     n = rec.time_s.size
     b = int(block_s * rec.rate_hz)
@@ -47,6 +48,7 @@ def offline(rec, block_s=1.0):
         for p in ALL:
             a, g = rec.raw[p]
             strides += sum(1 for o in proc.push(p, rec.time_s[s : s + b], a[s : s + b], g[s : s + b]) if hasattr(o, "row"))
+        strides += sum(1 for o in proc.advance(rec.time_s[min(s + b, n) - 1]) if hasattr(o, "row"))
     strides += sum(1 for o in proc.finish() if hasattr(o, "row"))
     return 4 * n / (time.perf_counter() - t0), strides
 
@@ -75,12 +77,14 @@ def memory(minutes_total, chunk_min=2.0):
     start = int(3.5 * rec.rate_hz)
     rss = []
     reps = int(minutes_total / chunk_min)
+    b = int(BLOCK_S * rec.rate_hz)
     for k in range(reps):
         lo = 0 if k == 0 else start
-        for s in range(lo, n, 400):
+        for s in range(lo, n, b):
             for p in ALL:
                 a, g = rec.raw[p]
-                proc.push(p, rec.time_s[s : s + 400] + k * period, a[s : s + 400], g[s : s + 400], gap_before=(k > 0 and s == lo))
+                proc.push(p, rec.time_s[s : s + b] + k * period, a[s : s + b], g[s : s + b], gap_before=(k > 0 and s == lo))
+            proc.advance(rec.time_s[min(s + b, n) - 1] + k * period)
         rss.append(rss_mb())
     return rss
 

@@ -185,6 +185,8 @@ class SessionProcessor:
         self._heading: dict[str, tuple] = {}  # leg -> (foot cal, shank cal, offset rad or None)
         self._push_n = 0
         self._heavy = False  # this push's foot tracker decided something (its own work was not light)
+        #: offline: every stream has been pushed up to this time (advance()); live: None
+        self._clock_s: float | None = None
 
     # ------------------------------------------------------------------ public API
     def push(self, placement: str, time_s: np.ndarray, acc_mps2: np.ndarray, gyr_rps: np.ndarray, gap_before: bool = False) -> list[CoreOutput]:
@@ -258,6 +260,18 @@ class SessionProcessor:
                     return out + self._flush()
         out += self._feed(ch, t, a, g, flags, gap_before)
         return out + self._flush()
+
+    def advance(self, time_s: float) -> list[CoreOutput]:
+        """Offline: every stream has now been pushed up to ``time_s`` (the driver's block edge;
+        runform analyze pushes each sensor in long blocks, one after the other). From the first
+        call on, a stride gives up waiting for its shank or the other foot after
+        ``max_wait_s`` of this clock (and of its own foot's time, the live rule) instead of its
+        own foot's time alone: a foot pushed one block ahead of the other streams is not a
+        silent sensor. Returns the outputs this makes ready."""
+        self._clock_s = float(time_s) if self._clock_s is None else max(self._clock_s, float(time_s))
+        self._push_n = self.LIVE_BLOCK  # an offline call: queued strides are computed in batches
+        self._heavy = False
+        return self._flush()
 
     def finish(self) -> list[CoreOutput]:
         """End of the session: flush the foot trackers and every pending stride."""
@@ -410,6 +424,8 @@ class SessionProcessor:
             return True
         end = float(stride.next_ic_time_s)
         waited = self._ch[placement_for(leg, "foot")].last_time_s - end
+        if self._clock_s is not None:  # offline (advance): the streams' common time, not a foot's lead
+            waited = min(waited, self._clock_s - end)
         other = "right" if leg == "left" else "left"
         deps = [self._ch.get(placement_for(leg, "shank")), self._ch.get(placement_for(other, "foot"))]
         p = self.params
