@@ -415,7 +415,8 @@ class SessionProcessor:
                     continue
                 _, wa, wg, _ = ring.window(ic_s, to_s)
                 if len(wa):
-                    axial = shank_ch.calibration.apply(wa, wg)[0][:, 2]  # the tibia's axis: +z, whatever the ML sign
+                    # the tibia's axis: +z, whatever the ML sign (the acc half of calibration.apply, same product)
+                    axial = (wa @ shank_ch.calibration.matrix.T)[:, 2]
                     out.append(ShockOutput(leg, ic_s, to_s, float(np.max(axial)) / STANDARD_GRAVITY_MPS2))
         return out
 

@@ -57,6 +57,25 @@ from .buffer import SampleBuffer
 from .params import FootParams
 
 
+def _first(mask: np.ndarray) -> int:
+    """Index of the first True of a 1-D boolean array, -1 if none (no index array built)."""
+    if not mask.size:
+        return -1
+    i = int(mask.argmax())
+    return i if mask[i] else -1
+
+
+def _norm_rows(x: np.ndarray) -> np.ndarray:
+    """|x| per row: numpy.linalg.norm(x, axis=1)'s own arithmetic (sqrt of add.reduce of x * x)
+    without its argument handling (the detector calls it a few times per stride)."""
+    return np.sqrt(np.add.reduce(x * x, axis=1))
+
+
+def _diff(x: np.ndarray) -> np.ndarray:
+    """numpy.diff of a 1-D array (the same subtraction) without its argument handling."""
+    return x[1:] - x[:-1]
+
+
 @dataclass
 class Decision:
     """One decided event: kind, global sample index, time (s), global index when decided."""
@@ -112,14 +131,14 @@ class PitchRateEventDetector:
                     if lo >= buf.n:
                         self.cursor = buf.end
                         break
-                hit = np.flatnonzero(w[lo:] < -p.swing_rate_rps)
-                if hit.size == 0:
+                hit = _first(w[lo:] < -p.swing_rate_rps)
+                if hit < 0:
                     self.cursor = buf.end
                     if self.ic_index is not None and t[-1] - self.ic_time > p.max_stance_s:
                         self.ic_index = None  # standing still: abandon this stance
                         self.ic_time = None
                     break
-                s = lo + int(hit[0])
+                s = lo + hit
                 # confirm: the foot must turn toes-up by swing_angle_rad before w is back to >= 0
                 conf = self._confirm_swing(t, w, s)
                 if conf is None:  # not decidable yet: look again from s when more samples come
@@ -189,16 +208,17 @@ class PitchRateEventDetector:
         conf = self.p.ic_confirm_rate_rps
         pos = lo
         while True:
-            hit = np.flatnonzero(w[pos:] >= 0.0)
-            if hit.size == 0:
+            hit = _first(w[pos:] >= 0.0)
+            if hit < 0:
                 return None, None
-            z = pos + int(hit[0])
-            up = np.flatnonzero(w[z:] >= conf)
-            dn = np.flatnonzero(w[z:] <= -conf)
-            if dn.size and (up.size == 0 or dn[0] < up[0]):
-                pos = z + int(dn[0])
+            z = pos + hit
+            wz = w[z:]
+            up = _first(wz >= conf)
+            dn = _first(wz <= -conf)
+            if dn >= 0 and (up < 0 or dn < up):
+                pos = z + dn
                 continue
-            return z, (z + int(up[0]) if up.size else None)
+            return z, (z + up if up >= 0 else None)
 
     def _enter_stance(self, ic_index: int, ic_time: float, cursor: int) -> None:
         self.ic_index = ic_index
@@ -218,25 +238,25 @@ class PitchRateEventDetector:
         lo = max(lo, 1)
         if stop <= lo:
             return None
-        a = np.linalg.norm(buf.acc[lo - 1 : stop], axis=1)
-        jerk = np.diff(a) / np.diff(t[lo - 1 : stop])  # jerk[k - lo]: from sample k-1 to k
+        a = _norm_rows(buf.acc[lo - 1 : stop])
+        jerk = _diff(a) / _diff(t[lo - 1 : stop])  # jerk[k - lo]: from sample k-1 to k
         wmin = np.minimum(self.swing_wmin, np.minimum.accumulate(w[c0:stop]))[lo - c0 :]
         late = w[lo:stop] >= 0.5 * wmin
-        cand = np.flatnonzero((jerk > thr) & late)
-        if cand.size == 0:
+        cand = _first((jerk > thr) & late)
+        if cand < 0:
             return None
-        k = lo + int(cand[0])
+        k = lo + cand
         # steepest rise: the first local maximum of the jerk from k on (needs sample p + 1)
-        j_all = np.diff(np.linalg.norm(buf.acc[k - 1 :], axis=1)) / np.diff(t[k - 1 :])
-        down = np.flatnonzero(np.diff(j_all) < 0)
-        if down.size == 0:
+        j_all = _diff(_norm_rows(buf.acc[k - 1 :])) / _diff(t[k - 1 :])
+        down = _first(_diff(j_all) < 0)
+        if down < 0:
             return "wait"
-        p = k + int(down[0])  # jerk[p] = (|f|[p] - |f|[p-1]) / dt is the steepest
+        p = k + down  # jerk[p] = (|f|[p] - |f|[p-1]) / dt is the steepest
         jp = j_all[p - k]
         # where the rise began: the last sample before p whose rise rate was below 20 % of it
         b0 = max(int(np.searchsorted(t, t[k] - self.IMPACT_BACK_S)), 1)
-        jb = np.diff(np.linalg.norm(buf.acc[b0 - 1 : p + 1], axis=1)) / np.diff(t[b0 - 1 : p + 1])
-        low = np.flatnonzero(jb[:-1] <= 0.2 * jp)
+        jb = _diff(_norm_rows(buf.acc[b0 - 1 : p + 1])) / _diff(t[b0 - 1 : p + 1])
+        low = (jb[:-1] <= 0.2 * jp).nonzero()[0]
         m = b0 + int(low[-1]) if low.size else b0
         t_on = float(t[m])
         i = min(int(np.searchsorted(t, t_on)), p)
@@ -269,13 +289,13 @@ class PitchRateEventDetector:
         ``swing_angle_rad`` (a real swing); ``-(local index of the run's end)`` if the run ended
         before (a rotation within the stance); None if undecidable with the samples so far."""
         ws = w[s:]
-        end = np.flatnonzero(ws >= 0.0)
-        stop = int(end[0]) if end.size else ws.size
-        ang = np.cumsum(ws[:stop] * np.diff(t[s - 1 : s + stop]) if s > 0 else ws[:stop] * 0.0)
-        done = np.flatnonzero(ang <= -self.p.swing_angle_rad)
-        if done.size:
-            return s + int(done[0])
-        if end.size:
+        end = _first(ws >= 0.0)
+        stop = end if end >= 0 else ws.size
+        ang = np.cumsum(ws[:stop] * _diff(t[s - 1 : s + stop]) if s > 0 else ws[:stop] * 0.0)
+        done = _first(ang <= -self.p.swing_angle_rad)
+        if done >= 0:
+            return s + done
+        if end >= 0:
             return -(s + stop)
         return None
 
@@ -293,15 +313,15 @@ class PitchRateEventDetector:
         its peak (walking), the onset is the peak itself."""
         if w[i_pk] <= 0.0 or r0 - i_pk < 2:
             return i_pk
-        below = np.flatnonzero(w[i_pk:r0] < self.p.pushoff_plateau_frac * w[i_pk])
-        end = min(i_pk + int(below[0]) + 1, r0) if below.size else r0  # the crossing interval included
+        below = _first(w[i_pk:r0] < self.p.pushoff_plateau_frac * w[i_pk])
+        end = min(i_pk + below + 1, r0) if below >= 0 else r0  # the crossing interval included
         if end - i_pk < 2:
             return i_pk
-        rate = np.diff(w[i_pk:end]) / np.diff(t[i_pk:end])  # rate[k]: from i_pk + k to i_pk + k + 1
+        rate = _diff(w[i_pk:end]) / _diff(t[i_pk:end])  # rate[k]: from i_pk + k to i_pk + k + 1
         j = int(np.argmin(rate))
         if rate[j] >= 0.0:
             return i_pk
-        gentle = np.flatnonzero(rate[:j] > 0.2 * rate[j])
+        gentle = (rate[:j] > 0.2 * rate[j]).nonzero()[0]
         return i_pk + (int(gentle[-1]) + 1 if gentle.size else 0)
 
     def _close_stance(self, buf: SampleBuffer, i_ic: int, s: int, decided: int) -> list[Decision]:
@@ -312,13 +332,11 @@ class PitchRateEventDetector:
         # the stillest sample only up to r0 keeps mid-stance out of a slow start of swing (the
         # first strides from standing rotate at -0.5 rad/s for ~80 ms after toe-off, stiller
         # than a stance that still rings from the impact).
-        pos = np.flatnonzero(w[i_ic + 1 : s] >= 0.0)
+        pos = (w[i_ic + 1 : s] >= 0.0).nonzero()[0]
         r0 = i_ic + 2 + int(pos[-1]) if pos.size else s
         gyr = buf.gyr[i_ic:r0]
         acc = buf.acc[i_ic:r0]
-        still = np.linalg.norm(gyr, axis=1) + self.p.midstance_acc_weight_s2 * np.abs(
-            np.linalg.norm(acc, axis=1) - STANDARD_GRAVITY_MPS2
-        )
+        still = _norm_rows(gyr) + self.p.midstance_acc_weight_s2 * np.abs(_norm_rows(acc) - STANDARD_GRAVITY_MPS2)
         i_ms = i_ic + int(np.argmin(still))
         i_pk = i_ms + int(np.argmax(w[i_ms:r0]))
         t = buf.t

@@ -82,10 +82,11 @@ class PendingStride:
         flags: list[str] = []
         if self.gap:
             flags.append("gap")
-        if np.any(self.fl & SampleBuffer.CLIP_ACC):
-            flags.append("clipped_acc")
-        if np.any(self.fl & SampleBuffer.CLIP_GYR):
-            flags.append("clipped_gyr")
+        if self.fl.any():  # usually no sample is flagged: one reduction instead of two masks
+            if np.any(self.fl & SampleBuffer.CLIP_ACC):
+                flags.append("clipped_acc")
+            if np.any(self.fl & SampleBuffer.CLIP_GYR):
+                flags.append("clipped_gyr")
         if np.isfinite(heading) and abs(heading) > self.params.turn_threshold_rad:
             flags.append("turn")
         valid = not ({"gap", "clipped_acc", "clipped_gyr"} & set(flags))
