@@ -154,6 +154,31 @@ def test_batched_strides_equal_one_at_a_time_in_large_blocks():
     assert strides(outs) == strides(OUTS)
 
 
+def _offline_rounds(rec, block, advance):
+    """runform analyze's order: a block of each sensor in turn, default params (the live 3 s
+    wait, the 8 s shank ring), strides 64 at a time; ``advance`` after each round or not."""
+    n = rec.time_s.size
+    proc = SessionProcessor({p: SensorSpec(rate_hz=rec.rate_hz) for p in ALL}, batch_strides=64)
+    outs = []
+    for s in range(0, n, block):
+        for p in ALL:
+            a, g = rec.raw[p]
+            outs += proc.push(p, rec.time_s[s : s + block], a[s : s + block], g[s : s + block])
+        if advance:
+            outs += proc.advance(rec.time_s[min(s + block, n) - 1])
+    return strides(outs + proc.finish())
+
+
+def test_long_offline_blocks_with_advance_give_the_live_strides():
+    """4 s and 6 s blocks: with advance() the max-wait rule counts the streams' common time, so
+    a foot pushed a block ahead is not taken for a silent shank / other foot; without it some
+    strides lose their shank or the other foot's data (6 of 43 here at 4 s)."""
+    ref = strides(OUTS)
+    for block in (1600, 2400):
+        assert _offline_rounds(REC, block, advance=True) == ref
+        assert _offline_rounds(REC, block, advance=False) != ref
+
+
 def test_missing_sensors_give_empty_cells_not_guesses():
     _, outs = run(REC, {}, placements=("left_foot",))
     rows = strides(outs)
