@@ -17,7 +17,10 @@ also used by tests/test_core_foot_*.py.
 
 References used:
 * gaitmap_walking: mocap IC/TO (``ic``/``tc`` in stride_events_sample.csv), mocap foot
-  orientation per stride (orientation_sample.csv).
+  orientation per stride (orientation_sample.csv); the frontal angle also over the stance
+  samples where the three foot markers are a rigid body (``MARKER_RIGID_TOL_M``: from heel-off
+  to TO the toe marker moves 20 mm towards the others and the marker frame inverts against the
+  shoe-mounted IMU), the marker-to-IMU rotation fitted over those samples only.
 * pyshoe_dev: Vicon zero-velocity labels (stances) and Vicon foot position (stride length =
   horizontal displacement between the detected mid-stance instants).
 * hugadb_running: no reference; every file must run, clipping / implausible gyro are flagged.
@@ -298,6 +301,37 @@ def _wrap(a: np.ndarray) -> np.ndarray:
     return np.angle(np.exp(1j * a))
 
 
+# The mocap foot frame is built from three markers (TOE, FCC heel, FM5 5th metatarsal head); it
+# is a rigid-body frame only while their distances stay as they are with the foot flat. From
+# heel-off to toe-off the TOE marker moves towards the others (TOE-FCC -15 mm, TOE-FM5 -4..-8 mm
+# at TO, median over the strides; FCC-FM5 within 2 mm): the toes / shoe tip bend at the
+# metatarsophalangeal joints, which the IMU on the shoe's rear part does not follow. The marker
+# frame then turns against the IMU by up to 7 (left) / 16 (right) deg about the foot's long axis
+# (reference rotation since mid-stance vs the raw gyroscope's, median of the last stance decile),
+# i.e. it reports an inversion the rigid rear foot does not make. A reference sample counts as a
+# rigid-body frame when no marker distance differs from the stride's first sample (a mid-stance,
+# foot flat) by more than this; 3 mm across the shortest side (TOE-FM5, 85 mm) turns the frame by
+# at most 2 deg (0.7 deg across TOE-FCC, 250 mm). Decided from the markers alone.
+MARKER_RIGID_TOL_M = 0.003
+
+
+def marker_deformation_m(markers: dict, k0: int, n: int) -> np.ndarray:
+    """Largest change (m) of the three TOE/FCC/FM5 distances at the reference samples
+    ``k0 .. k0 + n - 1`` (100 Hz) against sample ``k0`` (the stride's first, a mid-stance); NaN
+    where the markers are missing or outside the recording."""
+    names = ("TOE", "FCC", "FM5")
+    k = np.arange(k0, k0 + n)
+    ok = k < len(markers["TOE"])
+    out = np.full(n, np.nan)
+    if not ok.any():
+        return out
+    kk = k[ok]
+    pairs = [(0, 1), (0, 2), (1, 2)]
+    dist = np.column_stack([np.linalg.norm(markers[names[a]][kk] - markers[names[b]][kk], axis=1) for a, b in pairs])
+    out[ok] = np.max(np.abs(dist - dist[:1]), axis=1)
+    return out
+
+
 def imu_to_marker_rotation(refs: list, t_imu: np.ndarray, gyr_imu: np.ndarray, acc_imu: np.ndarray) -> np.ndarray:
     """Quaternion C (wxyz) with v_marker = C v_imu, fitted (Kabsch, Wahba's problem) to pairs of
     vectors seen in both frames, never to our orientation estimate: the angular velocity of the
@@ -305,14 +339,18 @@ def imu_to_marker_rotation(refs: list, t_imu: np.ndarray, gyr_imu: np.ndarray, a
     walking rotates mostly about one axis, which leaves the rotation about that axis poorly
     determined -- the up direction at each reference stride's first sample (a mid-stance, foot
     flat) vs the IMU's mean specific force there (+-25 ms), both weighted equally in total.
-    ``refs``: [(t (n,), q (n, 4) foot-to-lab)]."""
+    ``refs``: [(t (n,), q (n, 4) foot-to-lab)] or [(t, q, rigid (n,) bool)]: with ``rigid``, only
+    angular velocities between two rigid-body reference samples (:data:`MARKER_RIGID_TOL_M`) are
+    used (a mounting rotation is only defined while the marker frame is a rigid body)."""
     from runform.rotations import matrix_to_quat, quat_conj, quat_mul, quat_rotate, quat_to_rotvec
 
     w_ref, w_imu, up_ref, up_imu = [], [], [], []
-    for t_ref, q in refs:
+    for ref in refs:
+        t_ref, q = ref[0], ref[1]
+        use = np.ones(len(t_ref) - 1, bool) if len(ref) < 3 else (ref[2][1:] & ref[2][:-1])
         dq = quat_mul(quat_conj(q[:-1]), q[1:])
-        w_ref.append(quat_to_rotvec(dq) / np.diff(t_ref)[:, None])
-        tm = 0.5 * (t_ref[1:] + t_ref[:-1])
+        w_ref.append((quat_to_rotvec(dq) / np.diff(t_ref)[:, None])[use])
+        tm = 0.5 * (t_ref[1:] + t_ref[:-1])[use]
         w_imu.append(np.column_stack([np.interp(tm, t_imu, gyr_imu[:, j]) for j in range(3)]))
         up_ref.append(quat_rotate(quat_conj(q[0]), np.array([0.0, 0.0, 1.0])))
         sel = np.abs(t_imu - t_ref[0]) <= 0.025
@@ -327,13 +365,14 @@ def imu_to_marker_rotation(refs: list, t_imu: np.ndarray, gyr_imu: np.ndarray, a
     return matrix_to_quat(m)
 
 
-def _angle_errors(refs: list, strides: list, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sagittal errors (deg, whole strides) and frontal errors (deg, stances) of our strides vs
-    the reference orientation expressed in the IMU frame (``q_ref * c``)."""
+def _angle_errors(refs: list, strides: list, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sagittal errors (deg, whole strides), frontal errors (deg, stances) and, for each frontal
+    error, whether the reference was a rigid-body frame there, of our strides vs the reference
+    orientation expressed in the IMU frame (``q_ref * c``). ``refs``: [(t, q, rigid)]."""
     from runform.rotations import quat_mul
 
-    sag_err, fr_err = [], []
-    for t_ref, q in refs:
+    sag_err, fr_err, fr_rigid, fr_phase = [], [], [], []
+    for t_ref, q, rigid in refs:
         q = quat_mul(q, c)
         for s in strides:
             inside = (t_ref >= s.time_s[0]) & (t_ref <= s.time_s[-1])
@@ -344,9 +383,52 @@ def _angle_errors(refs: list, strides: list, c: np.ndarray) -> tuple[np.ndarray,
             sag_err.append(_wrap(sa - sa_ref))
             stance = (t_ref[inside] >= s.ic_time_s) & (t_ref[inside] <= s.to_time_s)
             fr_err.append(_wrap(ro - ro_ref)[stance])
+            fr_rigid.append(rigid[inside][stance])
+            fr_phase.append((t_ref[inside][stance] - s.ic_time_s) / max(s.to_time_s - s.ic_time_s, 1e-9))
     sag = np.concatenate(sag_err) * DEG_PER_RAD if sag_err else np.array([np.nan])
     fr = np.concatenate(fr_err) * DEG_PER_RAD if fr_err else np.array([np.nan])
-    return sag, fr
+    rig = np.concatenate(fr_rigid) if fr_rigid else np.array([False])
+    phase = np.concatenate(fr_phase) if fr_phase else np.array([np.nan])
+    return sag, fr, rig, phase
+
+
+# stance phases of the frontal breakdown, as fractions of our stance (IC = 0, TO = 1)
+STANCE_PHASES = (("loading", 0.0, 0.15), ("foot_flat", 0.15, 0.5), ("heel_off", 0.5, 0.8), ("push_off", 0.8, 1.0 + 1e-9))
+
+
+def reference_vs_gyro_roll_in_push_off(refs: list, strides: list, t_imu: np.ndarray, gyr_imu: np.ndarray, c: np.ndarray,
+                                       markers: dict, k0s: list) -> tuple[float, float]:
+    """Does the marker frame stay a rigid body with the IMU in the push-off? Per reference stride
+    that contains one of our TOs, at the reference sample between the stride's first sample (a
+    mid-stance) and that TO where the marker distances have changed most: the rotation of the
+    reference frame (brought into the IMU frame by ``c``) since the first sample, against the
+    raw gyroscope's rotation over the same interval (0.3-0.4 s of integration: no tilt
+    correction, nothing of our orientation estimate), its component about the foot's long axis
+    (x, deg), and that largest distance change (mm). Medians over the strides (NaN without any)."""
+    from runform.core.foot.strapdown import increments, prefix_product
+    from runform.rotations import quat_conj, quat_mul, quat_to_rotvec
+
+    roll, defo = [], []
+    for (t_ref, q, _), k0 in zip(refs, k0s):
+        to = [s.to_time_s for s in strides if t_ref[0] < s.to_time_s <= t_ref[-1] and s.ic_time_s < t_ref[0]]
+        if not to:
+            continue
+        k_to = int(np.argmin(np.abs(t_ref - to[0])))
+        dm = marker_deformation_m(markers, k0, k_to + 1)
+        if not np.isfinite(dm).any():
+            continue
+        k = int(np.nanargmax(dm))
+        sel = (t_imu >= t_ref[0]) & (t_imu <= t_ref[k])
+        if sel.sum() < 2:
+            continue
+        qi = quat_mul(q[[0, k]], c)
+        rel_gyr = prefix_product(increments(t_imu[sel], gyr_imu[sel]))[-1]
+        rel_ref = quat_mul(quat_conj(qi[0]), qi[1])
+        roll.append(quat_to_rotvec(quat_mul(quat_conj(rel_gyr), rel_ref))[0] * DEG_PER_RAD)
+        defo.append(dm[k] * 1000.0)
+    if not roll:
+        return float("nan"), float("nan")
+    return float(np.median(roll)), float(np.median(defo))
 
 
 def bench_gaitmap(data: Path = DATA, block: int | None = None, calibration: str = "offline") -> dict:
@@ -382,7 +464,7 @@ def bench_gaitmap(data: Path = DATA, block: int | None = None, calibration: str 
         lat_to = [e.lookahead_s * 1000 for e in ev if e.kind == "to"]
         # orientation: mocap per-stride quaternions at 100 Hz from the stride's 'start' sample,
         # brought into our foot convention by reference_frame_fix (decided from the markers)
-        refs, fixes = [], {}
+        refs, fixes, k0s = [], {}, []
         for r in ev_rows:
             q_ref = ori[foot].get(int(r["s_id"])) if r["foot"] == foot else None
             if q_ref is None:
@@ -390,23 +472,39 @@ def bench_gaitmap(data: Path = DATA, block: int | None = None, calibration: str 
             k0 = int(round(float(r["start"]) / GAITMAP_FS * 100.0))
             q_ref, _, label = reference_frame_fix(q_ref, mk[foot]["TOE"][k0], mk[foot]["FCC"][k0])
             fixes[label] = fixes.get(label, 0) + 1
-            refs.append((float(r["start"]) / GAITMAP_FS + np.arange(len(q_ref)) / 100.0, q_ref))
+            rigid = marker_deformation_m(mk[foot], k0, len(q_ref)) <= MARKER_RIGID_TOL_M  # NaN -> False
+            refs.append((float(r["start"]) / GAITMAP_FS + np.arange(len(q_ref)) / 100.0, q_ref, rigid))
+            k0s.append(k0)
         # the IMU sits on the shoe at a fixed small rotation from the marker frame: estimated
-        # from angular velocities alone (mocap vs raw gyro, Kabsch), never from our orientation
+        # from angular velocities alone (mocap vs raw gyro, Kabsch), never from our orientation,
+        # over the reference samples where the marker frame is a rigid body
         c_align = imu_to_marker_rotation(refs, d["t"], d["gyr"], d["acc"])
         angle_res = {}
         # our strides are in the alignment's foot frame: v_seg = q_cal v_imu, so the reference
         # brought into that frame is q_ref * c_align * conj(q_cal)
         c_seg = quat_mul(c_align, quat_conj(q_cal))
         for tag, c in (("", np.array([1.0, 0.0, 0.0, 0.0])), ("_imu_frame", c_seg)):
-            sag, fr = _angle_errors(refs, st, c)
+            sag, fr, rig, phase = _angle_errors(refs, st, c)
+            fr_r = fr[rig] if rig.any() else np.array([np.nan])
             angle_res.update({
                 f"sagittal_rmse{tag}_deg": float(np.sqrt(np.mean(sag**2))),
                 f"sagittal_offset{tag}_deg": float(np.mean(sag)),
                 f"frontal_rmse{tag}_deg": float(np.sqrt(np.mean(fr**2))),
                 f"frontal_offset{tag}_deg": float(np.mean(fr)),
                 f"frontal_rmse{tag}_offset_removed_deg": float(np.std(fr)),
+                # stance samples where the marker frame is a rigid body (MARKER_RIGID_TOL_M)
+                f"frontal_rmse{tag}_rigid_ref_deg": float(np.sqrt(np.mean(fr_r**2))),
+                f"frontal_offset{tag}_rigid_ref_deg": float(np.mean(fr_r)),
             })
+            if tag == "_imu_frame":  # where in the stance the frontal error is (every sample)
+                for name, lo, hi in STANCE_PHASES:
+                    ph = fr[(phase >= lo) & (phase < hi)]
+                    angle_res[f"frontal_rmse{tag}_{name}_deg"] = float(np.sqrt(np.mean(ph**2))) if ph.size else float("nan")
+        angle_res["stance_rigid_ref_share"] = float(np.mean(rig))
+        # raw stored gyroscope and c_align (stored IMU frame -> markers), whatever alignment ran
+        roll_po, defo_po = reference_vs_gyro_roll_in_push_off(refs, st, d["t"], d["gyr"], c_align, mk[foot], k0s)
+        angle_res["push_off_marker_deformation_max_mm"] = defo_po
+        angle_res["push_off_ref_vs_gyro_roll_deg"] = roll_po
         angle_res["imu_to_marker_deg"] = float(2 * np.degrees(np.arccos(min(1.0, abs(c_align[0])))))
         angle_res["reference_frame_fixes"] = " ".join(f"{k}:{v}" for k, v in sorted(fixes.items()))
         res[foot] = dict(
