@@ -172,6 +172,10 @@ class SessionProcessor:
         self._ch: dict[str, _Channel] = {}
         for p, spec in self.sensors.items():
             self._ch[p] = _Channel(p, spec, SegmentCalibrator(p, spec.rate_hz, self.params.calibration))
+        #: (leg, segment) -> channel or None: the lookups of every stride's dependencies
+        self._seg: dict[tuple[str, str], _Channel | None] = {
+            (leg, seg): self._ch.get(placement_for(leg, seg)) for leg in ("left", "right") for seg in ("foot", "shank")
+        }
         self._pending: dict[str, deque] = {"left": deque(), "right": deque()}
         self._ics: dict[str, deque] = {"left": deque(maxlen=256), "right": deque(maxlen=256)}
         #: stances (IC, TO) whose toe-off is decided and whose tibial shock is not yet published
@@ -398,7 +402,7 @@ class SessionProcessor:
         for leg, pending in self._shock_pending.items():
             if not pending:
                 continue
-            shank_ch = self._ch.get(placement_for(leg, "shank"))
+            shank_ch = self._seg[leg, "shank"]
             if shank_ch is None:
                 pending.clear()
                 continue
@@ -424,20 +428,19 @@ class SessionProcessor:
         if final:
             return True
         end = float(stride.next_ic_time_s)
-        waited = self._ch[placement_for(leg, "foot")].last_time_s - end
+        waited = self._seg[leg, "foot"].last_time_s - end
         if self._clock_s is not None:  # offline (advance): the streams' common time, not a foot's lead
             waited = min(waited, self._clock_s - end)
         other = "right" if leg == "left" else "left"
-        deps = [self._ch.get(placement_for(leg, "shank")), self._ch.get(placement_for(other, "foot"))]
+        shank, ofoot = self._seg[leg, "shank"], self._seg[other, "foot"]
+        deps = [shank, ofoot]
         p = self.params
         if self._heading_offset(leg) is None and waited <= p.metrics.max_wait_s + p.shank.heading_learn_delay_s + p.shank.heading_learn_s + 2.0:
             return False  # the leg's heading offset is still being learned (a few s after standing)
         if waited > p.metrics.max_wait_s and not any(c is not None and self._calibrating(c) for c in deps):
             return True
-        shank = self._ch.get(placement_for(leg, "shank"))
         if shank is not None and shank.fed_time_s < end + 0.05:
             return False
-        ofoot = self._ch.get(placement_for(other, "foot"))
         if ofoot is not None and ofoot.fed_time_s < end + 0.5:
             return False
         return True
@@ -514,7 +517,7 @@ class SessionProcessor:
         """Step 0 (cheap): the shank samples of the stride and the flags; [leg, stride, flags,
         shank result (_TODO until step 1), shank window, other foot's ICs]."""
         other = "right" if leg == "left" else "left"
-        shank_ch = self._ch.get(placement_for(leg, "shank"))
+        shank_ch = self._seg[leg, "shank"]
         flags = list(flags)
         window = None
         if shank_ch is not None and shank_ch.ring is not None and shank_ch.calibration is not None:
@@ -528,7 +531,7 @@ class SessionProcessor:
                 if cal.method == "moving_only" and "no_standing" not in flags:
                     flags.append("no_standing")
         others = None
-        if placement_for(other, "foot") in self._ch:
+        if self._seg[other, "foot"] is not None:
             # the other foot's ICs after this IC (ascending; the row needs the first inside the stride)
             t_ic = float(stride.ic_time_s)
             others = []
@@ -558,7 +561,7 @@ class SessionProcessor:
     def _heading_offset(self, leg: str) -> float | None:
         """The leg's foot-minus-shank heading offset (rad): 0 without a shank, without standing
         or when learning failed; None while it is being learned."""
-        foot, shank = self._ch.get(placement_for(leg, "foot")), self._ch.get(placement_for(leg, "shank"))
+        foot, shank = self._seg[leg, "foot"], self._seg[leg, "shank"]
         if foot is None or shank is None or foot.calibration is None or shank.calibration is None:
             return 0.0
         cached = self._heading.get(leg)
@@ -623,7 +626,7 @@ class SessionProcessor:
         each leg's strides in queue order."""
         batch = []
         for leg, stride, flags, sh, _window, others, c, _steps in jobs:
-            if self._ch.get(placement_for(leg, "shank")) is not None and sh is None:
+            if self._seg[leg, "shank"] is not None and sh is None:
                 flags = [*flags, "gap"]  # the leg has a shank sensor but no data for this stride
             batch.append((leg, self._stride_counter[leg], stride, sh, others, flags, c))
             self._stride_counter[leg] += 1
