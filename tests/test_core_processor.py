@@ -284,6 +284,8 @@ def test_without_standing_shank_sign_is_checked_against_the_foot():
     for p in ("left_shank", "right_shank"):
         cal = status[p]["in_use"]
         assert cal["sign_rule"] == "foot_correlation" and cal["ok"] and cal["sign_margin"] > 0.5, cal
+        # the reported state is the calibration in use, not the calibrator's motion-only verdict
+        assert status[p]["state"] == "ready", status[p]
         m = quat_to_matrix(np.array(cal["sensor_to_segment_wxyz"])) @ rec.mounts[p]
         assert m[1, 1] > 0.95, m  # y points left
     rows = strides(outs)

@@ -306,8 +306,14 @@ class SessionProcessor:
         out = {}
         for p, ch in self._ch.items():
             st = ch.calibrator.status()
-            if ch.calibration is not None:
-                st["in_use"] = ch.calibration.to_dict()
+            cal = ch.calibration
+            if cal is not None:
+                st["in_use"] = cal.to_dict()
+                if cal.sign_rule == "foot_correlation" and st["state"] in ("ready", "bad"):
+                    # the foot's check replaced the calibrator's decision (_check_shank_sign):
+                    # the state is the one in use; the calibrator's own is kept beside it
+                    st["state_before_foot_check"] = st["state"]
+                    st["state"] = "ready" if cal.ok else "bad"
             st["samples"] = ch.samples
             st["clipped_samples"] = ch.clipped_samples
             st["gaps"] = ch.gap_count
