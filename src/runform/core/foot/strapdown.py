@@ -44,7 +44,7 @@ _Z = np.array([0.0, 0.0, 1.0])
 
 def prefix_product(dq: np.ndarray) -> np.ndarray:
     """Cumulative Hamilton products ``P[i] = dq[0] * dq[1] * ... * dq[i]`` of (n, 4) quaternions
-    (Hillis-Steele scan: O(n log n) work in log2(n) vectorised steps), normalised."""
+    (the blocked parallel scan of :func:`runform.core.orientation.prefix_products`), normalised."""
     return qnormalize(prefix_products([dq])[0])
 
 
