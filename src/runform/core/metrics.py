@@ -101,7 +101,7 @@ class _Segs:
         t0, t1 = self.t[j], self.t[j + 1]
         if y.ndim == 2:
             x, t0, t1 = x[:, None], t0[:, None], t1[:, None]
-        y0, y1 = y[j], y[j + 1]
+        y0, y1 = y.take(j, axis=0), y.take(j + 1, axis=0)  # y[j], y[j + 1] (take: faster for 2-D y)
         slope = (y1 - y0) / (t1 - t0)
         out = slope * (x - t0) + y0
         before, after = i < lo, i >= last  # ends held (few points: fixed in place)
@@ -120,7 +120,7 @@ def _interp_quat_segs(segs: _Segs, seg: np.ndarray, x: np.ndarray, q: np.ndarray
     lo = segs.starts[seg]
     last = lo + segs.counts[seg] - 1
     j = np.minimum(np.maximum(i, lo), last - 1)
-    q0, q1 = q[j], q[j + 1]
+    q0, q1 = q.take(j, axis=0), q.take(j + 1, axis=0)  # q[j], q[j + 1] (take: ~10x faster for (n, 4))
     q1[np.einsum("ij,ij->i", q0, q1) < 0] *= -1.0
     t0, t1 = segs.t[j][:, None], segs.t[j + 1][:, None]
     out = (q1 - q0) / (t1 - t0) * (x[:, None] - t0) + q0
@@ -262,7 +262,8 @@ def stride_metrics_steps(jobs: Sequence[MetricsJob], params: MetricsParams | Non
         qs = _interp_quat_segs(ssegs, local, ft[sub], sq)
         # heading alignment: the shank's heading is arbitrary; turn it so that its mean heading
         # over the stride differs from the foot's by the leg's learned offset (0: as standing)
-        dyaw = ml_axis_heading(fq[sub]) - ml_axis_heading(qs)
+        fq_sub = fq.take(sub, axis=0)  # fq[sub] (take: ~10x faster than fancy indexing of (n, 4))
+        dyaw = ml_axis_heading(fq_sub) - ml_axis_heading(qs)
         lo_sub = np.zeros(sh_rows.size, dtype=np.intp)
         np.cumsum(fsegs.counts[sh_rows][:-1], out=lo_sub[1:])
         cnt = fsegs.counts[sh_rows]
@@ -273,14 +274,14 @@ def stride_metrics_steps(jobs: Sequence[MetricsJob], params: MetricsParams | Non
         h = np.zeros((sh_rows.size, 4))
         h[:, 0] = np.cos(0.5 * yaw)
         h[:, 3] = np.sin(0.5 * yaw)
-        qs = qmul(h[local], qs)
+        qs = qmul(h.take(local, axis=0), qs)
         yield
         r_shank = qmatrix(qs)
         sg = sgn[sub]
         # rearfoot eversion (runform.anatomy.rearfoot_eversion: ev of R_shank^T R_foot = Ry Rx Rz)
         # needs one element of the relative rotation, (R_shank^T R_foot)[1, 2], written out: a
         # stacked 3x3 matmul costs ~25x more here
-        rf = qmatrix(fq[sub])
+        rf = qmatrix(fq_sub)
         rel_12 = r_shank[:, 0, 1] * rf[:, 0, 2] + r_shank[:, 1, 1] * rf[:, 1, 2] + r_shank[:, 2, 1] * rf[:, 2, 2]
         ev[sub] = np.arcsin(np.clip(-rel_12, -1.0, 1.0)) * sg
         fsegs_sub = _Segs([ft[fsegs.starts[i] : fsegs.starts[i] + fsegs.counts[i]] for i in sh_rows.tolist()])

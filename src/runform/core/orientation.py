@@ -28,11 +28,25 @@ def qmul(p: np.ndarray, q: np.ndarray, out: np.ndarray | None = None) -> np.ndar
     qw, qx, qy, qz = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
     if out is None:
         out = np.empty(np.broadcast_shapes(p.shape, q.shape))
-    w = pw * qw - px * qx - py * qy - pz * qz
-    x = pw * qx + px * qw + py * qz - pz * qy
-    y = pw * qy - px * qz + py * qw + pz * qx
-    out[..., 3] = pw * qz + px * qy - py * qx + pz * qw
-    out[..., 0], out[..., 1], out[..., 2] = w, x, y
+    # each component accumulated in place: the same operations in the same order as
+    # ``pw * qw - px * qx - py * qy - pz * qz`` etc., fewer temporaries
+    w = pw * qw
+    w -= px * qx
+    w -= py * qy
+    w -= pz * qz
+    x = pw * qx
+    x += px * qw
+    x += py * qz
+    x -= pz * qy
+    y = pw * qy
+    y -= px * qz
+    y += py * qw
+    y += pz * qx
+    z = pw * qz
+    z += px * qy
+    z -= py * qx
+    z += pz * qw
+    out[..., 0], out[..., 1], out[..., 2], out[..., 3] = w, x, y, z
     return out
 
 
@@ -152,7 +166,11 @@ def rotvec_quats(v: np.ndarray) -> np.ndarray:
     angle = np.sqrt(x * x + y * y + z * z)
     half = 0.5 * angle
     small = angle < 1e-8
-    scale = np.where(small, 0.5 - angle**2 / 48.0, np.sin(half) / np.where(small, 1.0, angle))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.sin(half)
+        scale /= angle
+    if small.any():  # rare: the series expansion there (and no 0 / 0)
+        scale[small] = 0.5 - angle[small] ** 2 / 48.0
     out = np.empty((v.shape[0], 4))
     out[:, 0] = np.cos(half)
     out[:, 1:] = v * scale[:, None]

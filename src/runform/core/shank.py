@@ -155,7 +155,7 @@ def shank_strides_steps(windows: list[tuple[np.ndarray, np.ndarray, np.ndarray, 
     q[starts] = (1.0, 0.0, 0.0, 0.0)
     body = np.ones(t.shape[0], bool)
     body[starts] = False
-    q[body] = qmul(_IDENTITY, np.concatenate(scans))
+    q[body] = np.concatenate(scans)  # the identity start times the scan: the scan itself
     q = qnormalize(q)
     # tilt: the mean world specific force of each window onto +z (masked when clipped)
     f = qrotate(q, acc)
@@ -171,7 +171,7 @@ def shank_strides_steps(windows: list[tuple[np.ndarray, np.ndarray, np.ndarray, 
         fm = f[a : a + n][mask]
         mean_f[r] = fm.mean(axis=0) if fm.shape[0] else (0.0, 0.0, 1.0)
     c = quat_from_two_vectors(mean_f, _UP)
-    q = qmul(c[seg], q)
+    q = qmul(c.take(seg, axis=0), q)  # take: the rows c[seg], faster than fancy indexing
     for r, i in enumerate(use):
         a, n = int(starts[r]), int(counts[r])
         flags = tuple(name for name, on in (("gap", any_gap[r]), ("clipped_acc", any_clip[r]), ("clipped_gyr", any_gclip[r])) if on)

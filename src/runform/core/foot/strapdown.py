@@ -156,14 +156,16 @@ def integrate_strides_steps(strides: list[tuple]) -> Generator[None, None, list[
     # forwards from each mid-stance and backwards to its IC: two batched scans (rows of similar
     # length pad less than one batch of both)
     fwd = prefix_products([dq_all[a + m0 : a + m1] for a, m0, m1 in zip(st.tolist(), i0.tolist(), i1.tolist())])
-    bwd = prefix_products([quat_conj(dq_all[a : a + m0][::-1]) for a, m0 in zip(st.tolist(), i0.tolist())])
+    dq_conj = quat_conj(dq_all)  # once for all strides (the backward scans' increments)
+    bwd = prefix_products([dq_conj[a : a + m0][::-1] for a, m0 in zip(st.tolist(), i0.tolist())])
     rel = np.empty((t.shape[0], 4))
     for r, (a, m0, m1) in enumerate(zip(st.tolist(), i0.tolist(), i1.tolist())):
         rel[a + m0] = (1.0, 0.0, 0.0, 0.0)
         rel[a + m0 + 1 : a + m1 + 1] = fwd[r]
         rel[a : a + m0] = bwd[r][::-1]
     rel = qnormalize(rel)  # the identity rows at the mid-stances stay exactly (1, 0, 0, 0)
-    quat = qmul(q0[seg], rel)
+    # x.take(i, axis=0): the rows x[i], ~10x faster than fancy indexing for (n, 4) arrays
+    quat = qmul(q0.take(seg, axis=0), rel)
     for r, s in enumerate(strides):
         if s[7] == "gravity" and i1[r] > i0[r]:
             a, m0, m1 = int(st[r]), int(i0[r]), int(i1[r])
@@ -189,7 +191,7 @@ def integrate_strides_steps(strides: list[tuple]) -> Generator[None, None, list[
     ts = np.zeros((k, L))
     ts[row, col] = t[src]
     a_w = np.zeros((k, L, 3))
-    a_w[row, col] = qrotate(quat[src], acc[src])
+    a_w[row, col] = qrotate(quat.take(src, axis=0), acc.take(src, axis=0))
     dt = np.zeros((k, L))
     dt[:, 1:] = ts[:, 1:] - ts[:, :-1]
     valid = col > 0
@@ -216,7 +218,7 @@ def integrate_strides_steps(strides: list[tuple]) -> Generator[None, None, list[
             corr_q[r] = cq
             c_mat[r] = cm
         if vel_tilt.all():
-            quat = qnormalize(qmul(corr_q[seg], quat))
+            quat = qnormalize(qmul(corr_q.take(seg, axis=0), quat))
         else:
             sel = vel_tilt[seg]
             quat[sel] = qnormalize(qmul(corr_q[seg[sel]], quat[sel]))
