@@ -141,6 +141,31 @@ def _seg_max(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return np.where(hi > lo, m, -np.inf)
 
 
+def parabolic_peaks(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Peak of ``x[lo_j:hi_j]`` per window (-inf where empty), refined by the parabola through
+    the largest sample and its two neighbours in the window: a sampled maximum underestimates a
+    peak only a few samples wide (tibial impacts at 400 Hz on the virtual runner: by 1-3 %,
+    p95 up to 6 %); the three-point parabolic estimate is the usual correction for the peak of
+    a sampled, band-limited signal (e.g. Smith & Serra 1987, quadratic interpolation of
+    spectral peaks). A flat top (two equal largest samples, as clipping makes) or a maximum at
+    the window's edge keeps the sample; a stride with clipped samples is flagged and not valid
+    anyway. Equally spaced samples (a gap ends a stride)."""
+    out = np.full(lo.shape[0], -np.inf)
+    for j, (a, b) in enumerate(zip(lo.tolist(), hi.tolist())):
+        if b <= a:
+            continue
+        i = a + int(np.argmax(x[a:b]))
+        y1 = float(x[i])
+        out[j] = y1
+        if i - 1 < a or i + 1 >= b:
+            continue
+        y0, y2 = float(x[i - 1]), float(x[i + 1])
+        den = y0 - 2.0 * y1 + y2
+        if y0 < y1 and y2 < y1 and den < 0.0:
+            out[j] = y1 - 0.125 * (y0 - y2) ** 2 / den
+    return out
+
+
 def _shock_peaks_segs(segs: _Segs, a: np.ndarray, threshold_g: float = 3.0, window_s: float = 0.375) -> np.ndarray:
     """:func:`runform.core.shank.tibial_shock_peaks` of each stride's part of ``a`` at once
     (global indices, ascending): the same rule, with the windows found within each stride."""
@@ -320,7 +345,7 @@ def stride_metrics_steps(jobs: Sequence[MetricsJob], params: MetricsParams | Non
         # shank-time stance for the peak axial acceleration
         s_lo = ssegs.search(loc_rows, icr, "left")
         s_hi = ssegs.search(loc_rows, tor, "right")
-        peak_acc = _seg_max(sacc, s_lo, s_hi)
+        peak_acc = parabolic_peaks(sacc, s_lo, s_hi)
         # tibial-shock peaks of every shank stride by the 375 ms rule, kept from IC to next IC
         pk = _shock_peaks_segs(ssegs, sacc)
         pk = pk[(ssegs.t[pk] >= icr[ssegs.seg[pk]]) & (ssegs.t[pk] < nicr[ssegs.seg[pk]])]
