@@ -88,20 +88,35 @@ def decode_records(scan: fl.ScanResult, *, vectorised: bool = True) -> DecodedLo
     the reference the fast path is tested against."""
     if not vectorised:
         return _decode_per_frame(scan)
-    header: dict[str, Any] = {}
-    sensors: dict[int, DecodedSensor] = {}
-    by_placement: dict[str, DecodedSensor] = {}
     order: list[tuple[int, int, int]] = []  # (record number, sensor index, block number)
-    messages: list[dict[str, Any]] = []
     pending: dict[int, list[tuple[int, fl.Record]]] = {}
-    end = None
-    markers = _uses_restart_markers(scan)
+
+    def hold(pos: int, s: DecodedSensor, rec: fl.Record) -> None:
+        pending.setdefault(s.index, []).append((pos, rec))
 
     def flush(s: DecodedSensor) -> None:
         items = pending.pop(s.index, None)
         if items:
             _decode_data_records(s, items, order)
 
+    header, sensors, messages, end = _walk_records(scan, hold, flush)
+    order.sort()
+    return DecodedLog(header, sensors, [(i, b) for _, i, b in order], messages, end, scan.problem, len(scan.records))
+
+
+def _walk_records(scan: fl.ScanResult, on_data: Any, flush: Any = None) -> tuple[dict[str, Any], dict[int, DecodedSensor], list[dict[str, Any]], Any]:
+    """One pass over the log's records in order, shared by both decoders: sensors described,
+    status counted, messages kept (connection / restart events applied to the sensor's stream),
+    session header and end record. A DATA record of a described sensor goes to
+    ``on_data(record number, sensor, record)``; ``flush(sensor)``, if given, runs before anything
+    that changes how a sensor's later frames decode (a new description, a stream event) and for
+    every sensor at the end. Returns (header, sensors, messages, end)."""
+    header: dict[str, Any] = {}
+    sensors: dict[int, DecodedSensor] = {}
+    by_placement: dict[str, DecodedSensor] = {}
+    messages: list[dict[str, Any]] = []
+    end = None
+    markers = _uses_restart_markers(scan)
     for pos, rec in enumerate(scan.records):
         k = rec.kind
         if k == fl.DATA:
@@ -109,7 +124,7 @@ def decode_records(scan: fl.ScanResult, *, vectorised: bool = True) -> DecodedLo
             if s is None:
                 continue  # a frame of a sensor never described: cannot be decoded
             s.data_records += 1
-            pending.setdefault(s.index, []).append((pos, rec))
+            on_data(pos, s, rec)
         elif k == fl.STATUS:
             s = sensors.get(rec.sensor_index)
             if s is not None:
@@ -122,16 +137,17 @@ def decode_records(scan: fl.ScanResult, *, vectorised: bool = True) -> DecodedLo
             if msg.get("type") in ("connection", "stream_restart"):
                 s = by_placement.get(str(msg.get("placement")))
                 if s is not None:
-                    flush(s)
+                    if flush is not None:
+                        flush(s)
                     _stream_event(s, msg, markers)
         elif k == fl.SESSION:
             header = rec.json()
         elif k == fl.END:
             end = rec.json()
-    for s in sensors.values():
-        flush(s)
-    order.sort()
-    return DecodedLog(header, sensors, [(i, b) for _, i, b in order], messages, end, scan.problem, len(scan.records))
+    if flush is not None:
+        for s in sensors.values():
+            flush(s)
+    return header, sensors, messages, end
 
 
 def _describe_sensor(rec: fl.Record, sensors: dict[int, DecodedSensor], by_placement: dict[str, DecodedSensor],
@@ -219,43 +235,16 @@ def _decode_data_records(s: DecodedSensor, items: list[tuple[int, fl.Record]], o
 
 
 def _decode_per_frame(scan: fl.ScanResult) -> DecodedLog:
-    header: dict[str, Any] = {}
-    sensors: dict[int, DecodedSensor] = {}
-    by_placement: dict[str, DecodedSensor] = {}
     order: list[tuple[int, int]] = []
-    messages: list[dict[str, Any]] = []
-    end = None
-    markers = _uses_restart_markers(scan)
-    for rec in scan.records:
-        k = rec.kind
-        if k == fl.DATA:
-            s = sensors.get(rec.sensor_index)
-            if s is None:
-                continue  # a frame of a sensor never described: cannot be decoded
-            s.data_records += 1
-            got = _feed_one(s, rec.payload, rec.arrival_s)
-            if got is None:
-                continue
+
+    def feed(_pos: int, s: DecodedSensor, rec: fl.Record) -> None:
+        got = _feed_one(s, rec.payload, rec.arrival_s)
+        if got is not None:
             t, block = got
             order.append((s.index, len(s.blocks)))
             s.blocks.append((t, block.acc_mps2, block.gyr_rps, block.gap_before))
-        elif k == fl.STATUS:
-            s = sensors.get(rec.sensor_index)
-            if s is not None:
-                s.status_records += 1
-        elif k == fl.SENSOR:
-            _describe_sensor(rec, sensors, by_placement)
-        elif k == fl.MESSAGE:
-            msg = rec.json()
-            messages.append(msg)
-            if msg.get("type") in ("connection", "stream_restart"):
-                s = by_placement.get(str(msg.get("placement")))
-                if s is not None:
-                    _stream_event(s, msg, markers)
-        elif k == fl.SESSION:
-            header = rec.json()
-        elif k == fl.END:
-            end = rec.json()
+
+    header, sensors, messages, end = _walk_records(scan, feed)
     return DecodedLog(header, sensors, order, messages, end, scan.problem, len(scan.records))
 
 
