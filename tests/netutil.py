@@ -54,8 +54,14 @@ def running_demo(data_dir, duration_s: float, *extra: str):
             wait_for_http(f"http://127.0.0.1:{port}/api/status")
             yield port, proc
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:  # pragma: no cover
-                proc.kill()
+            stop_process(proc)
+
+
+def stop_process(proc: subprocess.Popen, timeout_s: float = 10.0) -> None:
+    """Stop a server process started by a test: SIGTERM (a clean shutdown), SIGKILL if it has not
+    exited within ``timeout_s``."""
+    proc.terminate()
+    try:
+        proc.wait(timeout_s)
+    except subprocess.TimeoutExpired:  # pragma: no cover
+        proc.kill()

@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO_ROOT, require
-from netutil import free_port, running_demo, wait_for_http
+from netutil import free_port, running_demo, stop_process, wait_for_http
 from runform.core.schema import STRIDE_COLUMNS, strike_pattern_of
 
 pytestmark = pytest.mark.browser
@@ -294,11 +294,7 @@ def test_token_mode_refuses_page_and_websocket_without_the_token(tmp_path, brows
         p.locator('[data-testid=session-list] li[data-id="live"]').wait_for(timeout=10000)
         ctx.close()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            proc.kill()
+        stop_process(proc)
 
 
 # ---------------------------------------------------------------------------- strides published into the hub

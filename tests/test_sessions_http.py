@@ -16,7 +16,7 @@ from runform.server.app import create_app
 from runform.store import Store
 from runform.store.virtual import record_virtual_session
 
-from netutil import free_port, wait_for_http
+from netutil import free_port, stop_process, wait_for_http
 
 
 @pytest.fixture(scope="module")
@@ -100,5 +100,4 @@ def test_serve_lists_stored_sessions_without_sensors(store):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status") as r:
             assert json.load(r)["live"] is False
     finally:
-        proc.terminate()
-        proc.wait(10)
+        stop_process(proc)
