@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -405,7 +404,8 @@ def reference_vs_gyro_roll_in_push_off(refs: list, strides: list, t_imu: np.ndar
     raw gyroscope's rotation over the same interval (0.3-0.4 s of integration: no tilt
     correction, nothing of our orientation estimate), its component about the foot's long axis
     (x, deg), and that largest distance change (mm). Medians over the strides (NaN without any)."""
-    from runform.core.foot.strapdown import increments, prefix_product
+    from runform.core.foot.strapdown import increments
+    from runform.core.orientation import prefix_product, qnormalize
     from runform.rotations import quat_conj, quat_mul, quat_to_rotvec
 
     roll, defo = [], []
@@ -422,7 +422,7 @@ def reference_vs_gyro_roll_in_push_off(refs: list, strides: list, t_imu: np.ndar
         if sel.sum() < 2:
             continue
         qi = quat_mul(q[[0, k]], c)
-        rel_gyr = prefix_product(increments(t_imu[sel], gyr_imu[sel]))[-1]
+        rel_gyr = qnormalize(prefix_product(increments(t_imu[sel], gyr_imu[sel])))[-1]
         rel_ref = quat_mul(quat_conj(qi[0]), qi[1])
         roll.append(quat_to_rotvec(quat_mul(quat_conj(rel_gyr), rel_ref))[0] * DEG_PER_RAD)
         defo.append(dm[k] * 1000.0)

@@ -37,26 +37,9 @@ from ...rotations import (
     quat_to_rotvec,
 )
 from ...units import STANDARD_GRAVITY_MPS2
-from ..orientation import prefix_products, qmatrix, qmul, qnormalize, qrotate, rotvec_quats
+from ..orientation import prefix_products, qmul, qnormalize, qrotate, rotvec_quats
 
 _Z = np.array([0.0, 0.0, 1.0])
-
-
-def prefix_product(dq: np.ndarray) -> np.ndarray:
-    """Cumulative Hamilton products ``P[i] = dq[0] * dq[1] * ... * dq[i]`` of (n, 4) quaternions
-    (the blocked parallel scan of :func:`runform.core.orientation.prefix_products`), normalised."""
-    return qnormalize(prefix_products([dq])[0])
-
-
-def tilt_quat(f_body: np.ndarray) -> np.ndarray:
-    """Orientation (w, x, y, z) with yaw 0 whose tilt puts specific force ``f_body`` (3,) (m/s^2,
-    body frame, at rest = gravity reaction, pointing up) on the world z axis: ``Ry(pitch) Rx(roll)``
-    in closed form (``w >= 0``; same rotation as ``matrix_to_quat(rot_y(pitch) @ rot_x(roll))``)."""
-    fx, fy, fz = (float(v) for v in f_body)
-    roll = np.arctan2(fy, fz)
-    pitch = np.arctan2(-fx, np.hypot(fy, fz))
-    cp, sp, cr, sr = np.cos(0.5 * pitch), np.sin(0.5 * pitch), np.cos(0.5 * roll), np.sin(0.5 * roll)
-    return np.array([cp * cr, cp * sr, sp * cr, -sp * sr])
 
 
 def increments(t_s: np.ndarray, gyr_rps: np.ndarray) -> np.ndarray:
@@ -287,19 +270,12 @@ _X = np.array([1.0, 0.0, 0.0])
 
 
 def tilt_quats(f_body: np.ndarray) -> np.ndarray:
-    """:func:`tilt_quat` of (k, 3) specific forces, (k, 4)."""
+    """Orientations (k, 4) (w, x, y, z) with yaw 0 whose tilt puts each specific force
+    ``f_body`` (k, 3) (m/s^2, body frame, at rest = gravity reaction, pointing up) on the world z
+    axis: ``Ry(pitch) Rx(roll)`` in closed form (``w >= 0``; the same rotation as
+    ``matrix_to_quat(rot_y(pitch) @ rot_x(roll))``)."""
     fx, fy, fz = f_body[:, 0], f_body[:, 1], f_body[:, 2]
     roll = np.arctan2(fy, fz)
     pitch = np.arctan2(-fx, np.hypot(fy, fz))
     cp, sp, cr, sr = np.cos(0.5 * pitch), np.sin(0.5 * pitch), np.cos(0.5 * roll), np.sin(0.5 * roll)
     return np.stack([cp * cr, cp * sr, sp * cr, -sp * sr], axis=1)
-
-
-def _velocity(ts: np.ndarray, quat: np.ndarray, acc_mps2: np.ndarray) -> np.ndarray:
-    """World-frame velocity (n, 3) in m/s from zero at ``ts[0]`` (trapezoid), gravity removed."""
-    a_w = quat_rotate(quat, acc_mps2)
-    a_w[:, 2] -= STANDARD_GRAVITY_MPS2
-    v = np.zeros_like(a_w)
-    if ts.size > 1:
-        v[1:] = np.cumsum(0.5 * (a_w[1:] + a_w[:-1]) * np.diff(ts)[:, None], axis=0)
-    return v
