@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from ..rotations import quat_from_rotvec, quat_from_two_vectors, quat_normalize, quat_rotate
+from ..rotations import quat_from_rotvec, quat_from_two_vectors
 
 
 def qmul(p: np.ndarray, q: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
