@@ -96,12 +96,35 @@ def test_events_and_stride_length_on_synthetic_run(rate):
         first = e.sample_index + int(np.flatnonzero(gyr[e.sample_index :, 1] >= conf)[0])
         assert e.decided_sample_index == first
         assert 0 <= e.lookahead_s <= t[first] - e.time_s + 1e-9
-    assert len(st) >= len(ref_ic) - 2
-    lengths = np.array([s.stride_length_m for s in st])
+    # one stride per pair of consecutive ICs: the last one ends in a stance the recording cuts
+    # off before its mid-stance, so it has no length and says why
+    assert len(st) == len(ref_ic) - 1
+    *whole, last = st
+    lengths = np.array([s.stride_length_m for s in whole])
     tol = 0.01 if rate >= 200 else 0.05
     assert np.all(np.abs(lengths - LENGTH) / LENGTH < tol), lengths
-    assert all(s.valid and s.flags == () for s in st)
+    assert all(s.valid and s.flags == () for s in whole)
+    assert last.flags == ("recording_end",) and not last.valid
+    assert np.isnan(last.stride_length_m) and np.isnan(last.speed_mps)
+    assert last.next_ic_time_s == pytest.approx(ic[-1])
+    assert last.contact_time_s == pytest.approx(TO, abs=1.0 / rate + 1e-9)
     assert np.allclose([s.stride_time_s for s in st], T, atol=1.0 / rate)
+
+
+def test_recording_cut_before_the_next_ic_publishes_no_last_stride():
+    """Nothing invented: a stride whose next IC never came is not published; one whose next
+    IC came one sample before the end is (flagged), for every partition into blocks."""
+    rate = 400.0
+    t, acc, gyr, ics, *_ = synthetic_foot(rate, n_strides=8)
+    for cut_s, n_end in ((ics[7] - 0.05, 0), (ics[7] + 0.02, 1)):
+        keep = t < cut_s
+        for blocks in (None, [7] * (int(keep.sum()) // 7) + [int(keep.sum()) % 7]):
+            outs = run(t[keep], acc[keep], gyr[keep], rate, blocks=[b for b in blocks if b] if blocks else None)
+            st = [o for o in outs if isinstance(o, FootStride)]
+            ends = [s for s in st if "recording_end" in s.flags]
+            assert len(ends) == n_end
+            assert st[-1].next_ic_time_s == pytest.approx(ics[7 if n_end else 6], abs=1.0 / rate)
+            assert all(s.valid for s in st if s not in ends)
 
 
 def test_orientation_follows_the_true_pitch():
@@ -122,7 +145,8 @@ def _summary(outs):
         if isinstance(o, FootEvent):
             rows.append(("e", o.kind, o.time_s, o.sample_index, o.decided_sample_index))
         else:
-            rows.append(("s", o.ic_time_s, o.to_time_s, o.next_ic_time_s, o.stride_length_m, o.flags,
+            length = None if np.isnan(o.stride_length_m) else o.stride_length_m  # nan != nan
+            rows.append(("s", o.ic_time_s, o.to_time_s, o.next_ic_time_s, length, o.flags,
                          o.quat_wxyz.tobytes(), o.time_s.tobytes()))
     return rows
 
@@ -260,6 +284,9 @@ def test_first_strides_from_standing_get_their_own_toe_off():
             assert to_err <= 0.05, (leg, s.ic_time_s, s.to_time_s)
             k = min(ref, key=lambda x: abs(x - s.ic_time_s))
             assert abs(k - s.ic_time_s) <= 0.02
+            if s.flags == ("recording_end",):  # the last: its next stance is cut off, no length
+                assert s is strides[-1] and np.isnan(s.stride_length_m)
+                continue
             assert abs(s.stride_length_m - ref[k]) <= 0.05 * ref[k], (leg, s.ic_time_s, s.stride_length_m, ref[k])
 
 

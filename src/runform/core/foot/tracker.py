@@ -46,6 +46,7 @@ class PendingStride:
     gap: bool
     params: FootParams = field(repr=False)
     push_serial: int
+    recording_end: bool = False  # the next stance ended with the recording: no length
 
     @property
     def ic_time_s(self) -> float:
@@ -82,6 +83,8 @@ class PendingStride:
         flags: list[str] = []
         if self.gap:
             flags.append("gap")
+        if self.recording_end:
+            flags.append("recording_end")
         if self.fl.any():  # usually no sample is flagged: one reduction instead of two masks
             if np.any(self.fl & SampleBuffer.CLIP_ACC):
                 flags.append("clipped_acc")
@@ -89,7 +92,7 @@ class PendingStride:
                 flags.append("clipped_gyr")
         if np.isfinite(heading) and abs(heading) > self.params.turn_threshold_rad:
             flags.append("turn")
-        valid = not ({"gap", "clipped_acc", "clipped_gyr"} & set(flags))
+        valid = not ({"gap", "recording_end", "clipped_acc", "clipped_gyr"} & set(flags))
         return FootStride(
             stride_index=self.index,
             ic_time_s=a.ic_time,
@@ -133,7 +136,8 @@ class FootTracker:
     already in the foot SEGMENT frame (x anterior/toe, y left, z up when standing; gyroscope
     bias removed), in blocks of any size, and returns the :class:`FootEvent` s and
     :class:`FootStride` s decided by them, in order; ``finish()`` returns what is still pending
-    (nothing is invented: incomplete strides are dropped). The outputs do not depend on how the
+    and the last stride if its next IC was seen (without length, flagged ``recording_end``);
+    a stride whose next IC never came is dropped (nothing is invented). The outputs do not depend on how the
     samples were split into blocks.
 
     Packet gaps: ``gap_before=True``, a time step above ``params.gap_factor / rate_hz``, a
@@ -248,12 +252,21 @@ class FootTracker:
 
     def finish(self) -> list[FootOutput]:
         """End of the recording: publish the strides already decided (a live push may have
-        deferred one), nothing invented; forget the pending state."""
+        deferred one) and the last stride, whose next IC was seen but whose next stance the
+        recording cut off before its mid-stance: its times and stance are known, its length is
+        not (published without length, flagged ``recording_end``, invalid, as at a gap); nothing
+        invented beyond that; forget the pending state."""
+        out: list[FootOutput] = []
+        a, b = self._prev, self._open
+        if a is not None and b is not None and b.ic_time - a.ic_time <= self.params.max_stride_s:
+            s = self._stride(a, b, with_length=False, gap=False, recording_end=True)
+            if s is not None:
+                out.append(s)
         self._det.reset()
         self._prev = None
         self._open = None
         self._buf.drop_before(self._buf.end)
-        return self._release([], live=False)
+        return self._release(out, live=False)
 
     def _release(self, new: list, live: bool) -> list[FootOutput]:
         """Outputs to return now, in decision order: everything for a large push; for a live
@@ -369,7 +382,7 @@ class FootTracker:
             self._open = None
         return out
 
-    def _stride(self, a: _Stance, b: _Stance, with_length: bool, gap: bool) -> PendingStride | None:
+    def _stride(self, a: _Stance, b: _Stance, with_length: bool, gap: bool, recording_end: bool = False) -> PendingStride | None:
         """Stride from stance ``a`` (complete) to the next IC of stance ``b``."""
         buf = self._buf
         start = a.ic_index - 1
@@ -382,7 +395,7 @@ class FootTracker:
         t, acc, gyr, fl = buf.t[sl].copy(), buf.acc[sl].copy(), buf.gyr[sl].copy(), buf.flags[sl].copy()
         index = self._stride_count
         self._stride_count += 1
-        return PendingStride(index, a, b, t, acc, gyr, fl, start, have_ms1, gap, self.params, self._push_serial)
+        return PendingStride(index, a, b, t, acc, gyr, fl, start, have_ms1, gap, self.params, self._push_serial, recording_end)
 
     def _trim(self) -> None:
         """Forget samples nobody needs any more (memory stays bounded)."""
