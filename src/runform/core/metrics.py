@@ -17,7 +17,7 @@ from ..anatomy import foot_sagittal_angle, segment_frontal_angle, tait_bryan_zyx
 from ..placements import mirror_sign
 from ..units import DEG_PER_RAD, MS_PER_S, STANDARD_GRAVITY_MPS2
 from .heading import ml_axis_heading
-from .orientation import qmatrix, qmul, qnormalize
+from .orientation import qmatrix, qmul, qnormalize, take_rows
 from .foot.strapdown import run_steps
 from .params import MetricsParams
 from .schema import STRIDE_COLUMNS, strike_pattern_of
@@ -120,16 +120,25 @@ def _interp_quat_segs(segs: _Segs, seg: np.ndarray, x: np.ndarray, q: np.ndarray
     lo = segs.starts[seg]
     last = lo + segs.counts[seg] - 1
     j = np.minimum(np.maximum(i, lo), last - 1)
-    q0, q1 = q.take(j, axis=0), q.take(j + 1, axis=0)  # q[j], q[j + 1] (take: ~10x faster for (n, 4))
-    q1[np.einsum("ij,ij->i", q0, q1) < 0] *= -1.0
-    t0, t1 = segs.t[j][:, None], segs.t[j + 1][:, None]
-    out = (q1 - q0) / (t1 - t0) * (x[:, None] - t0) + q0
+    # component planes (4, m) of q[j], q[j + 1] (orientation.planes: contiguous arithmetic)
+    q0, q1 = take_rows(q, j).T, take_rows(q, j + 1).T
+    if not q0.flags.c_contiguous:
+        q0, q1 = np.ascontiguousarray(q0), np.ascontiguousarray(q1)
+    # the sign test q0 . q1 < 0, summed as einsum("ij,ij->i") sums 4 components
+    dot = q0[0] * q1[0]
+    dot += q0[2] * q1[2]
+    xz = q0[1] * q1[1]
+    xz += q0[3] * q1[3]
+    dot += xz
+    q1[:, dot < 0] *= -1.0
+    t0, t1 = segs.t[j], segs.t[j + 1]
+    out = (q1 - q0) / (t1 - t0) * (x - t0) + q0
     before, after = i < lo, i >= last  # ends held (few points: fixed in place)
     if before.any():
-        out[before] = q[lo[before]]
+        out[:, before] = take_rows(q, lo[before]).T
     if after.any():
-        out[after] = q1[after]
-    return qnormalize(out)
+        out[:, after] = q1[:, after]
+    return qnormalize(out.T)
 
 
 def _seg_max(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -256,7 +265,8 @@ def stride_metrics_steps(jobs: Sequence[MetricsJob], params: MetricsParams | Non
     feet = [j[2] for j in jobs]
     fsegs = _Segs([np.asarray(f.time_s, float) for f in feet])
     ft = fsegs.t
-    fq = np.concatenate([np.asarray(f.quat_wxyz, float) for f in feet])
+    # quaternions component-major ((n, 4) views of (4, n): runform.core.orientation.planes)
+    fq = np.concatenate([np.asarray(f.quat_wxyz, float).T for f in feet], axis=1).T
     ic = np.array([float(f.ic_time_s) for f in feet])
     to = np.array([float(f.to_time_s) for f in feet])
     nic = np.array([float(f.next_ic_time_s) for f in feet])
@@ -279,7 +289,7 @@ def stride_metrics_steps(jobs: Sequence[MetricsJob], params: MetricsParams | Non
     if sh_rows.size:
         shanks = [jobs[i][3] for i in sh_rows.tolist()]
         ssegs = _Segs([np.asarray(s.time_s, float) for s in shanks])
-        sq = np.concatenate([np.asarray(s.quat_wxyz, float) for s in shanks])
+        sq = np.concatenate([np.asarray(s.quat_wxyz, float).T for s in shanks], axis=1).T
         sacc = np.concatenate([np.asarray(s.axial_acc_mps2, float) for s in shanks])
         # the foot samples of these strides, and their stride number among the shank strides
         sub = np.concatenate([np.arange(fsegs.starts[i], fsegs.starts[i] + fsegs.counts[i]) for i in sh_rows.tolist()])
@@ -287,7 +297,7 @@ def stride_metrics_steps(jobs: Sequence[MetricsJob], params: MetricsParams | Non
         qs = _interp_quat_segs(ssegs, local, ft[sub], sq)
         # heading alignment: the shank's heading is arbitrary; turn it so that its mean heading
         # over the stride differs from the foot's by the leg's learned offset (0: as standing)
-        fq_sub = fq.take(sub, axis=0)  # fq[sub] (take: ~10x faster than fancy indexing of (n, 4))
+        fq_sub = take_rows(fq, sub)  # fq[sub]
         dyaw = ml_axis_heading(fq_sub) - ml_axis_heading(qs)
         lo_sub = np.zeros(sh_rows.size, dtype=np.intp)
         np.cumsum(fsegs.counts[sh_rows][:-1], out=lo_sub[1:])
@@ -296,10 +306,10 @@ def stride_metrics_steps(jobs: Sequence[MetricsJob], params: MetricsParams | Non
         mc = np.add.reduceat(np.cos(dyaw), lo_sub) / cnt
         offs = np.array([float(jobs[i][6]) for i in sh_rows.tolist()])
         yaw = np.arctan2(ms, mc) - offs
-        h = np.zeros((sh_rows.size, 4))
-        h[:, 0] = np.cos(0.5 * yaw)
-        h[:, 3] = np.sin(0.5 * yaw)
-        qs = qmul(h.take(local, axis=0), qs)
+        h = np.zeros((4, sh_rows.size))
+        h[0] = np.cos(0.5 * yaw)
+        h[3] = np.sin(0.5 * yaw)
+        qs = qmul(take_rows(h.T, local), qs)
         yield
         r_shank = qmatrix(qs)
         sg = sgn[sub]

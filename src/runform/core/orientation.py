@@ -20,34 +20,59 @@ import numpy as np
 from ..rotations import quat_from_rotvec, quat_from_two_vectors
 
 
-def qmul(p: np.ndarray, q: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Hamilton product ``p * q`` of float arrays (..., 4), bit-identical to
+def planes(a: np.ndarray) -> np.ndarray:
+    """The component planes of ``a`` (n, c) as a C-contiguous (c, n) array (free when ``a`` is
+    already stored component-major, i.e. a transposed view as the functions here return); a
+    single vector (c,) is returned as it is (its components broadcast as scalars).
+
+    Why component-major: numpy's arithmetic on a column of a row-major (n, 4) array reads every
+    4th number (no SIMD, a quarter of each cache line); on contiguous planes the same operations
+    run 3-6x faster for stride-sized batches. Element-wise arithmetic does not depend on the
+    memory layout, so the results are bit-identical either way."""
+    a = np.asarray(a, float)
+    if a.ndim == 1:
+        return a
+    return np.ascontiguousarray(a.T)
+
+
+def take_rows(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """The rows ``a[idx]`` of an (n, c) array, in the layout of ``a``: a component-major array
+    (a transposed view) is gathered plane by plane (``take`` of a non-C-contiguous array first
+    copies all of it), a row-major one by ``take(axis=0)`` (~10x faster than fancy indexing)."""
+    if a.ndim == 2 and not a.flags.c_contiguous and a.T.flags.c_contiguous:
+        return a.T.take(idx, axis=1).T
+    return a.take(idx, axis=0)
+
+
+def qmul(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Hamilton product ``p * q`` of float arrays (n, 4) or (4,), bit-identical to
     :func:`runform.rotations.quat_mul` (same expressions, same order) but without its
-    per-call axis shuffling (about half the time on stride-sized arrays; the hot loop)."""
-    pw, px, py, pz = p[..., 0], p[..., 1], p[..., 2], p[..., 3]
-    qw, qx, qy, qz = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
-    if out is None:
-        out = np.empty(np.broadcast_shapes(p.shape, q.shape))
+    per-call axis shuffling, computed on component planes (:func:`planes`) and returned
+    component-major ((n, 4) view of a (4, n) array)."""
+    pw, px, py, pz = planes(p)
+    qw, qx, qy, qz = planes(q)
+    shape = np.broadcast_shapes(np.shape(pw), np.shape(qw))
+    out = np.empty((4,) + shape)
+    w, x, y, z = out
     # each component accumulated in place: the same operations in the same order as
     # ``pw * qw - px * qx - py * qy - pz * qz`` etc., fewer temporaries
-    w = pw * qw
+    np.multiply(pw, qw, out=w)
     w -= px * qx
     w -= py * qy
     w -= pz * qz
-    x = pw * qx
+    np.multiply(pw, qx, out=x)
     x += px * qw
     x += py * qz
     x -= pz * qy
-    y = pw * qy
+    np.multiply(pw, qy, out=y)
     y -= px * qz
     y += py * qw
     y += pz * qx
-    z = pw * qz
+    np.multiply(pw, qz, out=z)
     z += px * qy
     z -= py * qx
     z += pz * qw
-    out[..., 0], out[..., 1], out[..., 2], out[..., 3] = w, x, y, z
-    return out
+    return out.T
 
 
 def prefix_product(dq: np.ndarray) -> np.ndarray:
@@ -161,8 +186,9 @@ def prefix_products(seqs: list[np.ndarray]) -> list[np.ndarray]:
 def rotvec_quats(v: np.ndarray) -> np.ndarray:
     """Quaternions (n, 4) of rotation vectors (n, 3): the formulas of
     :func:`runform.rotations.quat_from_rotvec` (same arithmetic) with the norm written out and
-    one output array (no ``linalg.norm``/``concatenate`` dispatch; the strapdown hot path)."""
-    x, y, z = v[:, 0], v[:, 1], v[:, 2]
+    one output array (no ``linalg.norm``/``concatenate`` dispatch; the strapdown hot path), on
+    component planes, returned component-major."""
+    x, y, z = planes(v)
     angle = np.sqrt(x * x + y * y + z * z)
     half = 0.5 * angle
     small = angle < 1e-8
@@ -171,52 +197,62 @@ def rotvec_quats(v: np.ndarray) -> np.ndarray:
         scale /= angle
     if small.any():  # rare: the series expansion there (and no 0 / 0)
         scale[small] = 0.5 - angle[small] ** 2 / 48.0
-    out = np.empty((v.shape[0], 4))
-    out[:, 0] = np.cos(half)
-    out[:, 1:] = v * scale[:, None]
-    return out
+    out = np.empty((4, angle.shape[0]))
+    np.cos(half, out=out[0])
+    np.multiply(x, scale, out=out[1])
+    np.multiply(y, scale, out=out[2])
+    np.multiply(z, scale, out=out[3])
+    return out.T
 
 
 def qrotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Rotate vectors ``v`` (n, 3) by quaternions ``q`` (n, 4) or (4,): the formula of
     :func:`runform.rotations.quat_rotate` (``v + w t + u x t``, ``t = 2 u x v``) written out per
-    component (no ``np.cross`` dispatch; equal up to rounding)."""
-    q = np.asarray(q, float)
-    v = np.asarray(v, float)
-    w, x, y, z = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
-    vx, vy, vz = v[..., 0], v[..., 1], v[..., 2]
+    component (no ``np.cross`` dispatch; equal up to rounding), on component planes, returned
+    component-major."""
+    w, x, y, z = planes(q)
+    vx, vy, vz = planes(v)
     tx = 2.0 * (y * vz - z * vy)
     ty = 2.0 * (z * vx - x * vz)
     tz = 2.0 * (x * vy - y * vx)
-    out = np.empty(np.broadcast_shapes(q.shape[:-1], v.shape[:-1]) + (3,))
-    out[..., 0] = vx + w * tx + (y * tz - z * ty)
-    out[..., 1] = vy + w * ty + (z * tx - x * tz)
-    out[..., 2] = vz + w * tz + (x * ty - y * tx)
-    return out
+    out = np.empty((3,) + np.broadcast_shapes(np.shape(w), np.shape(vx)))
+    np.add(vx + w * tx, y * tz - z * ty, out=out[0])
+    np.add(vy + w * ty, z * tx - x * tz, out=out[1])
+    np.add(vz + w * tz, x * ty - y * tx, out=out[2])
+    return out.T
 
 
 def qnormalize(q: np.ndarray) -> np.ndarray:
-    """Unit quaternions (..., 4) (as :func:`runform.rotations.quat_normalize`, without the
-    ``linalg.norm`` dispatch; equal up to rounding)."""
-    return q / np.sqrt(np.einsum("...i,...i->...", q, q))[..., None]
+    """Unit quaternions (n, 4) or (4,) (as :func:`runform.rotations.quat_normalize`, without the
+    ``linalg.norm`` dispatch; equal up to rounding), on component planes, returned
+    component-major. The squared norm is summed as ``(w^2 + y^2) + (x^2 + z^2)``, the order of
+    numpy's ``einsum("...i,...i")`` over 4 components (which this replaced: bit-identical)."""
+    c = planes(q)
+    w, x, y, z = c
+    s = w * w
+    s += y * y
+    xz = x * x
+    xz += z * z
+    s += xz
+    return (c / np.sqrt(s)).T
 
 
 def qmatrix(q: np.ndarray) -> np.ndarray:
-    """Rotation matrices (..., 3, 3) of unit quaternions (as :func:`runform.rotations.quat_to_matrix`,
-    same expressions, written into one preallocated array)."""
-    q = np.asarray(q, float)
-    w, x, y, z = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
-    m = np.empty(q.shape[:-1] + (3, 3))
-    m[..., 0, 0] = 1 - 2 * (y * y + z * z)
-    m[..., 0, 1] = 2 * (x * y - w * z)
-    m[..., 0, 2] = 2 * (x * z + w * y)
-    m[..., 1, 0] = 2 * (x * y + w * z)
-    m[..., 1, 1] = 1 - 2 * (x * x + z * z)
-    m[..., 1, 2] = 2 * (y * z - w * x)
-    m[..., 2, 0] = 2 * (x * z - w * y)
-    m[..., 2, 1] = 2 * (y * z + w * x)
-    m[..., 2, 2] = 1 - 2 * (x * x + y * y)
-    return m
+    """Rotation matrices (n, 3, 3) of unit quaternions (n, 4) (as
+    :func:`runform.rotations.quat_to_matrix`, same expressions), on component planes, returned
+    as an (n, 3, 3) view of a (3, 3, n) array (each element ``m[:, i, j]`` contiguous)."""
+    w, x, y, z = planes(q)
+    m = np.empty((3, 3) + np.shape(w))
+    m[0, 0] = 1 - 2 * (y * y + z * z)
+    m[0, 1] = 2 * (x * y - w * z)
+    m[0, 2] = 2 * (x * z + w * y)
+    m[1, 0] = 2 * (x * y + w * z)
+    m[1, 1] = 1 - 2 * (x * x + z * z)
+    m[1, 2] = 2 * (y * z - w * x)
+    m[2, 0] = 2 * (x * z - w * y)
+    m[2, 1] = 2 * (y * z + w * x)
+    m[2, 2] = 1 - 2 * (x * x + y * y)
+    return np.moveaxis(m, (0, 1), (-2, -1))
 
 
 def integrate_gyro(q0: np.ndarray, time_s: np.ndarray, gyr_rps: np.ndarray) -> np.ndarray:

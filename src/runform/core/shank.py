@@ -30,7 +30,7 @@ import numpy as np
 from ..units import STANDARD_GRAVITY_MPS2
 from ..rotations import quat_from_two_vectors
 from .foot.strapdown import run_steps
-from .orientation import prefix_products, qmul, qnormalize, qrotate, rotvec_quats
+from .orientation import prefix_products, qmul, qnormalize, qrotate, rotvec_quats, take_rows
 from .params import ShankParams
 
 CLIP_ACC = 1
@@ -151,15 +151,15 @@ def shank_strides_steps(windows: list[tuple[np.ndarray, np.ndarray, np.ndarray, 
     dq_all = rotvec_quats(0.5 * (gyr[1:] + gyr[:-1]) * dt)
     scans = prefix_products([dq_all[a : a + n - 1] for a, n in zip(starts.tolist(), counts.tolist())])
     yield
-    q = np.empty((t.shape[0], 4))
-    q[starts] = (1.0, 0.0, 0.0, 0.0)
-    body = np.ones(t.shape[0], bool)
-    body[starts] = False
-    q[body] = np.concatenate(scans)  # the identity start times the scan: the scan itself
-    q = qnormalize(q)
+    # component-major (4, n): numpy's arithmetic on contiguous planes (orientation.planes)
+    q_c = np.empty((4, t.shape[0]))
+    for a, n, sc in zip(starts.tolist(), counts.tolist(), scans):
+        q_c[:, a] = (1.0, 0.0, 0.0, 0.0)
+        q_c[:, a + 1 : a + n] = sc.T  # the identity start times the scan: the scan itself
+    q = qnormalize(q_c.T)
     # tilt: the mean world specific force of each window onto +z (masked when clipped)
     f = qrotate(q, acc)
-    mean_f = np.add.reduceat(f, starts, axis=0) / counts[:, None]
+    mean_f = (np.add.reduceat(f.T, starts, axis=1) / counts).T  # sequential sums per window
     for r in np.flatnonzero(clip_frac > p.max_clipped_fraction).tolist():
         a, n = int(starts[r]), int(counts[r])
         ar, gr, cr = acc[a : a + n], gyr[a : a + n], clipped[a : a + n]
@@ -171,7 +171,7 @@ def shank_strides_steps(windows: list[tuple[np.ndarray, np.ndarray, np.ndarray, 
         fm = f[a : a + n][mask]
         mean_f[r] = fm.mean(axis=0) if fm.shape[0] else (0.0, 0.0, 1.0)
     c = quat_from_two_vectors(mean_f, _UP)
-    q = qmul(c.take(seg, axis=0), q)  # take: the rows c[seg], faster than fancy indexing
+    q = qmul(take_rows(c, seg), q)
     for r, i in enumerate(use):
         a, n = int(starts[r]), int(counts[r])
         flags = tuple(name for name, on in (("gap", any_gap[r]), ("clipped_acc", any_clip[r]), ("clipped_gyr", any_gclip[r])) if on)

@@ -37,7 +37,7 @@ from ...rotations import (
     quat_to_rotvec,
 )
 from ...units import STANDARD_GRAVITY_MPS2
-from ..orientation import prefix_products, qmul, qnormalize, qrotate, rotvec_quats
+from ..orientation import prefix_products, qmul, qnormalize, qrotate, rotvec_quats, take_rows
 
 _Z = np.array([0.0, 0.0, 1.0])
 
@@ -46,7 +46,7 @@ def increments(t_s: np.ndarray, gyr_rps: np.ndarray) -> np.ndarray:
     """Body-frame rotation increments (n-1, 4) between consecutive samples (trapezoidal rate)."""
     dt = np.diff(t_s)[:, None]
     w_mid = 0.5 * (gyr_rps[1:] + gyr_rps[:-1])
-    return rotvec_quats(w_mid * dt)
+    return rotvec_quats(w_mid * dt)  # component-major (runform.core.orientation.planes)
 
 
 def integrate_stride(
@@ -141,14 +141,15 @@ def integrate_strides_steps(strides: list[tuple]) -> Generator[None, None, list[
     fwd = prefix_products([dq_all[a + m0 : a + m1] for a, m0, m1 in zip(st.tolist(), i0.tolist(), i1.tolist())])
     dq_conj = quat_conj(dq_all)  # once for all strides (the backward scans' increments)
     bwd = prefix_products([dq_conj[a : a + m0][::-1] for a, m0 in zip(st.tolist(), i0.tolist())])
-    rel = np.empty((t.shape[0], 4))
+    # quaternion arrays are component-major here ((n, 4) views of (4, n) arrays: numpy's
+    # arithmetic on contiguous planes, runform.core.orientation.planes); the same numbers
+    rel_c = np.empty((4, t.shape[0]))
     for r, (a, m0, m1) in enumerate(zip(st.tolist(), i0.tolist(), i1.tolist())):
-        rel[a + m0] = (1.0, 0.0, 0.0, 0.0)
-        rel[a + m0 + 1 : a + m1 + 1] = fwd[r]
-        rel[a : a + m0] = bwd[r][::-1]
-    rel = qnormalize(rel)  # the identity rows at the mid-stances stay exactly (1, 0, 0, 0)
-    # x.take(i, axis=0): the rows x[i], ~10x faster than fancy indexing for (n, 4) arrays
-    quat = qmul(q0.take(seg, axis=0), rel)
+        rel_c[:, a + m0] = (1.0, 0.0, 0.0, 0.0)
+        rel_c[:, a + m0 + 1 : a + m1 + 1] = fwd[r].T
+        rel_c[:, a : a + m0] = bwd[r].T[:, ::-1]
+    rel = qnormalize(rel_c.T)  # the identity rows at the mid-stances stay exactly (1, 0, 0, 0)
+    quat = qmul(take_rows(q0, seg), rel)
     for r, s in enumerate(strides):
         if s[7] == "gravity" and i1[r] > i0[r]:
             a, m0, m1 = int(st[r]), int(i0[r]), int(i1[r])
@@ -170,29 +171,30 @@ def integrate_strides_steps(strides: list[tuple]) -> Generator[None, None, list[
     L = int(n.max())
     col = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
     src = np.repeat(st + i0, n) + col
-    a_src = qrotate(quat.take(src, axis=0), acc.take(src, axis=0))
+    a_src = qrotate(take_rows(quat, src), take_rows(acc, src)).T  # (3, m) planes
     ts = np.zeros((k, L))
-    a_w = np.zeros((k, L, 3))
+    a_w = np.zeros((3, k, L))  # component-major rows: each plane's rows contiguous
     dt = np.zeros((k, L))
     dt_rows = np.zeros((k, L))  # 0 beyond each row's end
     # each row from its contiguous run of samples (slices: ~6x faster than a fancy scatter)
     for r, a, b, m in zip(range(k), (st + i0).tolist(), (np.cumsum(n) - n).tolist(), n.tolist()):
         ts[r, :m] = t[a : a + m]
-        a_w[r, :m] = a_src[b : b + m]
+        a_w[:, r, :m] = a_src[:, b : b + m]
     dt[:, 1:] = ts[:, 1:] - ts[:, :-1]
     for r, m in enumerate(n.tolist()):
         dt_rows[r, 1:m] = dt[r, 1:m]
-    inc = np.zeros((k, L, 3))
-    inc[:, 1:] = 0.5 * (a_w[:, 1:] + a_w[:, :-1]) * dt_rows[:, 1:, None]
-    vel = _cumsum_rows(inc)
+    inc = np.zeros((3, k, L))
+    inc[:, :, 1:] = 0.5 * (a_w[:, :, 1:] + a_w[:, :, :-1]) * dt_rows[:, 1:]
+    vel = np.cumsum(inc, axis=2)  # sequential along each row, as _cumsum_rows
     tau = _cumsum_rows(dt_rows)
     last = n - 1
     rows_k = np.arange(k)
-    v_last = vel[rows_k, last]
+    v_last = vel[:, rows_k, last].T
     tau_last = tau[rows_k, last]
     span = ts[rows_k, last] - ts[:, 0]
-    corr_q = np.zeros((k, 4))
-    corr_q[:, 0] = 1.0
+    corr_c = np.zeros((4, k))  # component-major (k, 4) corrections
+    corr_c[0] = 1.0
+    corr_q = corr_c.T
     c_mat = np.broadcast_to(np.eye(3), (k, 3, 3)).copy()
     vel_tilt = np.array([s[7] == "velocity" for s in strides]) & (i1 > i0) & (span > 0)
     if np.any(vel_tilt):
@@ -203,7 +205,7 @@ def integrate_strides_steps(strides: list[tuple]) -> Generator[None, None, list[
             corr_q[r] = cq
             c_mat[r] = cm
         if vel_tilt.all():
-            quat = qnormalize(qmul(corr_q.take(seg, axis=0), quat))
+            quat = qnormalize(qmul(take_rows(corr_q, seg), quat))
         else:
             sel = vel_tilt[seg]
             quat[sel] = qnormalize(qmul(corr_q[seg[sel]], quat[sel]))
@@ -213,7 +215,7 @@ def integrate_strides_steps(strides: list[tuple]) -> Generator[None, None, list[
     trap = np.zeros((k, L))
     trap[:, :-1] += 0.5 * dt_rows[:, 1:]
     trap[:, 1:] += 0.5 * dt_rows[:, 1:]
-    s_vel = _cumsum_rows(trap[:, :, None] * vel)[rows_k, last]
+    s_vel = np.cumsum(trap * vel, axis=2)[:, rows_k, last].T
     s_frac = _cumsum_rows(trap * frac)[rows_k, last]
     s_tau = _cumsum_rows(trap * tau)[rows_k, last]
     disp = _mat_vec(c_mat, s_vel - s_frac[:, None] * v_last)
@@ -278,4 +280,4 @@ def tilt_quats(f_body: np.ndarray) -> np.ndarray:
     roll = np.arctan2(fy, fz)
     pitch = np.arctan2(-fx, np.hypot(fy, fz))
     cp, sp, cr, sr = np.cos(0.5 * pitch), np.sin(0.5 * pitch), np.cos(0.5 * roll), np.sin(0.5 * roll)
-    return np.stack([cp * cr, cp * sr, sp * cr, -sp * sr], axis=1)
+    return np.stack([cp * cr, cp * sr, sp * cr, -sp * sr]).T  # component-major (k, 4)
