@@ -1,7 +1,7 @@
 """Validation of the foot processor (runform.core.foot) on real recordings in ../shared/data.
 
     .venv-test/bin/python benchmarks/bench_events.py [--data ../shared/data] [--only gaitmap|pyshoe|hugadb|dorschky|sim]
-        [--calibration offline|core|both]
+        [--calibration offline|core|both] [--strides]
 
 ``--calibration`` chooses the sensor-to-foot alignment of the real recordings: ``offline`` (the
 default) is this file's own ``align_offline`` (gaitmap: none, its data are already in the foot
@@ -460,6 +460,15 @@ def bench_gaitmap(data: Path = DATA, block: int | None = None, calibration: str 
         to = np.array([e.time_s for e in ev if e.kind == "to"])
         e_ic = match(d["ic"] / GAITMAP_FS, ic, 0.25) * 1000
         e_to = match(d["tc"] / GAITMAP_FS, to, 0.25) * 1000
+        # stride time (sixth shift): our IC-to-IC against the mocap IC-to-IC of the same two
+        # consecutive reference strides (a sharp contact reference, unlike pyshoe's Vicon)
+        ref_ic = np.sort(d["ic"] / GAITMAP_FS)
+        e_st = []
+        for s in st:
+            k0, k1 = int(np.argmin(np.abs(ref_ic - s.ic_time_s))), int(np.argmin(np.abs(ref_ic - s.next_ic_time_s)))
+            if k1 == k0 + 1 and abs(ref_ic[k0] - s.ic_time_s) <= 0.25 and abs(ref_ic[k1] - s.next_ic_time_s) <= 0.25:
+                e_st.append((s.stride_time_s - (ref_ic[k1] - ref_ic[k0])) * 1000)
+        e_st = np.array(e_st)
         lat = [e.lookahead_s * 1000 for e in ev if e.kind == "ic"]
         lat_to = [e.lookahead_s * 1000 for e in ev if e.kind == "to"]
         # orientation: mocap per-stride quaternions at 100 Hz from the stride's 'start' sample,
@@ -512,6 +521,11 @@ def bench_gaitmap(data: Path = DATA, block: int | None = None, calibration: str 
             ic_missed=int(np.isnan(e_ic).sum()), to_missed=int(np.isnan(e_to).sum()),
             ic_med_abs_ms=float(np.nanmedian(np.abs(e_ic))), ic_bias_ms=float(np.nanmedian(e_ic)),
             to_med_abs_ms=float(np.nanmedian(np.abs(e_to))), to_bias_ms=float(np.nanmedian(e_to)),
+            n_stride_time_compared=int(e_st.size),
+            stride_time_med_abs_ms=float(np.median(np.abs(e_st))) if e_st.size else None,
+            stride_time_bias_ms=float(np.median(e_st)) if e_st.size else None,
+            stride_time_p90_abs_ms=float(np.percentile(np.abs(e_st), 90)) if e_st.size else None,
+            stride_time_max_abs_ms=float(np.max(np.abs(e_st))) if e_st.size else None,
             ic_lookahead_ms_median=float(np.median(lat)) if lat else float("nan"),
             ic_lookahead_ms_max=float(np.max(lat)) if lat else float("nan"),
             to_lookahead_ms_median=float(np.median(lat_to)) if lat_to else float("nan"),
@@ -632,15 +646,166 @@ def _overlap_stats(det: np.ndarray, ref: np.ndarray, gait: np.ndarray) -> tuple[
     return recall, precision, ov
 
 
+# The slap reference (sixth shift; defined from the physics of a heel strike before it was
+# compared with any of our events). The marker sits on top of the shoe, in front of the heel.
+# When the heel touches down the foot rotates toes-down about it (the foot slap: the IMU's pitch
+# rate turns positive) and the marker, carried around the heel, descends at up to 1-1.5 m/s
+# until the forefoot lands; the "landing" (speed through 1 m/s) is the end of that descent. The
+# slap reference is the rising edge of the descent: the last instant before the marker's fastest
+# descent in the VICON_SLAP_SEARCH_S before the landing at which its downward vertical velocity
+# was below VICON_SLAP_FRAC of that fastest descent (a constant-fraction crossing of a steep
+# edge, insensitive to the edge's height), interpolated between samples; vertical velocity from
+# the same Savitzky-Golay fit as the speed (9 samples, order 2). A fixed phase shortly after
+# heel contact, so its stride times are as valid as those from stance starts or landings.
+VICON_SLAP_SEARCH_S = 0.08
+VICON_SLAP_FRAC = 0.5
+VICON_SLAP_BACK_S = 0.25  # the crossing is sought at most this long before the fastest descent
+
+
+def vicon_slap(pos: np.ndarray, t: np.ndarray, landing: np.ndarray) -> np.ndarray:
+    """Slap reference (s) of each reference stance (NaN without a landing or without a descent
+    before it): see the comment above :data:`VICON_SLAP_SEARCH_S`. ``pos`` (n, 3) cleaned
+    Vicon positions (m, z up; :func:`vicon_speed`), ``landing`` (k,) s."""
+    from scipy.signal import savgol_filter
+
+    vz = savgol_filter(pos[:, 2], 9, 2, deriv=1, delta=float(np.median(np.diff(t))))
+    out = np.full(len(landing), np.nan)
+    for k, land in enumerate(landing):
+        if not np.isfinite(land):
+            continue
+        a, b = np.searchsorted(t, [land - VICON_SLAP_SEARCH_S, land])
+        if b - a < 3:
+            continue
+        m = a + int(np.argmin(vz[a:b]))
+        if vz[m] >= 0.0:
+            continue
+        lev = VICON_SLAP_FRAC * vz[m]
+        lo = int(np.searchsorted(t, t[m] - VICON_SLAP_BACK_S))
+        above = np.flatnonzero(vz[lo : m + 1] > lev)
+        if not above.size:
+            continue
+        i = lo + int(above[-1])
+        out[k] = t[i] + (vz[i] - lev) / (vz[i] - vz[i + 1]) * (t[i + 1] - t[i])
+    return out
+
+
+def three_cornered_hat(series: dict) -> dict:
+    """Each series' own noise from several measurements of the same quantities (here: stride
+    times, s) whose errors are independent: var(a - b) = var_a + var_b for every pair, solved by
+    least squares over all pairs (the "three-cornered hat", Gray & Allan 1974, Proc. 28th
+    Frequency Control Symposium). Variances are robust: (1.4826 x median absolute deviation)^2 of
+    each pairwise difference. Returns {name: signed SD (same unit)}: a negative value means that
+    series' variance came out negative, i.e. its noise is below what the others resolve.
+    ``series``: {name: (n,) array}, only entries finite in every series are used."""
+    names = list(series)
+    x = np.column_stack([np.asarray(series[k], float) for k in names])
+    x = x[np.isfinite(x).all(axis=1)]
+    pairs = [(i, j) for i in range(len(names)) for j in range(i + 1, len(names))]
+    if x.shape[0] < 5 or len(names) < 3:
+        return {k: None for k in names}
+    a = np.zeros((len(pairs), len(names)))
+    y = np.zeros(len(pairs))
+    for r, (i, j) in enumerate(pairs):
+        dd = x[:, i] - x[:, j]
+        a[r, i] = a[r, j] = 1.0
+        y[r] = (1.4826 * np.median(np.abs(dd - np.median(dd)))) ** 2
+    v = np.linalg.lstsq(a, y, rcond=None)[0]
+    return {k: float(np.sign(vi) * np.sqrt(abs(vi))) for k, vi in zip(names, v)}
+
+
+def vicon_delay_vs_imu_s(t: np.ndarray, acc: np.ndarray, pos: np.ndarray, unknown: np.ndarray,
+                         max_lag_s: float = 0.2) -> float:
+    """How much later (s) the Vicon shows the foot's motion than the IMU: the lag maximising the
+    correlation between the IMU's |f| and |a - g| of the twice-differentiated marker (Savitzky-
+    Golay, 15 samples, order 3; g = 9.81 m/s^2 down, z up), both low-passed at 10 Hz (2nd-order
+    Butterworth, zero phase), refined by a parabola; samples in long marker gaps (``unknown``)
+    left out. |f| is frame-free, so no alignment is needed; the marker is not at the IMU, so the
+    two differ by rotation terms, which do not shift the correlation's peak much."""
+    from scipy.signal import butter, filtfilt, savgol_filter
+
+    dt = float(np.median(np.diff(t)))
+    a = savgol_filter(pos, 15, 3, deriv=2, delta=dt, axis=0)
+    b_, a_ = butter(2, 10.0 / (0.5 / dt), "low")
+    fv = filtfilt(b_, a_, np.linalg.norm(a + np.array([0.0, 0.0, STANDARD_GRAVITY_MPS2]), axis=1))
+    fi = filtfilt(b_, a_, np.linalg.norm(acc, axis=1))
+    n_lag = int(round(max_lag_s / dt))
+    lags = np.arange(-n_lag, n_lag + 1)
+    cc = np.full(lags.size, -np.inf)
+    for k, lag in enumerate(lags):  # fi shifted later by lag samples against fv
+        lo, hi = max(lag, 0) + 50, len(t) + min(lag, 0) - 50
+        x, y = fi[lo - lag : hi - lag], fv[lo:hi]
+        ok = ~(unknown[lo - lag : hi - lag] | unknown[lo:hi])
+        if ok.sum() > 10:
+            cc[k] = np.corrcoef(x[ok], y[ok])[0, 1]
+    k = int(np.argmax(cc))
+    off = 0.0
+    if 0 < k < lags.size - 1:
+        y0, y1, y2 = cc[k - 1 : k + 2]
+        den = y0 - 2 * y1 + y2
+        off = 0.5 * (y0 - y2) / den if den != 0 else 0.0
+    return float((lags[k] + off) * dt)
+
+
+def ic_rule(e: FootEvent, t: np.ndarray, w: np.ndarray) -> str:
+    """Which rule of ``events.py`` decided an IC: ``"zero_crossing"`` when the IC lies exactly
+    on the upward zero crossing of the pitch rate ``w`` (rad/s, the foot-frame gyr_y the tracker
+    saw; ``t`` its times) between its sample and the one before, interpolated as the detector
+    does; otherwise ``"impact"`` (the impact onset, or a first step out of standing, which is
+    decided by its landing impact)."""
+    i = e.sample_index
+    if 1 <= i < len(w) and w[i - 1] < 0.0 <= w[i]:
+        w0, w1 = w[i - 1], w[i]
+        frac = min(max((-w0) / (w1 - w0) if w1 != w0 else 1.0, 0.0), 1.0)
+        if abs(t[i - 1] + frac * (t[i] - t[i - 1]) - e.time_s) <= 1e-9:
+            return "zero_crossing"
+    return "impact"
+
+
+def strike_features(s: FootStride, t: np.ndarray, acc: np.ndarray, w: np.ndarray, jerk_mps3: float) -> dict:
+    """How one stride's foot lands (the tracker's own samples ``t``, foot-frame ``acc``, pitch
+    rate ``w``): ``fsa_deg`` foot strike angle (foot sagittal angle at IC from the stride's
+    orientation, positive = toes up, as runform.core.metrics reports it; > 8 deg rearfoot,
+    Altman & Davis 2012); ``slap_deg`` toes-down rotation from the first sample at/after IC with
+    ``w >= 0`` until ``w`` is negative again (the foot slap of a heel strike, about the heel;
+    a forefoot strike turns toes-up first); ``shock_after_ic_ms`` the first sample from IC on
+    where ``|f|`` rises faster than ``jerk_mps3`` (the impact); ``shock_before_ic``: whether
+    ``|f|`` rose that fast anywhere in the 100 ms before IC."""
+    from runform.anatomy import foot_sagittal_angle
+    from runform.rotations import quat_to_matrix
+
+    i = int(np.searchsorted(t, s.ic_time_s))
+    fsa = float(foot_sagittal_angle(quat_to_matrix(s.orientation_at(s.ic_time_s))) * DEG_PER_RAD)
+    pos = np.flatnonzero(w[i : i + 60] >= 0.0)
+    slap = 0.0
+    if pos.size:
+        k = i + int(pos[0])
+        neg = np.flatnonzero(w[k : k + 120] < 0.0)
+        e = k + (int(neg[0]) if neg.size else min(120, len(w) - k))
+        slap = float(np.sum(w[k:e] * np.diff(t[k : e + 1])) * DEG_PER_RAD) if e + 1 <= len(t) else float("nan")
+    f = np.linalg.norm(acc[max(i - 60, 0) : i + 60], axis=1)
+    tt = t[max(i - 60, 0) : i + 60]
+    j = np.diff(f) / np.diff(tt)  # j[k]: rise rate into sample k + 1
+    after = np.flatnonzero((j > jerk_mps3) & (tt[1:] >= s.ic_time_s))
+    before = (j > jerk_mps3) & (tt[1:] < s.ic_time_s) & (tt[1:] >= s.ic_time_s - 0.1)
+    return dict(fsa_deg=fsa, slap_deg=slap,
+                shock_after_ic_ms=float((tt[1 + after[0]] - s.ic_time_s) * 1000) if after.size else float("nan"),
+                shock_before_ic=bool(before.any()))
+
+
 def bench_pyshoe(name: str, data: Path = DATA, block: int | None = None, params: FootParams | None = None,
-                 calibration: str = "offline") -> dict:
+                 calibration: str = "offline", strides_out: list | None = None) -> dict:
     """Stance recall/precision, stride time and stride length errors on one pyshoe trial.
 
     References (docs/validation-foot.md): stances from the Vicon foot speed
     (:func:`vicon_speed_stances`); stride time from consecutive reference stance starts, and
-    (second figure) from consecutive landings; their disagreement with each other is printed as
-    a measure of the reference's own timing noise; stride length from the
-    cleaned Vicon positions at the detected mid-stance instants."""
+    (second figure) from consecutive landings, (third, sixth shift) from consecutive slap
+    references (:func:`vicon_slap`); their disagreement with each other is printed as a measure
+    of the references' own timing noise, and each series' own noise is estimated by
+    :func:`three_cornered_hat` (ours, starts, landings, slaps); stride length from the
+    cleaned Vicon positions at the detected mid-stance instants. Also printed: which rule
+    decided each IC (:func:`ic_rule`), how the foot lands (:func:`strike_features`) and where
+    the Vicon events lie after our IC. ``strides_out``: a list to which one dict per stride
+    (times, rules, errors against every reference, strike features) is appended."""
     d = load_pyshoe(name, data)
     t = d["t"]
     rate = 1.0 / np.median(np.diff(t))
@@ -659,10 +824,12 @@ def bench_pyshoe(name: str, data: Path = DATA, block: int | None = None, params:
             bias = cal.gyro_bias_rps
             ev, st = run_tracker(t[keep], acc, gyr, rate, params=params, block=block,
                                  clip_acc=clip_acc[keep], clip_gyr=clip_gyr[keep])
+        t_run = t if keep is None else t[keep]
     else:
         r = align_offline(d["acc"], gyr_s, rate)
         acc, gyr = d["acc"] @ r.T, gyr_s @ r.T
         ev, st = run_tracker(t, acc, gyr, rate, params=params, block=block, clip_acc=clip_acc, clip_gyr=clip_gyr)
+        t_run = t
     ref, gait, landing = vicon_speed_stances(d["gt"], t)
     ref_lab = vicon_stances(d["zv"], t)
     tos = {e.stance_index: e.time_s for e in ev if e.kind == "to"}
@@ -673,8 +840,19 @@ def bench_pyshoe(name: str, data: Path = DATA, block: int | None = None, params:
     extra = [f"{a:.2f}" for (a, _) in det[~ov.any(axis=1)]]
     # stride time: the reference stances matched by this stride's stance and by its next one
     st_err, st_err_land, ref_vs_ref, ic_lead, len_err, len_rel = [], [], [], [], [], []
-    _, _, pos = vicon_speed(d["gt"], t)
+    _, unknown, pos = vicon_speed(d["gt"], t)
+    slap = vicon_slap(pos, t, landing)
+    w_run = gyr[:, 1] if ev else np.zeros(0)
+    jerk_thr = (params or FootParams()).impact_jerk_mps3 or 3000.0
+    rules = {e.stance_index: ic_rule(e, t_run, w_run) for e in ev if e.kind == "ic"}
+    rule_at = {e.time_s: rules[e.stance_index] for e in ev if e.kind == "ic"}
+    hat: dict = {k: [] for k in ("ic", "start", "landing", "slap")}
+    st_err_slap, slap_vs_start, offs, strike = [], [], {"start": [], "landing": [], "slap": []}, []
     for s in st:
+        sf = strike_features(s, t_run, acc, w_run, jerk_thr)
+        i0 = int(np.searchsorted(t, s.ic_time_s))
+        sf["marker_drop_mm"] = float((np.interp(s.ic_time_s, t, pos[:, 2]) - pos[i0 : i0 + 40, 2].min()) * 1000)
+        strike.append(sf)
         k0 = np.flatnonzero((ref[:, 0] <= s.to_time_s) & (ref[:, 1] >= s.ic_time_s))
         k1 = np.flatnonzero((ref[:, 0] <= s.next_ic_time_s + 0.25) & (ref[:, 1] >= s.next_ic_time_s))
         if k0.size == 1 and k1.size == 1 and k1[0] == k0[0] + 1 and gait[k0[0]] and gait[k1[0]]:
@@ -684,6 +862,23 @@ def bench_pyshoe(name: str, data: Path = DATA, block: int | None = None, params:
             st_err_land.append(s.stride_time_s - ref_land)
             ref_vs_ref.append(ref_land - ref_start)
             ic_lead.append(ref[k0[0], 0] - s.ic_time_s)
+            ref_slap = slap[k1[0]] - slap[k0[0]]
+            st_err_slap.append(s.stride_time_s - ref_slap)
+            slap_vs_start.append(ref_slap - ref_start)
+            for key, val in (("ic", s.stride_time_s), ("start", ref_start), ("landing", ref_land), ("slap", ref_slap)):
+                hat[key].append(val)
+            for key, ev_t in (("start", ref[k0[0], 0]), ("landing", landing[k0[0]]), ("slap", slap[k0[0]])):
+                offs[key].append(ev_t - s.ic_time_s)
+            if strides_out is not None:
+                strides_out.append(dict(
+                    ic_time_s=s.ic_time_s, stride_time_ms=s.stride_time_s * 1000,
+                    rules=f"{rule_at.get(s.ic_time_s, '?')}/{rule_at.get(s.next_ic_time_s, '?')}",
+                    err_vs_start_ms=(s.stride_time_s - ref_start) * 1000,
+                    err_vs_landing_ms=(s.stride_time_s - ref_land) * 1000,
+                    err_vs_slap_ms=(s.stride_time_s - ref_slap) * 1000,
+                    start_after_ic_ms=(ref[k0[0], 0] - s.ic_time_s) * 1000,
+                    landing_after_ic_ms=(landing[k0[0]] - s.ic_time_s) * 1000,
+                    slap_after_ic_ms=(slap[k0[0]] - s.ic_time_s) * 1000, **sf))
         if np.isfinite(s.stride_length_m):
             p0 = np.array([np.interp(s.midstance_time_s, t, pos[:, j]) for j in range(2)])
             p1 = np.array([np.interp(s.next_midstance_time_s, t, pos[:, j]) for j in range(2)])
@@ -691,7 +886,29 @@ def bench_pyshoe(name: str, data: Path = DATA, block: int | None = None, params:
             len_err.append(s.stride_length_m - L)
             len_rel.append((s.stride_length_m - L) / L)
     st_err, st_err_land, ref_vs_ref, len_err, len_rel = map(np.array, (st_err, st_err_land, ref_vs_ref, len_err, len_rel))
+    st_err_slap, slap_vs_start = np.array(st_err_slap), np.array(slap_vs_start)
     med_ms = lambda x: float(np.median(np.abs(x)) * 1000) if x.size else float("nan")  # noqa: E731
+
+    def pct_ms(x, q):  # q-th percentile of |x| in ms over the finite entries (None without any)
+        x = np.abs(np.asarray(x, float))
+        x = x[np.isfinite(x)]
+        return float(np.percentile(x, q) * 1000) if x.size else None
+
+    def med_iqr(x, scale=1.0):  # "median (q25..q75)" over the finite entries, times scale
+        x = np.asarray(x, float)
+        x = x[np.isfinite(x)] * scale
+        return f"{np.median(x):.1f} ({np.percentile(x, 25):.1f}..{np.percentile(x, 75):.1f})" if x.size else "-"
+
+    def med_range(x):  # "median (min..max)" over the finite entries
+        x = np.asarray(x, float)
+        x = x[np.isfinite(x)]
+        return f"{np.median(x):.1f} ({x.min():.1f}..{x.max():.1f})" if x.size else "-"
+
+    fsa = np.array([f["fsa_deg"] for f in strike])
+    slap_deg = np.array([f["slap_deg"] for f in strike])
+    shock = np.array([f["shock_after_ic_ms"] for f in strike])
+    sd = three_cornered_hat({k: np.array(v) for k, v in hat.items()})
+    rule_list = list(rules.values())
     turns = np.array([s.heading_change_rad for s in st if np.isfinite(s.heading_change_rad)])
     return dict(
         rate_hz=float(rate), gyro_bias_dps=float(np.linalg.norm(bias) * DEG_PER_RAD),
@@ -706,8 +923,22 @@ def bench_pyshoe(name: str, data: Path = DATA, block: int | None = None, params:
         n_clipped_gyr=int(sum("clipped_gyr" in s.flags for s in st)),
         stride_time_med_abs_ms=med_ms(st_err),
         stride_time_bias_ms=float(np.median(st_err) * 1000) if st_err.size else float("nan"),
+        stride_time_p90_abs_ms=pct_ms(st_err, 90), stride_time_max_abs_ms=pct_ms(st_err, 100),
         stride_time_vs_landing_med_abs_ms=med_ms(st_err_land),
         vicon_start_vs_landing_stride_time_med_abs_ms=med_ms(ref_vs_ref),
+        vicon_start_vs_landing_stride_time_p90_abs_ms=pct_ms(ref_vs_ref, 90),
+        stride_time_vs_slap_med_abs_ms=pct_ms(st_err_slap, 50), stride_time_vs_slap_p90_abs_ms=pct_ms(st_err_slap, 90),
+        vicon_slap_vs_start_stride_time_med_abs_ms=pct_ms(slap_vs_start, 50),
+        hat_sd_ms=" ".join(f"{k}:{'n/a' if v is None else f'{v * 1000:.1f}'}" for k, v in sd.items()),
+        n_ic_zero_crossing=rule_list.count("zero_crossing"), n_ic_impact=rule_list.count("impact"),
+        vicon_after_ic_ms=" ".join(f"{k}:{med_iqr(v, 1000)}" for k, v in offs.items()),
+        foot_strike_angle_deg=med_iqr(fsa),
+        n_rearfoot=int((fsa > 8.0).sum()), n_forefoot=int((fsa < -1.6).sum()),
+        slap_deg=f"{np.median(slap_deg):.1f}" if slap_deg.size else "-",
+        marker_drop_after_ic_mm=f"{np.median([f['marker_drop_mm'] for f in strike]):.1f}" if strike else "-",
+        vicon_delay_vs_imu_ms=vicon_delay_vs_imu_s(t, d["acc"], pos, unknown) * 1000,
+        shock_after_ic_ms=med_range(shock),
+        n_shock_before_ic=int(sum(f["shock_before_ic"] for f in strike)),
         ic_to_vicon_stance_start_ms=float(np.median(ic_lead) * 1000) if ic_lead else float("nan"),
         stride_length_med_abs_pct=float(np.median(np.abs(len_rel)) * 100) if len_rel.size else float("nan"),
         stride_length_med_abs_m=float(np.median(np.abs(len_err))) if len_err.size else float("nan"),
@@ -852,6 +1083,9 @@ def main(argv=None) -> int:
     ap.add_argument("--calibration", choices=("offline", "core", "both"), default="offline",
                     help="sensor-to-foot alignment of the real recordings: the bench's align_offline, "
                          "the product's runform.core.calibration, or both side by side")
+    ap.add_argument("--strides", action="store_true",
+                    help="pyshoe: also one line per stride (IC rules, stride-time errors against every Vicon "
+                         "reference, where each lies after our IC, strike angle, slap, shock)")
     args = ap.parse_args(argv)
     cals = ("offline", "core") if args.calibration == "both" else (args.calibration,)
     fmt = lambda r, nd: ", ".join(f"{k}={v:.{nd}f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items())  # noqa: E731
@@ -868,8 +1102,12 @@ def main(argv=None) -> int:
         print("== pyshoe_dev (Vicon stances and foot position), ~200 Hz")
         for name in PYSHOE_RUNNING + PYSHOE_WALKING:
             for c in cals:
-                r = bench_pyshoe(name, args.data, calibration=c)
+                rows: list = []
+                r = bench_pyshoe(name, args.data, calibration=c, strides_out=rows)
                 print(f"  {name} ({'running' if name in PYSHOE_RUNNING else 'walking'}) [{c}]: " + fmt(r, 3))
+                if args.strides:
+                    for row in rows:
+                        print("      " + fmt(row, 1))
     if args.only in (None, "hugadb"):
         print("== hugadb_running (no reference; robustness), 58.8 Hz")
         for path in sorted((args.data / "hugadb_running").glob("HuGaDB_v1_*.txt")):

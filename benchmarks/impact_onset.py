@@ -7,7 +7,11 @@ Per stride, relative to the reference contact (ms, medians and quartiles over st
 * ``|f| +5/+10/+15``: change of |f| (m/s^2) from the reference to 5, 10, 15 ms after it
   (linear interpolation between samples);
 * ``zc``: upward zero crossing of the foot pitch rate nearest the reference (the heel-strike IC
-  rule of runform.core.foot.events);
+  rule of runform.core.foot.events, but not necessarily the crossing that decided the IC: on
+  pyshoe the nearest crossing to the Vicon landing is the one after the foot slap's rebound,
+  50-90 ms after the IC; sixth shift);
+* ``ic``: the IC of the foot tracker itself (runform.core.foot, as bench_events runs it) nearest
+  the reference, from 150 ms before to 50 ms after it;
 * ``steep``: the steepest |f| rise (sample pair) from 30 ms before to 80 ms after the reference;
 * ``onset20``: the IC-by-impact rule of ``events.py`` (last sample before the steepest rise
   whose rise rate is below 20 % of it, searched 30 ms back);
@@ -33,21 +37,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from bench_events import (  # noqa: E402
-    GAITMAP_FS, align_offline, load_dorschky, load_gaitmap, load_pyshoe, vicon_speed_stances,
+    GAITMAP_FS, align_offline, load_dorschky, load_gaitmap, load_pyshoe, run_tracker, standing_gyro_bias,
+    vicon_speed_stances,
 )
 
 BACK_S = 0.03  # the detector's IMPACT_BACK_S
 PYSHOE = ("2017-11-22-11-22-03", "2017-11-27-11-13-41", "2017-11-27-11-18-11", "2017-12-15-18-03-05")
 
 
+def detector_ics(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray) -> np.ndarray:
+    """The foot tracker's IC times (s) on foot-frame samples."""
+    ev, _ = run_tracker(t, acc, gyr, 1.0 / float(np.median(np.diff(t))))
+    return np.array([e.time_s for e in ev if e.kind == "ic"])
+
+
 def per_stride(t: np.ndarray, acc: np.ndarray, w: np.ndarray | None, refs: np.ndarray,
-               pre_s: float = 0.03, post_s: float = 0.08) -> dict:
+               pre_s: float = 0.03, post_s: float = 0.08, ics: np.ndarray | None = None) -> dict:
     """Onset features (s relative to each reference, |f| changes in m/s^2) per stride."""
     f = np.linalg.norm(acc, axis=1)
     dt = float(np.median(np.diff(t)))
     j = np.r_[np.nan, np.diff(f) / dt]  # j[k]: rise rate from sample k-1 to k
     back = int(np.ceil(BACK_S / dt)) + 1
-    out: dict = {k: [] for k in ("d5", "d10", "d15", "zc", "steep", "onset20", "tangent", "pre")}
+    out: dict = {k: [] for k in ("d5", "d10", "d15", "zc", "ic", "steep", "onset20", "tangent", "pre")}
     for ref in refs:
         a, b = int(np.searchsorted(t, ref - pre_s)), int(np.searchsorted(t, ref + post_s))
         if a < back + 2 or b > len(t) - 2:
@@ -66,7 +77,12 @@ def per_stride(t: np.ndarray, acc: np.ndarray, w: np.ndarray | None, refs: np.nd
             if k.size:
                 tz = t[k] + (-w[k]) / (w[k + 1] - w[k]) * dt
                 zc = float(tz[np.argmin(np.abs(tz - ref))] - ref)
-        for key, v in (("d5", fr[1] - fr[0]), ("d10", fr[2] - fr[0]), ("d15", fr[3] - fr[0]), ("zc", zc),
+        ic = np.nan
+        if ics is not None:
+            near = ics[(ics >= ref - 0.15) & (ics <= ref + 0.05)]
+            if near.size:
+                ic = float(near[np.argmin(np.abs(near - ref))] - ref)
+        for key, v in (("d5", fr[1] - fr[0]), ("d10", fr[2] - fr[0]), ("d15", fr[3] - fr[0]), ("zc", zc), ("ic", ic),
                        ("steep", t[p] - ref), ("onset20", t[m] - ref), ("tangent", t_tan - ref),
                        ("pre", j[p - 1] / jp)):
             out[key].append(float(v))
@@ -84,7 +100,7 @@ def show(name: str, r: dict) -> None:
     n = r["steep"].size
     print(f"{name}  (n={n})")
     print(f"    |f| +5/+10/+15 ms (m/s^2): {q(r['d5'])}  {q(r['d10'])}  {q(r['d15'])}")
-    print(f"    zc {q(r['zc'], 1e3)} | steep {q(r['steep'], 1e3)} | onset20 {q(r['onset20'], 1e3)} | "
+    print(f"    zc {q(r['zc'], 1e3)} | ic {q(r['ic'], 1e3)} | steep {q(r['steep'], 1e3)} | onset20 {q(r['onset20'], 1e3)} | "
           f"tangent {q(r['tangent'], 1e3)} ms | pre/steep {q(r['pre'])}")
 
 
@@ -92,20 +108,24 @@ def main() -> int:
     g = load_gaitmap()
     for foot in ("left", "right"):
         d = g[foot]
-        show(f"gaitmap {foot} (mocap IC, 204.8 Hz)", per_stride(d["t"], d["acc"], d["gyr"][:, 1], d["ic"] / GAITMAP_FS))
+        show(f"gaitmap {foot} (mocap IC, 204.8 Hz)", per_stride(d["t"], d["acc"], d["gyr"][:, 1], d["ic"] / GAITMAP_FS,
+                                                               ics=detector_ics(d["t"], d["acc"], d["gyr"])))
     for kind in ("running", "walking"):
         d = load_dorschky(kind)
         dt = d["t"][1] - d["t"][0]
         show(f"dorschky {kind} (force plate IC, mean stride, {1e3 * dt:.1f} ms/sample)",
-             per_stride(d["t"], d["acc"], d["gyr"][:, 1], d["ic"][1:-1]))
+             per_stride(d["t"], d["acc"], d["gyr"][:, 1], d["ic"][1:-1], ics=detector_ics(d["t"], d["acc"], d["gyr"])))
     for name in PYSHOE:
         d = load_pyshoe(name)
         t = d["t"] - d["t"][0]
         rate = 1.0 / float(np.median(np.diff(t)))
         r = align_offline(d["acc"], d["gyr"], rate)
         _, gait, landing = vicon_speed_stances(d["gt"], t)
+        gyr = d["gyr"] - standing_gyro_bias(t, d["gyr"])  # as bench_events.bench_pyshoe runs the tracker
+        r_b = align_offline(d["acc"], gyr, rate)
         show(f"pyshoe {name} (Vicon landing, ~200 Hz)",
-             per_stride(t, d["acc"], (d["gyr"] @ r.T)[:, 1], landing[gait & np.isfinite(landing)]))
+             per_stride(t, d["acc"], (d["gyr"] @ r.T)[:, 1], landing[gait & np.isfinite(landing)],
+                        ics=detector_ics(t, d["acc"] @ r_b.T, gyr @ r_b.T)))
     from runform.sim import VirtualRunner
 
     dur = 40.0

@@ -143,3 +143,33 @@ def test_toe_off_stays_out_of_the_swing_reversal_on_real_strides(shared_data, be
     assert len(to["push_off_end"]) == len(to["pitch_peak"]) >= 10
     shift = to["push_off_end"] - to["pitch_peak"]
     assert np.all(shift >= 0.0) and np.all(shift <= 0.045), np.round(shift * 1000, 1)
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("name", PYSHOE_TRIALS)
+def test_pyshoe_ic_is_not_after_the_landing_shock(pyshoe_results, name):
+    """Sixth shift (docs/validation-foot.md): the pyshoe runner lands on the heel (foot strike
+    angle > 8 deg on 74 of 78 running strides) and no IC has an |f| shock faster than
+    impact_jerk_mps3 in the 100 ms before it, so the IC is not a late feature of a midfoot or
+    forefoot landing; almost every IC is the pitch-rate zero crossing (impact onset: 2 strides of
+    13-41 one sample earlier, and 18-11's first step out of standing)."""
+    r = pyshoe_results[name]
+    assert r["n_shock_before_ic"] == 0, r
+    assert r["n_rearfoot"] >= 0.85 * r["n_strides"], r
+    assert r["n_ic_impact"] <= 2, r
+
+
+def test_three_cornered_hat_recovers_each_series_noise(bench):
+    """Series of the same quantities with independent noise of known, comparable SD: the hat
+    gives each one's SD back (robust estimates, 20000 samples: within 10 %). A noise much
+    smaller than the others' is not resolved (it comes from a difference of large variances):
+    with 2 ms next to 10 and 20 ms it only comes out clearly the smallest, as our IC on pyshoe."""
+    rng = np.random.default_rng(7)
+    truth = rng.uniform(0.6, 0.9, 20000)
+    sd = {"a": 0.005, "b": 0.008, "c": 0.010, "d": 0.015}
+    got = bench.three_cornered_hat({k: truth + rng.normal(0.0, s, truth.size) for k, s in sd.items()})
+    for k, s in sd.items():
+        assert abs(got[k] - s) <= 0.1 * s, (k, got)
+    small = {"ic": 0.002, "b": 0.010, "c": 0.020}
+    got = bench.three_cornered_hat({k: truth[:30] + rng.normal(0.0, s, 30) for k, s in small.items()})
+    assert got["ic"] < min(got["b"], got["c"]), got
