@@ -161,18 +161,22 @@ def parabolic_peaks(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray
     anyway. Equally spaced samples (a gap ends a stride)."""
     out = np.full(lo.shape[0], -np.inf)
     for j, (a, b) in enumerate(zip(lo.tolist(), hi.tolist())):
-        if b <= a:
-            continue
-        i = a + int(np.argmax(x[a:b]))
-        y1 = float(x[i])
-        out[j] = y1
-        if i - 1 < a or i + 1 >= b:
-            continue
-        y0, y2 = float(x[i - 1]), float(x[i + 1])
-        den = y0 - 2.0 * y1 + y2
-        if y0 < y1 and y2 < y1 and den < 0.0:
-            out[j] = y1 - 0.125 * (y0 - y2) ** 2 / den
+        if b > a:
+            out[j] = parabolic_peak(x[a:b])
     return out
+
+
+def parabolic_peak(x: np.ndarray) -> float:
+    """:func:`parabolic_peaks` of one non-empty window ``x`` (the same arithmetic)."""
+    i = int(x.argmax())
+    y1 = float(x[i])
+    if i < 1 or i + 1 >= x.shape[0]:
+        return y1
+    y0, y2 = float(x[i - 1]), float(x[i + 1])
+    den = y0 - 2.0 * y1 + y2
+    if y0 < y1 and y2 < y1 and den < 0.0:
+        return y1 - 0.125 * (y0 - y2) ** 2 / den
+    return y1
 
 
 def _shock_peaks_segs(segs: _Segs, a: np.ndarray, threshold_g: float = 3.0, window_s: float = 0.375) -> np.ndarray:
@@ -191,6 +195,36 @@ def _shock_peaks_segs(segs: _Segs, a: np.ndarray, threshold_g: float = 3.0, wind
     before = np.where(lo < cand, before, -np.inf)
     va = a[cand]
     return cand[(va >= win_max) & (before < va)]
+
+
+def _stance_peaks(ev: np.ndarray, dvel: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per window ``[lo_j, hi_j)`` of ``ev``: the largest value (the sample at), the global index of its first
+    occurrence (``lo_j + argmax``) and the largest ``dvel`` in ``[lo_j, that index)`` (-inf where
+    empty), by ``maximum.reduceat`` (exact) instead of a Python loop of argmax/max per window.
+    A window holding NaN gives what ``argmax``/``max`` give (the first NaN). Windows may be
+    empty (then index ``lo_j``, value -inf)."""
+    pk = _seg_max(ev, lo, hi)
+    at = lo.copy()
+    ok = hi > lo
+    if ok.any():
+        # first sample equal to its window's maximum, inside the window (windows do not overlap)
+        seg_of = np.full(ev.shape[0], -1, np.intp)
+        idx = np.repeat(np.flatnonzero(ok), (hi - lo)[ok])
+        pos = np.arange(idx.shape[0]) - np.repeat(np.cumsum((hi - lo)[ok]) - (hi - lo)[ok], (hi - lo)[ok]) + lo[idx]
+        seg_of[pos] = idx
+        cand = pos[ev[pos] == pk[idx]]
+        first = np.searchsorted(seg_of[cand], np.arange(lo.shape[0]), side="left")
+        has = first < cand.shape[0]
+        has[has] = seg_of[cand[first[has]]] == np.flatnonzero(has)
+        at[has] = cand[first[has]]
+        nan = ok & np.isnan(pk)
+        for j in np.flatnonzero(nan).tolist():  # argmax returns the first NaN
+            at[j] = lo[j] + int(np.argmax(ev[lo[j] : hi[j]]))
+    cap = dvel.shape[0]  # an empty window may start at the end (lo = n): no velocity there
+    vmax = _seg_max(dvel, np.minimum(lo, cap), np.minimum(at, cap))
+    if ev.shape[0]:
+        pk = np.where(ok, ev.take(np.minimum(at, ev.shape[0] - 1)), pk)  # the sample itself (as ev[argmax])
+    return pk, at, vmax
 
 
 def _unwrap_segs(p: np.ndarray, segs: _Segs) -> np.ndarray:
@@ -316,8 +350,12 @@ def stride_metrics_steps(jobs: Sequence[MetricsJob], params: MetricsParams | Non
         # rearfoot eversion (runform.anatomy.rearfoot_eversion: ev of R_shank^T R_foot = Ry Rx Rz)
         # needs one element of the relative rotation, (R_shank^T R_foot)[1, 2], written out: a
         # stacked 3x3 matmul costs ~25x more here
-        rf = qmatrix(fq_sub)
-        rel_12 = r_shank[:, 0, 1] * rf[:, 0, 2] + r_shank[:, 1, 1] * rf[:, 1, 2] + r_shank[:, 2, 1] * rf[:, 2, 2]
+        # of R_foot only its third column (qmatrix's expressions for m[:, 0..2, 2])
+        fw, fx, fy, fz = fq_sub.T
+        rf_02 = 2 * (fx * fz + fw * fy)
+        rf_12 = 2 * (fy * fz - fw * fx)
+        rf_22 = 1 - 2 * (fx * fx + fy * fy)
+        rel_12 = r_shank[:, 0, 1] * rf_02 + r_shank[:, 1, 1] * rf_12 + r_shank[:, 2, 1] * rf_22
         ev[sub] = np.arcsin(np.clip(-rel_12, -1.0, 1.0)) * sg
         fsegs_sub = _Segs([ft[fsegs.starts[i] : fsegs.starts[i] + fsegs.counts[i]] for i in sh_rows.tolist()])
         # runform.anatomy's segment_frontal_angle (roll), segment_internal_rotation (-yaw) and
@@ -382,13 +420,21 @@ def stride_metrics_steps(jobs: Sequence[MetricsJob], params: MetricsParams | Non
     ev_rows = np.flatnonzero(st_n >= 2)
     ev_cur = _curves(fsegs, ev_rows, ic[ev_rows], to[ev_rows], [ev])[0] if ev_rows.size else []
     ev_cur_of = dict(zip(ev_rows.tolist(), ev_cur))
+    # per stance (ic <= t <= to, >= 2 samples): the peak eversion (the first largest sample, as
+    # argmax) and the largest eversion velocity before it, as segment reductions
+    ev_pk, ev_pk_at, ev_vmax = _stance_peaks(ev, dvel, st_lo, st_hi)
 
     results = []
+    # per-stride values as Python floats once (tolist: the same numbers as float(x[i]))
+    ic_l, to_l, nic_l, fsa_l, stn_l = ic.tolist(), to.tolist(), nic.tolist(), fsa_all.tolist(), st_n.tolist()
+    evic_l, evpk_l, evvmax_l = ev_ic.tolist(), ev_pk.tolist(), ev_vmax.tolist()
+    kk_l = (ev_pk_at - st_lo).tolist()
+    tpk_l = ft.take(np.minimum(ev_pk_at, max(ft.shape[0] - 1, 0))).tolist() if ft.shape[0] else [0.0] * k
     for i, job in enumerate(jobs):
         leg, stride_index, foot, shank, others, extra_flags, _ = job
         flags: list[str] = list(foot.flags) + list(extra_flags)
         row: dict[str, Any] = dict.fromkeys(STRIDE_COLUMNS)
-        ic_i, to_i, nic_i = float(ic[i]), float(to[i]), float(nic[i])
+        ic_i, to_i, nic_i = ic_l[i], to_l[i], nic_l[i]
         stride_s = nic_i - ic_i
         row.update(
             leg=leg,
@@ -408,7 +454,7 @@ def stride_metrics_steps(jobs: Sequence[MetricsJob], params: MetricsParams | Non
             o = others[bisect.bisect_right(others, ic_i)] if len(others) and others[-1] > ic_i else None
             if o is not None and o < nic_i:
                 row["flight_time_ms"] = (float(o) - to_i) * MS_PER_S
-        fsa = _deg(float(fsa_all[i]))
+        fsa = _deg(fsa_l[i])
         row["foot_strike_angle_deg"] = fsa
         row["strike_pattern"] = strike_pattern_of(fsa) if fsa is not None else None
         coupling = None
@@ -431,16 +477,15 @@ def stride_metrics_steps(jobs: Sequence[MetricsJob], params: MetricsParams | Non
             row["eversion_reference"] = "standing"
             if "no_shank" not in flags:
                 flags.append("no_shank")
-        if st_n[i] >= 2:
-            a0, b0 = int(st_lo[i]), int(st_hi[i])
-            es = ev[a0:b0]
-            kk = int(np.argmax(es))
-            e_ic = float(ev_ic[i])
+        if stn_l[i] >= 2:
+            kk = kk_l[i]
+            e_ic = evic_l[i]
+            e_pk = evpk_l[i]
             row["eversion_at_ic_deg"] = _deg(e_ic)
-            row["peak_eversion_deg"] = _deg(float(es[kk]))
-            row["eversion_excursion_deg"] = _deg(float(es[kk]) - e_ic)
-            row["time_to_peak_eversion_ms"] = (float(ft[a0 + kk]) - ic_i) * MS_PER_S
-            row["peak_eversion_velocity_dps"] = _deg(float(np.max(dvel[a0 : a0 + kk]))) if kk >= 1 else 0.0
+            row["peak_eversion_deg"] = _deg(e_pk)
+            row["eversion_excursion_deg"] = _deg(e_pk - e_ic)
+            row["time_to_peak_eversion_ms"] = (tpk_l[i] - ic_i) * MS_PER_S
+            row["peak_eversion_velocity_dps"] = _deg(evvmax_l[i]) if kk >= 1 else 0.0
             curves["eversion_curve_deg"] = ev_cur_of[i]
             tir_deg = row["tibial_internal_rotation_deg"]
             exc = row["eversion_excursion_deg"]

@@ -32,7 +32,7 @@ from .calibration import SegmentCalibration, SegmentCalibrator
 from .foot.strapdown import run_steps
 from .foot.tracker import PendingStride, build_strides, build_strides_steps
 from .heading import HeadingLearner, heading_offset
-from .metrics import parabolic_peaks, stride_metrics_batch, stride_metrics_steps
+from .metrics import parabolic_peak, stride_metrics_batch, stride_metrics_steps
 from .params import CoreParams, SensorSpec
 from .shank import CLIP_ACC, CLIP_GYR, GAP, RingBuffer, shank_strides, shank_strides_steps
 from .summary import SessionSummary
@@ -423,13 +423,12 @@ class SessionProcessor:
                 pending.popleft()
                 if ring.first_time > ic_s:
                     continue
-                _, wa, wg, _ = ring.window(ic_s, to_s)
+                wa = ring.acc_window(ic_s, to_s)
                 if len(wa):
                     # the tibia's axis: +z, whatever the ML sign (the acc half of calibration.apply, same product)
                     axial = (wa @ shank_ch.calibration.matrix.T)[:, 2]
                     # the same peak estimate as the stride row's peak_tibial_accel_g (metrics.parabolic_peaks)
-                    n = np.array([axial.shape[0]])
-                    peak = float(parabolic_peaks(axial, np.zeros(1, np.intp), n)[0])
+                    peak = parabolic_peak(axial)
                     out.append(ShockOutput(leg, ic_s, to_s, peak / STANDARD_GRAVITY_MPS2))
         return out
 

@@ -88,10 +88,19 @@ class RingBuffer:
 
     def window(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Samples from the last one at or before ``t0`` to the first at or after ``t1``."""
+        i0, i1 = self._bounds(t0, t1)
+        return self._t[i0:i1].copy(), self._a[i0:i1].copy(), self._g[i0:i1].copy(), self._f[i0:i1].copy()
+
+    def acc_window(self, t0: float, t1: float) -> np.ndarray:
+        """The specific force of :meth:`window` only, as a view (valid until the next append)."""
+        i0, i1 = self._bounds(t0, t1)
+        return self._a[i0:i1]
+
+    def _bounds(self, t0: float, t1: float) -> tuple[int, int]:
         t = self._t[: self.n]
-        i0 = max(int(np.searchsorted(t, t0, side="right")) - 1, 0)
-        i1 = min(int(np.searchsorted(t, t1, side="left")) + 1, self.n)
-        return t[i0:i1].copy(), self._a[i0:i1].copy(), self._g[i0:i1].copy(), self._f[i0:i1].copy()
+        i0 = max(int(t.searchsorted(t0, side="right")) - 1, 0)
+        i1 = min(int(t.searchsorted(t1, side="left")) + 1, self.n)
+        return i0, i1
 
 
 @dataclass(frozen=True)
