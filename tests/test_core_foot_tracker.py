@@ -3,6 +3,8 @@ length, orientation): event timing, stride length, block-partition invariance, g
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -256,6 +258,28 @@ def test_forefoot_strike_ic_from_the_impact_and_partition_invariant():
     err = np.array([np.min(np.abs(ic - x)) for x in truth])
     assert np.median(err) <= 0.010, err
     assert np.mean(err <= 0.015) >= 0.8, err
+
+
+@pytest.mark.parametrize("rate", [400.0, 200.0])
+def test_a_slow_heel_strike_is_published_within_the_latency_bound(rate, monkeypatch):
+    """A walking heel strike whose foot slap never reaches the confirmation rate (+1 rad/s)
+    would wait for the push-off (> 100 ms after IC); it is confirmed ic_confirm_max_s after its
+    zero crossing instead (the live goal: IC published <= 60 ms after its sample arrives), at
+    the same IC time, for any partition into blocks."""
+    monkeypatch.setattr(sys.modules[__name__], "A_SLAP", 0.6)
+    t, acc, gyr, ics, *_ = synthetic_foot(rate, n_strides=8)
+    max_s = FootParams().ic_confirm_max_s
+    for blocks in (None, [7] * (len(t) // 7) + [len(t) % 7]):
+        outs = run(t, acc, gyr, rate, blocks=blocks)
+        ic_ev = [o for o in outs if isinstance(o, FootEvent) and o.kind == "ic"]
+        ref = ics[1:][ics[1:] < t[-1] - 0.05]
+        assert len(ic_ev) == len(ref)
+        assert np.max(np.abs(np.array([e.time_s for e in ic_ev]) - ref)) <= 1.0 / rate
+        lat = np.array([e.lookahead_s for e in ic_ev])
+        assert np.all(lat <= max_s + 1.0 / rate + 1e-9), lat
+        assert np.all(lat >= max_s - 1.0 / rate - 1e-9), lat  # confirmed by the bound, not by the slap
+        st = [o for o in outs if isinstance(o, FootStride)]
+        assert len(st) == len(ref) - 1 and all(o.valid for o in st[:-1])  # the last: recording_end
 
 
 def test_first_strides_from_standing_get_their_own_toe_off():

@@ -14,8 +14,11 @@ state machine; thresholds in :class:`FootParams`):
   after the last IC, whose negative run of ``w`` turns the foot toes-up by at least
   ``swing_angle_rad`` (a heel drop after a forefoot landing does not);
 * IC: first upward zero crossing of ``w`` after ``S`` (and at least ``min_swing_s`` after the
-  last TO), linearly interpolated between the two samples around it; decided at the sample
-  after the crossing (look-ahead < 1 sample);
+  last TO), linearly interpolated between the two samples around it; decided when ``w`` reaches
+  ``+ic_confirm_rate_rps`` or, if ``w`` has not left the band between the two confirmation
+  rates by then, ``ic_confirm_max_s`` after the sample before the crossing (a bounded
+  look-ahead); a crossing that falls back to ``-ic_confirm_rate_rps`` first is a late-swing
+  wobble;
 * IC by impact, when it comes first: in late swing (``w`` back above half of its swing minimum)
   the specific-force magnitude rising faster than ``impact_jerk_mps3``. A forefoot strike lands
   while the foot still rotates toes-up and the heel then drops, so its pitch rate crosses zero
@@ -173,7 +176,7 @@ class PitchRateEventDetector:
                         self.cursor = buf.end
                         break
                 c0 = self.cursor - buf.base
-                zc, zc_dec = self._zero_crossing(w, lo)
+                zc, zc_dec = self._zero_crossing(t, w, lo)
                 t_zc = np.inf
                 if zc is not None:
                     w0, w1 = w[zc - 1], w[zc]
@@ -197,12 +200,14 @@ class PitchRateEventDetector:
                 self._enter_stance(buf.base + zc, t_zc, buf.base + zc_dec + 1)
         return out
 
-    def _zero_crossing(self, w: np.ndarray, lo: int) -> tuple[int | None, int | None]:
+    def _zero_crossing(self, t: np.ndarray, w: np.ndarray, lo: int) -> tuple[int | None, int | None]:
         """(local index of the first upward zero crossing of ``w`` from ``lo`` that is not a
         late-swing wobble, local index where it is confirmed or None while undecided); (None,
         None) when there is no such crossing yet. A crossing is confirmed when ``w`` reaches
         ``+ic_confirm_rate_rps`` (the heel-strike foot slap, the forefoot heel drop's end and the
-        push-off all get there); it is a wobble when ``w`` first falls back to
+        push-off all get there), or when ``ic_confirm_max_s`` has passed without ``w`` leaving
+        the band between the two rates (a slow walking heel strike whose foot slap stays below
+        the rate: the foot no longer swings); it is a wobble when ``w`` first falls back to
         ``-ic_confirm_rate_rps`` (the foot rotating toes-down for a moment in late swing, as
         forefoot strikers do before landing)."""
         conf = self.p.ic_confirm_rate_rps
@@ -215,6 +220,9 @@ class PitchRateEventDetector:
             wz = w[z:]
             up = _first(wz >= conf)
             dn = _first(wz <= -conf)
+            late = _first(t[z:] >= t[z - 1] + self.p.ic_confirm_max_s)  # -1: not that far yet (z >= 1)
+            if late >= 0 and (up < 0 or late < up):
+                up = late
             if dn >= 0 and (up < 0 or dn < up):
                 pos = z + dn
                 continue

@@ -26,6 +26,10 @@ class FootParams:
       reaches ``+ic_confirm_rate_rps`` afterwards; if ``w`` first falls back to
       ``-ic_confirm_rate_rps`` it was a late-swing wobble (forefoot strikers rotate the foot
       toes-down for a moment before landing) and the search goes on.
+    * ``ic_confirm_max_s``: ... or once this long has passed after the crossing with ``w`` still
+      between the two rates: it bounds the IC's decision latency (the live goal is 60 ms after
+      the IC sample arrives; one slow gaitmap heel strike took 71 ms to reach +1 rad/s), and a
+      late-swing wobble reverses sooner (a toes-down turn in the air is a brief oscillation).
     * ``impact_jerk_mps3``: an initial contact is also recognised by its impact: the specific
       force magnitude rising faster than this (m/s^3; 3000 = 3 g in 10 ms) in late swing, i.e.
       after the swing's peak toes-up rotation rate. Needed for forefoot strikes, whose pitch rate
@@ -69,6 +73,7 @@ class FootParams:
     gap_factor: float = 2.5
     impact_jerk_mps3: float | None = 3000.0
     ic_confirm_rate_rps: float = 1.0
+    ic_confirm_max_s: float = 0.05
     to_feature: str = "push_off_end"
     pushoff_plateau_frac: float = 0.9
     midstance_window_s: float = 0.01
