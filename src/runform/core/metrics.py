@@ -463,7 +463,8 @@ def stride_metrics_steps(jobs: Sequence[MetricsJob], params: MetricsParams | Non
         if shank is not None:
             v = shank_vals[i]
             row["eversion_reference"] = "shank"
-            flags.extend(f for f in shank.flags if f not in flags)
+            if shank.flags:
+                flags.extend(f for f in shank.flags if f not in flags)
             row["tibial_inclination_at_ic_deg"] = _deg(v["incl_ic"])
             if "peak_frontal" in v:
                 row["peak_shank_frontal_angle_deg"] = _deg(v["peak_frontal"])

@@ -532,7 +532,7 @@ class SessionProcessor:
             t0, t1 = float(stride.ic_time_s), float(stride.next_ic_time_s)
             if shank_ch.ring.first_time <= t0 and shank_ch.ring.last_time >= t1:
                 cal = self._check_shank_sign(leg, shank_ch)
-                wt, wa, wg, wf = shank_ch.ring.window(t0, t1)
+                wt, wa, wg, wf = shank_ch.ring.window(t0, t1, copy_ag=False)  # apply makes new arrays
                 window = (wt, *cal.apply(wa, wg), wf)
                 if not cal.ok and "calibration_bad" not in flags:
                     flags.append("calibration_bad")

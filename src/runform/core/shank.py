@@ -86,9 +86,13 @@ class RingBuffer:
     def first_time(self) -> float:
         return float(self._t[0]) if self.n else np.inf
 
-    def window(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Samples from the last one at or before ``t0`` to the first at or after ``t1``."""
+    def window(self, t0: float, t1: float, copy_ag: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Samples from the last one at or before ``t0`` to the first at or after ``t1``.
+        ``copy_ag=False``: acc and gyr as views (valid until the next append; for a caller that
+        transforms them into new arrays at once)."""
         i0, i1 = self._bounds(t0, t1)
+        if not copy_ag:
+            return self._t[i0:i1].copy(), self._a[i0:i1], self._g[i0:i1], self._f[i0:i1].copy()
         return self._t[i0:i1].copy(), self._a[i0:i1].copy(), self._g[i0:i1].copy(), self._f[i0:i1].copy()
 
     def acc_window(self, t0: float, t1: float) -> np.ndarray:

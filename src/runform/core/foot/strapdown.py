@@ -198,12 +198,10 @@ def integrate_strides_steps(strides: list[tuple]) -> Generator[None, None, list[
     c_mat = np.broadcast_to(np.eye(3), (k, 3, 3)).copy()
     vel_tilt = np.array([s[7] == "velocity" for s in strides]) & (i1 > i0) & (span > 0)
     if np.any(vel_tilt):
-        # the two velocity-aided tilt passes: a few scalars per stride, in Python floats
-        # (numpy calls on (k, 3) arrays would cost more than the arithmetic)
-        for r, vl, sp in zip(np.flatnonzero(vel_tilt).tolist(), v_last[vel_tilt].tolist(), span[vel_tilt].tolist()):
-            cq, cm = _tilt_passes(vl, sp)
-            corr_q[r] = cq
-            c_mat[r] = cm
+        # the two velocity-aided tilt passes: a few scalars per stride, for all strides at once
+        cq, cm = _tilt_passes_batch(v_last[vel_tilt], span[vel_tilt])
+        corr_c[:, vel_tilt] = cq
+        c_mat[vel_tilt] = cm
         if vel_tilt.all():
             quat = qnormalize(qmul(take_rows(corr_q, seg), quat))
         else:
@@ -261,6 +259,68 @@ def _tilt_passes(v_last: list[float], span: float) -> tuple[tuple, tuple]:
             (2 * (qx * qz - qw * qy), 2 * (qy * qz + qw * qx), 1 - 2 * (qx * qx + qy * qy)),
         )
     return (qw, qx, qy, qz), m
+
+
+#: up to this many strides :func:`_tilt_passes_batch` loops over :func:`_tilt_passes` (the same numbers)
+_TILT_LOOP_MAX = 4
+
+
+def _tilt_passes_batch(v_last: np.ndarray, span: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_tilt_passes` of many strides: ``v_last`` (k, 3), ``span`` (k,); returns the
+    quaternions component-major (4, k) and the matrices (k, 3, 3). The same operations in the
+    same order on (k,) arrays (IEEE arithmetic and sqrt are the same in numpy and Python floats),
+    the sine and cosine by ``math`` per element as there; a stride whose pass is not finite
+    keeps what it had (``_tilt_passes`` stops)."""
+    k = v_last.shape[0]
+    if k <= _TILT_LOOP_MAX:  # live (one stride): Python floats cost less than ~80 numpy calls
+        q = np.empty((4, k))
+        m = np.empty((k, 3, 3))
+        for r, (vl, sp) in enumerate(zip(v_last.tolist(), span.tolist())):
+            cq, cm = _tilt_passes(vl, sp)
+            q[:, r] = cq
+            m[r] = cm
+        return q, m
+    g = STANDARD_GRAVITY_MPS2
+    vx, vy, vz = v_last[:, 0], v_last[:, 1], v_last[:, 2]
+    q = np.zeros((4, k))
+    q[0] = 1.0
+    m = np.zeros((3, 3, k))
+    m[0, 0] = m[1, 1] = m[2, 2] = 1.0
+    g_span = g * span
+    active = np.ones(k, bool)
+    with np.errstate(all="ignore"):
+        for _ in range(2):
+            ex = m[0, 0] * vx + m[0, 1] * vy + m[0, 2] * vz
+            ey = m[1, 0] * vx + m[1, 1] * vy + m[1, 2] * vz
+            dx, dy = -ey / g_span, ex / g_span
+            active &= np.isfinite(dx) & np.isfinite(dy)
+            if not active.any():
+                break
+            rx = np.where(active, -dx, 0.0)  # rotation vector -d (d_z = 0)
+            ry = np.where(active, -dy, 0.0)
+            angle = np.sqrt(rx * rx + ry * ry)
+            half = (0.5 * angle).tolist()
+            sin_h = np.array([math.sin(h) for h in half])
+            cos_h = np.array([math.cos(h) for h in half])
+            small = angle < 1e-8
+            scale = np.where(small, 0.5 - angle**2 / 48.0, sin_h / np.where(small, 1.0, angle))
+            pw, px, py = cos_h, rx * scale, ry * scale
+            qw, qx, qy, qz = q
+            w = pw * qw - px * qx - py * qy
+            x = pw * qx + px * qw + py * qz
+            y = pw * qy - px * qz + py * qw
+            z = pw * qz + px * qy - py * qx
+            nrm = np.sqrt(w * w + x * x + y * y + z * z)
+            qn = np.stack([w / nrm, x / nrm, y / nrm, z / nrm])
+            qw, qx, qy, qz = qn
+            mn = np.stack([
+                np.stack([1 - 2 * (qy * qy + qz * qz), 2 * (qx * qy - qw * qz), 2 * (qx * qz + qw * qy)]),
+                np.stack([2 * (qx * qy + qw * qz), 1 - 2 * (qx * qx + qz * qz), 2 * (qy * qz - qw * qx)]),
+                np.stack([2 * (qx * qz - qw * qy), 2 * (qy * qz + qw * qx), 1 - 2 * (qx * qx + qy * qy)]),
+            ])
+            q = np.where(active, qn, q)
+            m = np.where(active, mn, m)
+    return q, np.moveaxis(m, 2, 0)
 
 
 def _mat_vec(m: np.ndarray, v: np.ndarray) -> np.ndarray:
