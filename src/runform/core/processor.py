@@ -642,8 +642,5 @@ class SessionProcessor:
 
     def _rows_out(self, results: list) -> list[CoreOutput]:
         """Rows into the session summary and out."""
-        out: list[CoreOutput] = []
-        for res in results:
-            self._summary.add(res)
-            out.append(StrideOutput(res.row, res.curves))
-        return out
+        self._summary.add_many(results)
+        return [StrideOutput(res.row, res.curves) for res in results]

@@ -185,10 +185,10 @@ def shank_strides_steps(windows: list[tuple[np.ndarray, np.ndarray, np.ndarray, 
         mean_f[r] = fm.mean(axis=0) if fm.shape[0] else (0.0, 0.0, 1.0)
     c = quat_from_two_vectors(mean_f, _UP)
     q = qmul(take_rows(c, seg), q)
-    for r, i in enumerate(use):
-        a, n = int(starts[r]), int(counts[r])
+    axial = acc[:, 2].copy()  # one copy; each stride's axial acceleration is a slice of it
+    for r, (i, a, n) in enumerate(zip(use, starts.tolist(), counts.tolist())):
         flags = tuple(name for name, on in (("gap", any_gap[r]), ("clipped_acc", any_clip[r]), ("clipped_gyr", any_gclip[r])) if on)
-        out[i] = ShankStride(ts[r], q[a : a + n], acc[a : a + n, 2].copy(), flags)
+        out[i] = ShankStride(ts[r], q[a : a + n], axial[a : a + n], flags)
     return out
 
 

@@ -31,19 +31,29 @@ NUMERIC = (
 )
 
 
+#: the columns each leg keeps per stride: the numeric ones, then ic_time_s and valid
+_KEYS = (*NUMERIC, "ic_time_s", "valid")
+
+
 class _Columns:
     def __init__(self) -> None:
         self.n = 0
         self.data = np.full((256, len(NUMERIC) + 2), np.nan, np.float64)  # + ic_time_s, valid
 
     def add(self, row: dict[str, Any]) -> None:
-        if self.n == self.data.shape[0]:
-            new = np.full((2 * self.n, self.data.shape[1]), np.nan)
+        self.add_rows([row])
+
+    def add_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Rows in one array assignment (the offline path adds a batch of strides at once)."""
+        while self.n + len(rows) > self.data.shape[0]:
+            new = np.full((2 * self.data.shape[0], self.data.shape[1]), np.nan)
             new[: self.n] = self.data
             self.data = new
-        vals = [row.get(c) for c in NUMERIC] + [row.get("ic_time_s"), row.get("valid")]
-        self.data[self.n] = [np.nan if v is None else float(v) for v in vals]
-        self.n += 1
+        nan = np.nan
+        self.data[self.n : self.n + len(rows)] = [
+            [nan if v is None else float(v) for v in [row.get(c) for c in _KEYS]] for row in rows
+        ]
+        self.n += len(rows)
 
     def col(self, name: str, valid_only: bool = True) -> tuple[np.ndarray, np.ndarray]:
         d = self.data[: self.n]
@@ -70,15 +80,25 @@ class SessionSummary:
 
     def add(self, res: StrideResult) -> None:
         """A stride computed from samples: its row, coupling histogram and 375 ms shock peaks."""
-        leg = res.row["leg"]
-        self.add_row(res.row)
-        if res.coupling_counts is not None and res.row.get("valid") == 1:
-            self._coupling[leg] += res.coupling_counts
-        if res.row.get("valid") == 1 and res.row.get("eversion_reference") == "shank":
-            s = self._shock[leg]
-            s[0] += 1
-            s[1] += len(res.shock_peaks_g)
-            s[2] += float(sum(res.shock_peaks_g))
+        self.add_many([res])
+
+    def add_many(self, results: list[StrideResult]) -> None:
+        """:meth:`add` of several results (their rows in one array assignment per leg)."""
+        for leg in ("left", "right"):
+            rows = [r.row for r in results if r.row["leg"] == leg]
+            if rows:
+                self._legs[leg].add_rows(rows)
+        for res in results:
+            leg, row = res.row["leg"], res.row
+            for f in filter(None, (row.get("flags") or "").split(";")):
+                self._flags[leg][f] = self._flags[leg].get(f, 0) + 1
+            if res.coupling_counts is not None and row.get("valid") == 1:
+                self._coupling[leg] += res.coupling_counts
+            if row.get("valid") == 1 and row.get("eversion_reference") == "shank":
+                s = self._shock[leg]
+                s[0] += 1
+                s[1] += len(res.shock_peaks_g)
+                s[2] += float(sum(res.shock_peaks_g))
 
     def add_row(self, row: dict[str, Any]) -> None:
         """A stride row alone (e.g. read back from strides.csv or the index): means, trends,

@@ -296,30 +296,44 @@ def _tilt_passes_batch(v_last: np.ndarray, span: np.ndarray) -> tuple[np.ndarray
             active &= np.isfinite(dx) & np.isfinite(dy)
             if not active.any():
                 break
-            rx = np.where(active, -dx, 0.0)  # rotation vector -d (d_z = 0)
-            ry = np.where(active, -dy, 0.0)
+            rx, ry = -dx, -dy  # rotation vector -d (d_z = 0)
+            if not active.all():
+                rx[~active] = 0.0  # not used; keeps math.sin finite
+                ry[~active] = 0.0
             angle = np.sqrt(rx * rx + ry * ry)
             half = (0.5 * angle).tolist()
-            sin_h = np.array([math.sin(h) for h in half])
-            cos_h = np.array([math.cos(h) for h in half])
+            pw = np.array([math.cos(h) for h in half])
+            scale = np.array([math.sin(h) for h in half])
             small = angle < 1e-8
-            scale = np.where(small, 0.5 - angle**2 / 48.0, sin_h / np.where(small, 1.0, angle))
-            pw, px, py = cos_h, rx * scale, ry * scale
+            if small.any():
+                scale[small] = 0.5 - angle[small] ** 2 / 48.0
+                angle[small] = 1.0
+            scale /= angle
+            px, py = rx * scale, ry * scale
             qw, qx, qy, qz = q
             w = pw * qw - px * qx - py * qy
             x = pw * qx + px * qw + py * qz
             y = pw * qy - px * qz + py * qw
             z = pw * qz + px * qy - py * qx
             nrm = np.sqrt(w * w + x * x + y * y + z * z)
-            qn = np.stack([w / nrm, x / nrm, y / nrm, z / nrm])
+            qn = np.empty((4, k))
+            qn[0], qn[1], qn[2], qn[3] = w / nrm, x / nrm, y / nrm, z / nrm
             qw, qx, qy, qz = qn
-            mn = np.stack([
-                np.stack([1 - 2 * (qy * qy + qz * qz), 2 * (qx * qy - qw * qz), 2 * (qx * qz + qw * qy)]),
-                np.stack([2 * (qx * qy + qw * qz), 1 - 2 * (qx * qx + qz * qz), 2 * (qy * qz - qw * qx)]),
-                np.stack([2 * (qx * qz - qw * qy), 2 * (qy * qz + qw * qx), 1 - 2 * (qx * qx + qy * qy)]),
-            ])
-            q = np.where(active, qn, q)
-            m = np.where(active, mn, m)
+            mn = np.empty((3, 3, k))
+            mn[0, 0] = 1 - 2 * (qy * qy + qz * qz)
+            mn[0, 1] = 2 * (qx * qy - qw * qz)
+            mn[0, 2] = 2 * (qx * qz + qw * qy)
+            mn[1, 0] = 2 * (qx * qy + qw * qz)
+            mn[1, 1] = 1 - 2 * (qx * qx + qz * qz)
+            mn[1, 2] = 2 * (qy * qz - qw * qx)
+            mn[2, 0] = 2 * (qx * qz - qw * qy)
+            mn[2, 1] = 2 * (qy * qz + qw * qx)
+            mn[2, 2] = 1 - 2 * (qx * qx + qy * qy)
+            if active.all():
+                q, m = qn, mn
+            else:
+                q[:, active] = qn[:, active]
+                m[:, :, active] = mn[:, :, active]
     return q, np.moveaxis(m, 2, 0)
 
 
