@@ -326,12 +326,16 @@ def stride_metrics_steps(jobs: Sequence[MetricsJob], params: MetricsParams | Non
         sq = np.concatenate([np.asarray(s.quat_wxyz, float).T for s in shanks], axis=1).T
         sacc = np.concatenate([np.asarray(s.axial_acc_mps2, float) for s in shanks])
         # the foot samples of these strides, and their stride number among the shank strides
-        sub = np.concatenate([np.arange(fsegs.starts[i], fsegs.starts[i] + fsegs.counts[i]) for i in sh_rows.tolist()])
-        local = np.repeat(np.arange(sh_rows.size), fsegs.counts[sh_rows])
+        every = sh_rows.size == k  # the usual batch: every stride has its shank
+        if every:
+            sub, local = np.arange(ft.shape[0]), fsegs.seg
+        else:
+            sub = np.concatenate([np.arange(fsegs.starts[i], fsegs.starts[i] + fsegs.counts[i]) for i in sh_rows.tolist()])
+            local = np.repeat(np.arange(sh_rows.size), fsegs.counts[sh_rows])
         qs = _interp_quat_segs(ssegs, local, ft[sub], sq)
         # heading alignment: the shank's heading is arbitrary; turn it so that its mean heading
         # over the stride differs from the foot's by the leg's learned offset (0: as standing)
-        fq_sub = take_rows(fq, sub)  # fq[sub]
+        fq_sub = fq if every else take_rows(fq, sub)  # fq[sub]
         dyaw = ml_axis_heading(fq_sub) - ml_axis_heading(qs)
         lo_sub = np.zeros(sh_rows.size, dtype=np.intp)
         np.cumsum(fsegs.counts[sh_rows][:-1], out=lo_sub[1:])
@@ -357,7 +361,7 @@ def stride_metrics_steps(jobs: Sequence[MetricsJob], params: MetricsParams | Non
         rf_22 = 1 - 2 * (fx * fx + fy * fy)
         rel_12 = r_shank[:, 0, 1] * rf_02 + r_shank[:, 1, 1] * rf_12 + r_shank[:, 2, 1] * rf_22
         ev[sub] = np.arcsin(np.clip(-rel_12, -1.0, 1.0)) * sg
-        fsegs_sub = _Segs([ft[fsegs.starts[i] : fsegs.starts[i] + fsegs.counts[i]] for i in sh_rows.tolist()])
+        fsegs_sub = fsegs if every else _Segs([ft[fsegs.starts[i] : fsegs.starts[i] + fsegs.counts[i]] for i in sh_rows.tolist()])
         # runform.anatomy's segment_frontal_angle (roll), segment_internal_rotation (-yaw) and
         # tibial_inclination (-pitch) of the left leg, mirrored by sg: one tait_bryan_zyx pass
         # instead of three (each computes all three angles)
@@ -401,16 +405,18 @@ def stride_metrics_steps(jobs: Sequence[MetricsJob], params: MetricsParams | Non
         shock_lo = np.searchsorted(ssegs.seg[pk], loc_rows, side="left").tolist()
         shock_hi = np.searchsorted(ssegs.seg[pk], loc_rows, side="right").tolist()
         ci = 0
+        incl_l, pf_l, tmax_l, tic_l, pacc_l = incl_ic.tolist(), peak_frontal.tolist(), tir_max.tolist(), tir_ic.tolist(), peak_acc.tolist()
+        has_l, sacc_ok = has_st.tolist(), (s_hi > s_lo).tolist()
         for r, i in enumerate(sh_rows.tolist()):
-            v: dict[str, Any] = {"incl_ic": float(incl_ic[r]), "coupling": None, "curves": {}}
-            if has_st[r]:
-                v["peak_frontal"] = float(peak_frontal[r])
-                v["tir_exc"] = float(tir_max[r]) - float(tir_ic[r])
+            v: dict[str, Any] = {"incl_ic": incl_l[r], "coupling": None, "curves": {}}
+            if has_l[r]:
+                v["peak_frontal"] = pf_l[r]
+                v["tir_exc"] = tmax_l[r] - tic_l[r]
                 v["coupling"] = coupling[r]
                 v["curves"] = {"shank_frontal_curve_deg": cur[0][ci], "tibial_rotation_curve_deg": cur[1][ci]}
                 ci += 1
-            if s_hi[r] > s_lo[r]:
-                v["peak_acc"] = float(peak_acc[r])
+            if sacc_ok[r]:
+                v["peak_acc"] = pacc_l[r]
             v["shock"] = tuple(shock_g[shock_lo[r] : shock_hi[r]])
             shank_vals[i] = v
 
