@@ -171,15 +171,17 @@ def prefix_products(seqs: list[np.ndarray]) -> list[np.ndarray]:
     for r, s in enumerate(seqs):
         if lens[r]:
             p[:, r, : lens[r]] = np.asarray(s, float).T
-    # (4, k, nb, b) -> (4, b, k, nb): position within the block first, every block a column
-    a = np.ascontiguousarray(p.reshape(4, k, nb, b).transpose(0, 3, 1, 2))
-    _scan_axis1(a.reshape(4, b, k * nb))
+    # (4, k, nb, b) -> (4, b, nb, k): position within the block first, every block a column,
+    # and the blocks of one index j of all sequences side by side (the block totals and the
+    # final products then work on contiguous planes)
+    a = np.ascontiguousarray(p.reshape(4, k, nb, b).transpose(0, 3, 2, 1))
+    _scan_axis1(a.reshape(4, b, nb * k))
     if nb > 1:
-        tot = np.ascontiguousarray(a[:, b - 1].transpose(0, 2, 1))  # (4, nb, k) block totals
+        tot = a[:, b - 1].copy()  # (4, nb, k) block totals
         _scan_axis1(tot)
         # element i of block j >= 1: (total of blocks 0..j-1) * (its product within block j)
-        a[:, :, :, 1:] = _qprod_cm(tot[:, None, :-1].transpose(0, 1, 3, 2), a[:, :, :, 1:])
-    res = a.transpose(0, 2, 3, 1).reshape(4, k, nb * b)
+        a[:, :, 1:] = _qprod_cm(tot[:, None, :-1], a[:, :, 1:])
+    res = a.transpose(0, 3, 2, 1).reshape(4, k, nb * b)
     return [res[:, r, : lens[r]].T for r in range(k)]
 
 
