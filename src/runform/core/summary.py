@@ -47,7 +47,7 @@ class _Columns:
         """Rows in one array assignment (the offline path adds a batch of strides at once)."""
         while self.n + len(rows) > self.data.shape[0]:
             new = np.full((2 * self.data.shape[0], self.data.shape[1]), np.nan)
-            new[: self.n] = self.data
+            new[: self.n] = self.data[: self.n]
             self.data = new
         nan = np.nan
         self.data[self.n : self.n + len(rows)] = [
