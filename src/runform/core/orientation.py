@@ -161,28 +161,77 @@ def prefix_products(seqs: list[np.ndarray]) -> list[np.ndarray]:
     sequence is. Unnormalised; equal to the sequential product up to rounding."""
     k = len(seqs)
     lens = [int(s.shape[0]) for s in seqs]
-    n = max(lens) if lens else 0
-    if n == 0:
+    if max(lens, default=0) == 0:
         return [np.zeros((0, 4)) for _ in range(k)]
+    a = _scan_blocks([np.asarray(s, float).T for s in seqs], lens)
+    k_, nb = a.shape[3], a.shape[2]
+    res = a.transpose(0, 3, 2, 1).reshape(4, k_, nb * SCAN_BLOCK)
+    return [res[:, r, : lens[r]].T for r in range(k)]
+
+
+def prefix_products_into(src: np.ndarray, starts: np.ndarray, lens: np.ndarray, out: np.ndarray, dest: np.ndarray,
+                         reverse: bool = False) -> None:
+    """:func:`prefix_products` of the sequences ``src[:, s : s + n]`` (component-major (4, N)
+    quaternions; ``reverse``: taken backwards, ``src[:, s + n - 1]`` first) for each ``s, n`` of
+    ``starts``, ``lens``, written to ``out[:, dest]`` (the results of all sequences one after
+    the other, in element order; ``dest`` of that length). The same scan (bit-identical
+    results), with the sequences gathered into its layout and the results out of it by one
+    ``take`` each instead of a copy per sequence."""
+    starts = np.asarray(starts, np.intp)
+    lens = np.asarray(lens, np.intp)
+    k = lens.shape[0]
+    n = int(lens.max()) if k else 0
+    if n == 0:
+        return
+    b = SCAN_BLOCK
+    nb = -(-n // b)
+    # element i = blk * b + j of sequence r sits at [:, j, blk, r] of the scan's layout
+    i = (np.arange(b)[:, None, None] + b * np.arange(nb)[None, :, None]).astype(np.intp)  # (b, nb, 1)
+    pos = starts + lens - 1 - i if reverse else starts + i  # (b, nb, k)
+    pad = i >= lens  # beyond a sequence's end: the identity
+    a = src.take(np.where(pad, 0, pos).ravel(), axis=1).reshape(4, b, nb, k)
+    if pad.any():
+        a[:, pad] = _IDENTITY_COL
+    _scan_layout(a)
+    total = int(lens.sum())
+    off = np.repeat(np.cumsum(lens) - lens, lens)
+    el = np.arange(total) - off  # element index within its sequence
+    row = np.repeat(np.arange(k), lens)
+    out[:, dest] = a.reshape(4, -1).take((el % b) * (nb * k) + (el // b) * k + row, axis=1)
+
+
+_IDENTITY_COL = np.array([[1.0], [0.0], [0.0], [0.0]])
+
+
+def _scan_blocks(planes_list: list[np.ndarray], lens: list[int]) -> np.ndarray:
+    """The scan of :func:`prefix_products` on sequences given as (4, n) planes: returns the
+    (4, B, blocks, sequences) array of results."""
+    k = len(planes_list)
+    n = max(lens)
     b = SCAN_BLOCK
     nb = -(-n // b)
     p = np.zeros((4, k, nb * b))
     p[0] = 1.0
-    for r, s in enumerate(seqs):
+    for r, s in enumerate(planes_list):
         if lens[r]:
-            p[:, r, : lens[r]] = np.asarray(s, float).T
+            p[:, r, : lens[r]] = s
     # (4, k, nb, b) -> (4, b, nb, k): position within the block first, every block a column,
     # and the blocks of one index j of all sequences side by side (the block totals and the
     # final products then work on contiguous planes)
     a = np.ascontiguousarray(p.reshape(4, k, nb, b).transpose(0, 3, 2, 1))
+    _scan_layout(a)
+    return a
+
+
+def _scan_layout(a: np.ndarray) -> None:
+    """The two-level scan, in place, of a (4, B, blocks, sequences) array (identity padded)."""
+    b, nb, k = a.shape[1], a.shape[2], a.shape[3]
     _scan_axis1(a.reshape(4, b, nb * k))
     if nb > 1:
         tot = a[:, b - 1].copy()  # (4, nb, k) block totals
         _scan_axis1(tot)
         # element i of block j >= 1: (total of blocks 0..j-1) * (its product within block j)
         a[:, :, 1:] = _qprod_cm(tot[:, None, :-1], a[:, :, 1:])
-    res = a.transpose(0, 3, 2, 1).reshape(4, k, nb * b)
-    return [res[:, r, : lens[r]].T for r in range(k)]
 
 
 def rotvec_quats(v: np.ndarray) -> np.ndarray:

@@ -30,7 +30,7 @@ import numpy as np
 from ..units import STANDARD_GRAVITY_MPS2
 from ..rotations import quat_from_two_vectors
 from .foot.strapdown import run_steps
-from .orientation import prefix_products, qmul, qnormalize, qrotate, rotvec_quats, take_rows
+from .orientation import prefix_products_into, qmul, qnormalize, qrotate, rotvec_quats, take_rows
 from .params import ShankParams
 
 CLIP_ACC = 1
@@ -162,13 +162,14 @@ def shank_strides_steps(windows: list[tuple[np.ndarray, np.ndarray, np.ndarray, 
     # (runform.core.orientation.integrate_gyro, per window)
     dt = np.diff(t)[:, None]
     dq_all = rotvec_quats(0.5 * (gyr[1:] + gyr[:-1]) * dt)
-    scans = prefix_products([dq_all[a : a + n - 1] for a, n in zip(starts.tolist(), counts.tolist())])
-    yield
-    # component-major (4, n): numpy's arithmetic on contiguous planes (orientation.planes)
+    # component-major (4, n): numpy's arithmetic on contiguous planes (orientation.planes);
+    # each window: the identity at its first sample, then the scan of its increments
     q_c = np.empty((4, t.shape[0]))
-    for a, n, sc in zip(starts.tolist(), counts.tolist(), scans):
-        q_c[:, a] = (1.0, 0.0, 0.0, 0.0)
-        q_c[:, a + 1 : a + n] = sc.T  # the identity start times the scan: the scan itself
+    q_c[:, starts] = _IDENTITY[:, None]
+    n_inc = counts - 1
+    el = np.arange(int(n_inc.sum())) - np.repeat(np.cumsum(n_inc) - n_inc, n_inc)
+    prefix_products_into(dq_all.T, starts, n_inc, q_c, np.repeat(starts + 1, n_inc) + el)
+    yield
     q = qnormalize(q_c.T)
     # tilt: the mean world specific force of each window onto +z (masked when clipped)
     f = qrotate(q, acc)

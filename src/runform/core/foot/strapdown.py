@@ -28,7 +28,6 @@ from typing import Any, Generator
 import numpy as np
 
 from ...rotations import (
-    quat_conj,
     quat_from_rotvec,
     quat_from_two_vectors,
     quat_mul,
@@ -37,7 +36,7 @@ from ...rotations import (
     quat_to_rotvec,
 )
 from ...units import STANDARD_GRAVITY_MPS2
-from ..orientation import prefix_products, qmul, qnormalize, qrotate, rotvec_quats, take_rows
+from ..orientation import prefix_products_into, qmul, qnormalize, qrotate, rotvec_quats, take_rows
 
 _Z = np.array([0.0, 0.0, 1.0])
 
@@ -137,17 +136,19 @@ def integrate_strides_steps(strides: list[tuple]) -> Generator[None, None, list[
     q0 = tilt_quats(f0)
     dq_all = increments(t, gyr)  # dq_all[g]: from sample g to g + 1 (across strides: unused)
     # forwards from each mid-stance and backwards to its IC: two batched scans (rows of similar
-    # length pad less than one batch of both)
-    fwd = prefix_products([dq_all[a + m0 : a + m1] for a, m0, m1 in zip(st.tolist(), i0.tolist(), i1.tolist())])
-    dq_conj = quat_conj(dq_all)  # once for all strides (the backward scans' increments)
-    bwd = prefix_products([dq_conj[a : a + m0][::-1] for a, m0 in zip(st.tolist(), i0.tolist())])
-    # quaternion arrays are component-major here ((n, 4) views of (4, n) arrays: numpy's
-    # arithmetic on contiguous planes, runform.core.orientation.planes); the same numbers
+    # length pad less than one batch of both), written straight into the relative orientations
+    # (component-major (4, n): numpy's arithmetic on contiguous planes, orientation.planes)
+    dq_c = dq_all.T  # (4, n - 1) planes
     rel_c = np.empty((4, t.shape[0]))
-    for r, (a, m0, m1) in enumerate(zip(st.tolist(), i0.tolist(), i1.tolist())):
-        rel_c[:, a + m0] = (1.0, 0.0, 0.0, 0.0)
-        rel_c[:, a + m0 + 1 : a + m1 + 1] = fwd[r].T
-        rel_c[:, a : a + m0] = bwd[r].T[:, ::-1]
+    ms0 = st + i0
+    rel_c[:, ms0] = _IDENTITY_COL
+    n_f, n_b = i1 - i0, i0
+    el_f = np.arange(int(n_f.sum())) - np.repeat(np.cumsum(n_f) - n_f, n_f)
+    prefix_products_into(dq_c, ms0, n_f, rel_c, np.repeat(ms0 + 1, n_f) + el_f)
+    # backwards: the conjugate increments from the mid-stance down to the IC (quat_conj's product)
+    dq_conj = dq_c * _CONJ
+    el_b = np.arange(int(n_b.sum())) - np.repeat(np.cumsum(n_b) - n_b, n_b)
+    prefix_products_into(dq_conj, st, n_b, rel_c, np.repeat(ms0 - 1, n_b) - el_b, reverse=True)
     rel = qnormalize(rel_c.T)  # the identity rows at the mid-stances stay exactly (1, 0, 0, 0)
     quat = qmul(take_rows(q0, seg), rel)
     for r, s in enumerate(strides):
@@ -343,6 +344,8 @@ def _mat_vec(m: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 _X = np.array([1.0, 0.0, 0.0])
+_CONJ = np.array([[1.0], [-1.0], [-1.0], [-1.0]])  # runform.rotations.quat_conj's factors, per plane
+_IDENTITY_COL = np.array([[1.0], [0.0], [0.0], [0.0]])
 
 
 def tilt_quats(f_body: np.ndarray) -> np.ndarray:
