@@ -191,16 +191,18 @@ def prefix_products_into(src: np.ndarray, starts: np.ndarray, lens: np.ndarray, 
     pad = i >= lens  # beyond a sequence's end: the identity
     a = src.take(np.where(pad, 0, pos).ravel(), axis=1).reshape(4, b, nb, k)
     if pad.any():
-        a[:, pad] = _IDENTITY_COL
+        for c, v in enumerate((1.0, 0.0, 0.0, 0.0)):  # plane by plane: ~2x faster than a[:, pad]
+            a[c][pad] = v
     _scan_layout(a)
     total = int(lens.sum())
     off = np.repeat(np.cumsum(lens) - lens, lens)
     el = np.arange(total) - off  # element index within its sequence
     row = np.repeat(np.arange(k), lens)
-    out[:, dest] = a.reshape(4, -1).take((el % b) * (nb * k) + (el // b) * k + row, axis=1)
+    res = a.reshape(4, -1).take((el % b) * (nb * k) + (el // b) * k + row, axis=1)
+    for c in range(4):  # plane by plane: ~2x faster than out[:, dest] = res
+        out[c][dest] = res[c]
 
 
-_IDENTITY_COL = np.array([[1.0], [0.0], [0.0], [0.0]])
 
 
 def _scan_blocks(planes_list: list[np.ndarray], lens: list[int]) -> np.ndarray:
