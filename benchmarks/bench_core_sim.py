@@ -75,6 +75,46 @@ def make_ideal(runner: VirtualRunner, placements) -> None:
         s._gyr_map = s.mount.T.copy()
 
 
+class FootSwingWindow:
+    """EXPERIMENT, not a method: while active, the foot's swing axis (calibration.swing_axis)
+    uses ``[TO + f0 x swing, TO + f1 x swing)`` instead of ``[TO + swing_axis_from x swing,
+    next IC)`` (docs/validation.md, "Foot heading, seventh shift")."""
+
+    def __init__(self, window: tuple[float, float] | None):
+        self.window = window
+
+    def __enter__(self):
+        from runform.core import calibration as cal_mod
+        self._mod, self._orig = cal_mod, cal_mod.swing_axis
+        if self.window is None:
+            return self
+        f0, f1 = self.window
+
+        def swing_axis(time_s, gyr_rps, strides, params):
+            t = np.asarray(time_s, float)
+            sel = np.zeros(t.size, bool)
+            n_sw = 0
+            for s in strides:
+                to, ic = s.to_time_s, s.next_ic_time_s
+                if not (np.isfinite(to) and np.isfinite(ic) and ic > to):
+                    continue
+                i0, i1 = np.searchsorted(t, [to + f0 * (ic - to), to + f1 * (ic - to)])
+                if i1 > i0:
+                    sel[i0:i1] = True
+                    n_sw += 1
+            g = np.asarray(gyr_rps, float)[sel]
+            g = g[np.linalg.norm(g, axis=1) > params.moving_gyr_rps]
+            if n_sw < params.swing_axis_min_strides or g.shape[0] < 3:
+                return None
+            return cal_mod.principal_axis(g)
+
+        cal_mod.swing_axis = swing_axis
+        return self
+
+    def __exit__(self, *exc):
+        self._mod.swing_axis = self._orig
+
+
 class TrueFrame:
     """EXPERIMENT, not a method: while active, every calibration decided for a placement whose
     segment is in ``segments`` keeps its gyro bias and quality but gets the simulator's true
@@ -199,10 +239,14 @@ def main(argv=None) -> int:
                     help="EXPERIMENT: replace the calibrated rotation of these segments by the true one")
     ap.add_argument("--ideal-sensors", nargs="*", default=[], choices=PLACEMENTS,
                     help="EXPERIMENT: these sensors without the simulator's sensor errors (bias, scale, cross-axis, noise)")
+    ap.add_argument("--foot-swing-window", nargs=2, type=float, default=None, metavar=("F0", "F1"),
+                    help="EXPERIMENT: the foot's swing axis from [TO + F0 x swing, TO + F1 x swing) instead of the product's window")
     args = ap.parse_args(argv)
     print("angles: RMSE (mean error) deg over valid matched strides; PTA/SL: median and p95 |error| % (median signed)")
     if args.true_frame:
         print(f"EXPERIMENT: true segment-from-sensor rotation substituted for {', '.join(args.true_frame)}")
+    if args.foot_swing_window:
+        print(f"EXPERIMENT: foot swing axis from {args.foot_swing_window[0]:g}-{args.foot_swing_window[1]:g} of swing")
     if args.ideal_sensors:
         print(f"EXPERIMENT: no sensor errors on {', '.join(args.ideal_sensors)}")
     for name in args.profiles:
@@ -210,7 +254,7 @@ def main(argv=None) -> int:
             runner = VirtualRunner.from_profile(name, seed=seed)
             make_ideal(runner, args.ideal_sensors)
             sig = signals(runner, args.rate, args.duration)
-            with TrueFrame(runner, tuple(args.true_frame)) as tf:
+            with FootSwingWindow(args.foot_swing_window), TrueFrame(runner, tuple(args.true_frame)) as tf:
                 rows = run(sig)
             if args.frames:
                 for p, cal in sorted(tf.decided.items()):
