@@ -19,6 +19,7 @@ strides are the same for any partition into blocks (tests/test_core_processor.py
 from __future__ import annotations
 
 import inspect
+import math
 from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Any, Generator, Union
@@ -123,10 +124,12 @@ class _Channel:
     samples: int = 0
 
 
-def _clip_flags(spec: SensorSpec, acc: np.ndarray, gyr: np.ndarray) -> np.ndarray:
+def _clip_flags(spec: SensorSpec, acc: np.ndarray, gyr: np.ndarray, ext: tuple[float, float, float, float]) -> np.ndarray:
+    """Per-sample clip flags; ``ext`` = (acc min, acc max, gyr min, gyr max) of the block."""
     a_lim = spec.clip_fraction * spec.accel_range_g * STANDARD_GRAVITY_MPS2
     g_lim = spec.clip_fraction * spec.gyro_range_dps * RAD_PER_DEG
-    if -a_lim < acc.min() and acc.max() < a_lim and -g_lim < gyr.min() and gyr.max() < g_lim:
+    a_min, a_max, g_min, g_max = ext
+    if -a_lim < a_min and a_max < a_lim and -g_lim < g_min and g_max < g_lim:
         return np.zeros(acc.shape[0], np.uint8)  # the usual block: nothing near full scale
     f = np.where(np.any(np.abs(acc) >= a_lim, axis=1), CLIP_ACC, 0)
     f |= np.where(np.any(np.abs(gyr) >= g_lim, axis=1), CLIP_GYR, 0)
@@ -209,7 +212,10 @@ class SessionProcessor:
             return []
         self._push_n = t.shape[0]
         self._heavy = False
-        if not (np.isfinite(a).all() and np.isfinite(g).all() and np.isfinite(t).all()):
+        # min and max are finite exactly when every value is (NaN propagates through them), and the
+        # clip check needs the same extremes: 6 reductions instead of 3 finiteness passes + 4
+        ext = (float(a.min()), float(a.max()), float(g.min()), float(g.max()))
+        if not all(map(math.isfinite, (float(t.min()), float(t.max()), *ext))):
             # drop non-finite samples and treat them as a gap
             keep = np.isfinite(t) & np.isfinite(a).all(axis=1) & np.isfinite(g).all(axis=1)
             first_bad = not keep[0]
@@ -226,7 +232,7 @@ class SessionProcessor:
                 if s1 > s0:
                     out += self.push(placement, t[s0:s1], a[s0:s1], g[s0:s1], gap_before=gap_before or k > 0)
             return out
-        flags = _clip_flags(ch.spec, a, g)
+        flags = _clip_flags(ch.spec, a, g, ext)
         if segment_of(placement) == "foot":  # raw history for the shank's sign check
             if ch.ring is None:
                 ch.ring = RingBuffer(self.params.shank.buffer_s, ch.spec.rate_hz)
