@@ -197,12 +197,25 @@ def _shock_peaks_segs(segs: _Segs, a: np.ndarray, threshold_g: float = 3.0, wind
     return cand[(va >= win_max) & (before < va)]
 
 
+#: up to this many windows :func:`_stance_peaks` loops (argmax/max per window, the same numbers)
+_PEAKS_LOOP_MAX = 4
+
+
 def _stance_peaks(ev: np.ndarray, dvel: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per window ``[lo_j, hi_j)`` of ``ev``: the largest value (the sample at), the global index of its first
     occurrence (``lo_j + argmax``) and the largest ``dvel`` in ``[lo_j, that index)`` (-inf where
     empty), by ``maximum.reduceat`` (exact) instead of a Python loop of argmax/max per window.
     A window holding NaN gives what ``argmax``/``max`` give (the first NaN). Windows may be
     empty (then index ``lo_j``, value -inf)."""
+    if lo.shape[0] <= _PEAKS_LOOP_MAX:  # live (one stride): three calls per window cost less
+        pk, at, vmax = np.full(lo.shape[0], -np.inf), lo.copy(), np.full(lo.shape[0], -np.inf)
+        for j, (a, b) in enumerate(zip(lo.tolist(), hi.tolist())):
+            if b > a:
+                kk = int(np.argmax(ev[a:b]))
+                pk[j], at[j] = ev[a + kk], a + kk
+                if kk >= 1:
+                    vmax[j] = np.max(dvel[a : a + kk])
+        return pk, at, vmax
     pk = _seg_max(ev, lo, hi)
     at = lo.copy()
     ok = hi > lo
