@@ -10,6 +10,11 @@ class SampleBuffer:
     angular velocity (rad/s) and per-sample flags (bit 0 acc clipped, bit 1 gyro clipped).
 
     Appending is amortised O(m); :meth:`drop_before` forgets old samples so memory stays bounded.
+
+    :meth:`derived` keeps per-sample values the event detector searches (|specific force|,
+    |angular velocity|, the rise rate of |specific force|), each computed once per sample, in
+    the same arithmetic whatever the block sizes (element-wise; a row's norm sums its three
+    squares in order).
     """
 
     CLIP_ACC = 1
@@ -22,6 +27,10 @@ class SampleBuffer:
         self._acc = np.empty((capacity, 3))
         self._gyr = np.empty((capacity, 3))
         self._flags = np.zeros(capacity, dtype=np.uint8)
+        self._fn = np.empty(capacity)  # |acc| (m/s^2)
+        self._gn = np.empty(capacity)  # |gyr| (rad/s)
+        self._jk = np.empty(capacity)  # (|acc|[i] - |acc|[i-1]) / (t[i] - t[i-1]) (m/s^3); not at 0
+        self._nd = 0  # derived values are set for local rows [0, _nd)
 
     @property
     def end(self) -> int:
@@ -33,7 +42,7 @@ class SampleBuffer:
         need = self.n + m
         if need > self._t.shape[0]:
             cap = max(need, 2 * self._t.shape[0])
-            for name in ("_t", "_acc", "_gyr", "_flags"):
+            for name in ("_t", "_acc", "_gyr", "_flags", "_fn", "_gn", "_jk"):
                 old = getattr(self, name)
                 new = np.empty((cap,) + old.shape[1:], dtype=old.dtype)
                 new[: self.n] = old[: self.n]
@@ -53,8 +62,32 @@ class SampleBuffer:
         for name in ("_t", "_acc", "_gyr", "_flags"):
             arr = getattr(self, name)
             arr[:rest] = arr[k : self.n]
+        nd = self._nd - k
+        if nd > 0:
+            self._fn[:nd] = self._fn[k : self._nd]
+            self._gn[:nd] = self._gn[k : self._nd]
+            self._jk[:nd] = self._jk[k : self._nd]
+        self._nd = max(nd, 0)
         self.base += k
         self.n = rest
+
+    def derived(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(|acc| (n,), |gyr| (n,), jerk (n,)) of the buffered samples, computed for the samples
+        not seen before; ``jerk[i]`` is |acc|'s rise from local sample i-1 to i per second
+        (``jerk[0]`` is not defined). Views: valid until the next append or drop."""
+        nd, n = self._nd, self.n
+        if nd < n:
+            a = self._acc[nd:n]
+            g = self._gyr[nd:n]
+            fn = self._fn
+            fn[nd:n] = np.sqrt(np.add.reduce(a * a, axis=1))
+            self._gn[nd:n] = np.sqrt(np.add.reduce(g * g, axis=1))
+            j0 = nd if nd > 0 else 1
+            if j0 < n:
+                t = self._t
+                self._jk[j0:n] = (fn[j0:n] - fn[j0 - 1 : n - 1]) / (t[j0:n] - t[j0 - 1 : n - 1])
+            self._nd = n
+        return self._fn[:n], self._gn[:n], self._jk[:n]
 
     def sl(self, start: int, stop: int) -> slice:
         """Local slice of global indices ``[start, stop)``."""

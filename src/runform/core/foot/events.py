@@ -68,12 +68,6 @@ def _first(mask: np.ndarray) -> int:
     return i if mask[i] else -1
 
 
-def _norm_rows(x: np.ndarray) -> np.ndarray:
-    """|x| per row: numpy.linalg.norm(x, axis=1)'s own arithmetic (sqrt of add.reduce of x * x)
-    without its argument handling (the detector calls it a few times per stride)."""
-    return np.sqrt(np.add.reduce(x * x, axis=1))
-
-
 def _diff(x: np.ndarray) -> np.ndarray:
     """numpy.diff of a 1-D array (the same subtraction) without its argument handling."""
     return x[1:] - x[:-1]
@@ -211,17 +205,21 @@ class PitchRateEventDetector:
         ``-ic_confirm_rate_rps`` (the foot rotating toes-down for a moment in late swing, as
         forefoot strikers do before landing)."""
         conf = self.p.ic_confirm_rate_rps
+        n = w.shape[0]
         pos = lo
         while True:
             hit = _first(w[pos:] >= 0.0)
             if hit < 0:
                 return None, None
             z = pos + hit
-            wz = w[z:]
+            # the first sample at least ic_confirm_max_s after the one before the crossing (t
+            # rises strictly within the buffer); n: not that far yet (z >= 1). Only the samples
+            # before it can confirm the crossing or make it a wobble, so only they are searched.
+            late = max(int(t.searchsorted(t[z - 1] + self.p.ic_confirm_max_s)) - z, 0)
+            wz = w[z : z + late]
             up = _first(wz >= conf)
             dn = _first(wz <= -conf)
-            late = _first(t[z:] >= t[z - 1] + self.p.ic_confirm_max_s)  # -1: not that far yet (z >= 1)
-            if late >= 0 and (up < 0 or late < up):
+            if z + late < n and up < 0:
                 up = late
             if dn >= 0 and (up < 0 or dn < up):
                 pos = z + dn
@@ -246,8 +244,8 @@ class PitchRateEventDetector:
         lo = max(lo, 1)
         if stop <= lo:
             return None
-        a = _norm_rows(buf.acc[lo - 1 : stop])
-        jerk = _diff(a) / _diff(t[lo - 1 : stop])  # jerk[k - lo]: from sample k-1 to k
+        jk = buf.derived()[2]  # jk[k]: the rise rate of |f| from sample k-1 to k
+        jerk = jk[lo:stop]
         wmin = np.minimum(self.swing_wmin, np.minimum.accumulate(w[c0:stop]))[lo - c0 :]
         late = w[lo:stop] >= 0.5 * wmin
         cand = _first((jerk > thr) & late)
@@ -255,7 +253,7 @@ class PitchRateEventDetector:
             return None
         k = lo + cand
         # steepest rise: the first local maximum of the jerk from k on (needs sample p + 1)
-        j_all = _diff(_norm_rows(buf.acc[k - 1 :])) / _diff(t[k - 1 :])
+        j_all = jk[k:]
         down = _first(_diff(j_all) < 0)
         if down < 0:
             return "wait"
@@ -263,8 +261,7 @@ class PitchRateEventDetector:
         jp = j_all[p - k]
         # where the rise began: the last sample before p whose rise rate was below 20 % of it
         b0 = max(int(np.searchsorted(t, t[k] - self.IMPACT_BACK_S)), 1)
-        jb = _diff(_norm_rows(buf.acc[b0 - 1 : p + 1])) / _diff(t[b0 - 1 : p + 1])
-        low = (jb[:-1] <= 0.2 * jp).nonzero()[0]
+        low = (jk[b0:p] <= 0.2 * jp).nonzero()[0]
         m = b0 + int(low[-1]) if low.size else b0
         t_on = float(t[m])
         i = min(int(np.searchsorted(t, t_on)), p)
@@ -326,7 +323,7 @@ class PitchRateEventDetector:
         if end - i_pk < 2:
             return i_pk
         rate = _diff(w[i_pk:end]) / _diff(t[i_pk:end])  # rate[k]: from i_pk + k to i_pk + k + 1
-        j = int(np.argmin(rate))
+        j = int(rate.argmin())
         if rate[j] >= 0.0:
             return i_pk
         gentle = (rate[:j] > 0.2 * rate[j]).nonzero()[0]
@@ -342,11 +339,10 @@ class PitchRateEventDetector:
         # than a stance that still rings from the impact).
         pos = (w[i_ic + 1 : s] >= 0.0).nonzero()[0]
         r0 = i_ic + 2 + int(pos[-1]) if pos.size else s
-        gyr = buf.gyr[i_ic:r0]
-        acc = buf.acc[i_ic:r0]
-        still = _norm_rows(gyr) + self.p.midstance_acc_weight_s2 * np.abs(_norm_rows(acc) - STANDARD_GRAVITY_MPS2)
-        i_ms = i_ic + int(np.argmin(still))
-        i_pk = i_ms + int(np.argmax(w[i_ms:r0]))
+        fn, gn, _ = buf.derived()
+        still = gn[i_ic:r0] + self.p.midstance_acc_weight_s2 * np.abs(fn[i_ic:r0] - STANDARD_GRAVITY_MPS2)
+        i_ms = i_ic + int(still.argmin())
+        i_pk = i_ms + int(w[i_ms:r0].argmax())
         t = buf.t
         i_to = i_pk if self.p.to_feature == "pitch_peak" else self._push_off_end(t, w, i_pk, r0)
         decided = buf.base + decided

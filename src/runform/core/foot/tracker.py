@@ -344,7 +344,7 @@ class FootTracker:
             kind=d.kind,  # type: ignore[arg-type]
             time_s=d.time_s,
             sample_index=d.index,
-            decided_time_s=float(buf.t[d.decided_index - buf.base]),
+            decided_time_s=float(buf._t[d.decided_index - buf.base]),
             decided_sample_index=d.decided_index,
             stance_index=stance_index,
         )
@@ -367,8 +367,9 @@ class FootTracker:
             st.ms_index, st.ms_time = d.index, d.time_s
             st.ms_lo = max(d.index - self._h, st.ic_index)
             st.ms_hi = min(d.index + self._h, d.decided_index - 1)
-            sl = self._buf.sl(st.ms_lo, st.ms_hi + 1)
-            st.f_ms = self._buf.acc[sl].mean(axis=0)
+            buf = self._buf
+            # the mean as numpy.mean computes it (the column sums divided by the count)
+            st.f_ms = np.add.reduce(buf._acc[st.ms_lo - buf.base : st.ms_hi + 1 - buf.base], axis=0) / (st.ms_hi + 1 - st.ms_lo)
             out.append(self._event(d, st.index))
         elif d.kind == "to":
             st.to_index, st.to_time = d.index, d.time_s
