@@ -197,13 +197,24 @@ def travel_sign(time_s: np.ndarray, acc_mps2: np.ndarray, gyr_rps: np.ndarray, m
     ``margin`` = half the difference of the mean forward share (displacement_x / length) of
     the two runs (1 = clear). None when neither run finds a stride. ``strides_out``: when
     given, the chosen sign's FootStride records are appended to it (for the swing axis)."""
-    from .foot import FootStride, FootTracker  # the foot engineer's package
+    from .foot import FootTracker  # the foot engineer's package
+    from .foot.tracker import PendingStride, build_strides
 
-    score, found = [], []
+    pending = []
     for sgn in (1.0, -1.0):
         ms = m * np.array([[sgn], [sgn], [1.0]])
-        outs = [o for o in FootTracker(rate_hz).push(time_s, acc_mps2 @ ms.T, gyr_rps @ ms.T) if isinstance(o, FootStride)]
-        found.append(outs)
+        tracker = FootTracker(rate_hz, defer_strides=True)
+        outs = tracker.push(time_s, acc_mps2 @ ms.T, gyr_rps @ ms.T)
+        # a push shorter than LIVE_PUSH returns no stride without defer_strides (the stride waits
+        # for a next push that never comes here): the same here
+        live = len(time_s) < FootTracker.LIVE_PUSH
+        pending.append([] if live else [o for o in outs if isinstance(o, PendingStride)])
+    # both runs' strides integrated in one batched call (each stride's numbers do not depend on
+    # the batch it is in: the offline path batches them, the live path integrates them one by one)
+    built = build_strides(pending[0] + pending[1]) if pending[0] or pending[1] else []
+    found = [built[: len(pending[0])], built[len(pending[0]) :]]
+    score = []
+    for outs in found:
         fwd = [o.displacement_m[0] / o.stride_length_m for o in outs
                if np.isfinite(o.stride_length_m) and o.stride_length_m > 0.1]
         score.append(float(np.mean(fwd)) if fwd else np.nan)
