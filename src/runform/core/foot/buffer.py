@@ -80,8 +80,11 @@ class SampleBuffer:
             a = self._acc[nd:n]
             g = self._gyr[nd:n]
             fn = self._fn
-            fn[nd:n] = np.sqrt(np.add.reduce(a * a, axis=1))
-            self._gn[nd:n] = np.sqrt(np.add.reduce(g * g, axis=1))
+            # (x^2 + y^2) + z^2: numpy.add.reduce's order along a row of three, ~5x faster here
+            a = a * a
+            np.sqrt(a[:, 0] + a[:, 1] + a[:, 2], out=fn[nd:n])
+            g = g * g
+            np.sqrt(g[:, 0] + g[:, 1] + g[:, 2], out=self._gn[nd:n])
             j0 = nd if nd > 0 else 1
             if j0 < n:
                 t = self._t
