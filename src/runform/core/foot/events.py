@@ -124,7 +124,7 @@ class PitchRateEventDetector:
             lo = self.cursor - buf.base
             if not self.in_swing:
                 if self.ic_time is not None:
-                    lo = max(lo, int(np.searchsorted(t, self.ic_time + p.min_contact_s)))
+                    lo = max(lo, int(t.searchsorted(self.ic_time + p.min_contact_s)))
                     if lo >= buf.n:
                         self.cursor = buf.end
                         break
@@ -164,7 +164,7 @@ class PitchRateEventDetector:
             else:
                 lo = max(lo, 1)
                 if self.to_time is not None:
-                    lo = max(lo, int(np.searchsorted(t, self.to_time + p.min_swing_s)))
+                    lo = max(lo, int(t.searchsorted(self.to_time + p.min_swing_s)))
                     if lo >= buf.n:
                         self.swing_wmin = min(self.swing_wmin, float(w[self.cursor - buf.base :].min()))
                         self.cursor = buf.end
@@ -260,11 +260,11 @@ class PitchRateEventDetector:
         p = k + down  # jerk[p] = (|f|[p] - |f|[p-1]) / dt is the steepest
         jp = j_all[p - k]
         # where the rise began: the last sample before p whose rise rate was below 20 % of it
-        b0 = max(int(np.searchsorted(t, t[k] - self.IMPACT_BACK_S)), 1)
+        b0 = max(int(t.searchsorted(t[k] - self.IMPACT_BACK_S)), 1)
         low = (jk[b0:p] <= 0.2 * jp).nonzero()[0]
         m = b0 + int(low[-1]) if low.size else b0
         t_on = float(t[m])
-        i = min(int(np.searchsorted(t, t_on)), p)
+        i = min(int(t.searchsorted(t_on)), p)
         return i, t_on, p + 1
 
     def _step_from_standing(self, buf: SampleBuffer, s: int, e: int):
@@ -279,7 +279,7 @@ class PitchRateEventDetector:
         t = buf.t
         if p.impact_jerk_mps3 is None or t[e] - t[s] < p.min_swing_s:
             return None
-        stop = int(np.searchsorted(t, t[e] + self.LANDING_S, side="right"))
+        stop = int(t.searchsorted(t[e] + self.LANDING_S, side="right"))
         if stop >= buf.n:
             return "wait"
         saved = self.swing_wmin
@@ -296,7 +296,7 @@ class PitchRateEventDetector:
         ws = w[s:]
         end = _first(ws >= 0.0)
         stop = end if end >= 0 else ws.size
-        ang = np.cumsum(ws[:stop] * _diff(t[s - 1 : s + stop]) if s > 0 else ws[:stop] * 0.0)
+        ang = (ws[:stop] * _diff(t[s - 1 : s + stop]) if s > 0 else ws[:stop] * 0.0).cumsum()
         done = _first(ang <= -self.p.swing_angle_rad)
         if done >= 0:
             return s + done

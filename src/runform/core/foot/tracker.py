@@ -391,9 +391,9 @@ class FootTracker:
             return None
         have_ms1 = with_length and b.ms_index >= 0 and b.f_ms is not None
         stop = max(b.ms_index, b.ic_index) if have_ms1 else b.ic_index
-        sl = buf.sl(start, stop + 1)
+        i0, i1 = start - buf.base, min(stop + 1 - buf.base, buf.n)
         # copies: the buffer moves on before a deferred stride is integrated
-        t, acc, gyr, fl = buf.t[sl].copy(), buf.acc[sl].copy(), buf.gyr[sl].copy(), buf.flags[sl].copy()
+        t, acc, gyr, fl = buf._t[i0:i1].copy(), buf._acc[i0:i1].copy(), buf._gyr[i0:i1].copy(), buf._flags[i0:i1].copy()
         index = self._stride_count
         self._stride_count += 1
         return PendingStride(index, a, b, t, acc, gyr, fl, start, have_ms1, gap, self.params, self._push_serial, recording_end)
