@@ -31,6 +31,11 @@ class SampleBuffer:
         self._gn = np.empty(capacity)  # |gyr| (rad/s)
         self._jk = np.empty(capacity)  # (|acc|[i] - |acc|[i-1]) / (t[i] - t[i-1]) (m/s^3); not at 0
         self._nd = 0  # derived values are set for local rows [0, _nd)
+        self._w = np.empty(capacity)  # gyr[:, 1], contiguous (rad/s)
+        self._ge0 = np.empty(capacity, dtype=bool)  # w >= 0
+        self._neg = np.empty(capacity, dtype=bool)  # w < level (the detector's swing entry)
+        self._level = np.nan
+        self._nw = 0  # pitch values are set for local rows [0, _nw)
 
     @property
     def end(self) -> int:
@@ -42,7 +47,7 @@ class SampleBuffer:
         need = self.n + m
         if need > self._t.shape[0]:
             cap = max(need, 2 * self._t.shape[0])
-            for name in ("_t", "_acc", "_gyr", "_flags", "_fn", "_gn", "_jk"):
+            for name in ("_t", "_acc", "_gyr", "_flags", "_fn", "_gn", "_jk", "_w", "_ge0", "_neg"):
                 old = getattr(self, name)
                 new = np.empty((cap,) + old.shape[1:], dtype=old.dtype)
                 new[: self.n] = old[: self.n]
@@ -68,6 +73,12 @@ class SampleBuffer:
             self._gn[:nd] = self._gn[k : self._nd]
             self._jk[:nd] = self._jk[k : self._nd]
         self._nd = max(nd, 0)
+        nw = self._nw - k
+        if nw > 0:
+            self._w[:nw] = self._w[k : self._nw]
+            self._ge0[:nw] = self._ge0[k : self._nw]
+            self._neg[:nw] = self._neg[k : self._nw]
+        self._nw = max(nw, 0)
         self.base += k
         self.n = rest
 
@@ -91,6 +102,22 @@ class SampleBuffer:
                 self._jk[j0:n] = (fn[j0:n] - fn[j0 - 1 : n - 1]) / (t[j0:n] - t[j0 - 1 : n - 1])
             self._nd = n
         return self._fn[:n], self._gn[:n], self._jk[:n]
+
+    def pitch(self, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(w (n,), w >= 0 (n,), w < ``level`` (n,)) with w = ``gyr[:, 1]`` as a contiguous
+        array (rad/s), computed for the samples not seen before (all of them when ``level``
+        changes). Views: valid until the next append or drop."""
+        if not level == self._level:
+            self._level = level
+            self._nw = 0
+        nw, n = self._nw, self.n
+        if nw < n:
+            w = self._w[nw:n]
+            w[:] = self._gyr[nw:n, 1]
+            np.greater_equal(w, 0.0, out=self._ge0[nw:n])
+            np.less(w, level, out=self._neg[nw:n])
+            self._nw = n
+        return self._w[:n], self._ge0[:n], self._neg[:n]
 
     def sl(self, start: int, stop: int) -> slice:
         """Local slice of global indices ``[start, stop)``."""

@@ -119,7 +119,7 @@ class PitchRateEventDetector:
             self.cursor = buf.base
         p = self.p
         t = buf.t
-        w = buf.gyr[:, 1]
+        w, ge0, neg = buf.pitch(-p.swing_rate_rps)  # w >= 0, w < -swing_rate_rps, once per sample
         while self.cursor < buf.end:
             lo = self.cursor - buf.base
             if not self.in_swing:
@@ -128,7 +128,7 @@ class PitchRateEventDetector:
                     if lo >= buf.n:
                         self.cursor = buf.end
                         break
-                hit = _first(w[lo:] < -p.swing_rate_rps)
+                hit = _first(neg[lo:])
                 if hit < 0:
                     self.cursor = buf.end
                     if self.ic_index is not None and t[-1] - self.ic_time > p.max_stance_s:
@@ -137,7 +137,7 @@ class PitchRateEventDetector:
                     break
                 s = lo + hit
                 # confirm: the foot must turn toes-up by swing_angle_rad before w is back to >= 0
-                conf = self._confirm_swing(t, w, s)
+                conf = self._confirm_swing(t, w, s, ge0)
                 if conf is None:  # not decidable yet: look again from s when more samples come
                     self.cursor = buf.base + s
                     break
@@ -170,7 +170,7 @@ class PitchRateEventDetector:
                         self.cursor = buf.end
                         break
                 c0 = self.cursor - buf.base
-                zc, zc_dec = self._zero_crossing(t, w, lo)
+                zc, zc_dec = self._zero_crossing(t, w, lo, ge0)
                 t_zc = np.inf
                 if zc is not None:
                     w0, w1 = w[zc - 1], w[zc]
@@ -194,7 +194,7 @@ class PitchRateEventDetector:
                 self._enter_stance(buf.base + zc, t_zc, buf.base + zc_dec + 1)
         return out
 
-    def _zero_crossing(self, t: np.ndarray, w: np.ndarray, lo: int) -> tuple[int | None, int | None]:
+    def _zero_crossing(self, t: np.ndarray, w: np.ndarray, lo: int, ge0: np.ndarray | None = None) -> tuple[int | None, int | None]:
         """(local index of the first upward zero crossing of ``w`` from ``lo`` that is not a
         late-swing wobble, local index where it is confirmed or None while undecided); (None,
         None) when there is no such crossing yet. A crossing is confirmed when ``w`` reaches
@@ -203,12 +203,14 @@ class PitchRateEventDetector:
         the band between the two rates (a slow walking heel strike whose foot slap stays below
         the rate: the foot no longer swings); it is a wobble when ``w`` first falls back to
         ``-ic_confirm_rate_rps`` (the foot rotating toes-down for a moment in late swing, as
-        forefoot strikers do before landing)."""
+        forefoot strikers do before landing). ``ge0``: ``w >= 0`` if known."""
+        if ge0 is None:
+            ge0 = w >= 0.0
         conf = self.p.ic_confirm_rate_rps
         n = w.shape[0]
         pos = lo
         while True:
-            hit = _first(w[pos:] >= 0.0)
+            hit = _first(ge0[pos:])
             if hit < 0:
                 return None, None
             z = pos + hit
@@ -240,7 +242,7 @@ class PitchRateEventDetector:
         thr = self.p.impact_jerk_mps3
         if thr is None:
             return None
-        t, w = buf.t, buf.gyr[:, 1]
+        t, w = buf.t, buf.pitch(-self.p.swing_rate_rps)[0]
         lo = max(lo, 1)
         if stop <= lo:
             return None
@@ -289,12 +291,12 @@ class PitchRateEventDetector:
         finally:
             self.swing_wmin = saved
 
-    def _confirm_swing(self, t: np.ndarray, w: np.ndarray, s: int) -> int | None:
+    def _confirm_swing(self, t: np.ndarray, w: np.ndarray, s: int, ge0: np.ndarray | None = None) -> int | None:
         """Local index where the negative run of ``w`` starting at ``s`` has turned the foot by
         ``swing_angle_rad`` (a real swing); ``-(local index of the run's end)`` if the run ended
         before (a rotation within the stance); None if undecidable with the samples so far."""
         ws = w[s:]
-        end = _first(ws >= 0.0)
+        end = _first(ws >= 0.0 if ge0 is None else ge0[s:])
         stop = end if end >= 0 else ws.size
         ang = (ws[:stop] * _diff(t[s - 1 : s + stop]) if s > 0 else ws[:stop] * 0.0).cumsum()
         done = _first(ang <= -self.p.swing_angle_rad)
@@ -331,13 +333,13 @@ class PitchRateEventDetector:
 
     def _close_stance(self, buf: SampleBuffer, i_ic: int, s: int, decided: int) -> list[Decision]:
         """Mid-stance and TO of the stance from local index ``i_ic`` to swing entry ``s``."""
-        w = buf.gyr[:, 1]
+        w, ge0, _ = buf.pitch(-self.p.swing_rate_rps)
         # the swing's toes-up rotation began where the negative run of w that reaches the swing
         # entry began (r0); the push-off (w > 0) and the whole stance lie before it. Searching
         # the stillest sample only up to r0 keeps mid-stance out of a slow start of swing (the
         # first strides from standing rotate at -0.5 rad/s for ~80 ms after toe-off, stiller
         # than a stance that still rings from the impact).
-        pos = (w[i_ic + 1 : s] >= 0.0).nonzero()[0]
+        pos = ge0[i_ic + 1 : s].nonzero()[0]
         r0 = i_ic + 2 + int(pos[-1]) if pos.size else s
         fn, gn, _ = buf.derived()
         still = gn[i_ic:r0] + self.p.midstance_acc_weight_s2 * np.abs(fn[i_ic:r0] - STANDARD_GRAVITY_MPS2)
