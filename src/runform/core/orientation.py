@@ -300,7 +300,12 @@ def qmatrix(q: np.ndarray) -> np.ndarray:
     """Rotation matrices (n, 3, 3) of unit quaternions (n, 4) (as
     :func:`runform.rotations.quat_to_matrix`, same expressions), on component planes, returned
     as an (n, 3, 3) view of a (3, 3, n) array (each element ``m[:, i, j]`` contiguous)."""
-    w, x, y, z = planes(q)
+    return np.moveaxis(qmatrix_planes(*planes(q)), (0, 1), (-2, -1))
+
+
+def qmatrix_planes(w, x, y, z) -> np.ndarray:
+    """Rotation matrices of unit quaternions given as component planes (n,) each: (3, 3, n),
+    the expressions of :func:`runform.rotations.quat_to_matrix`."""
     m = np.empty((3, 3) + np.shape(w))
     m[0, 0] = 1 - 2 * (y * y + z * z)
     m[0, 1] = 2 * (x * y - w * z)
@@ -311,7 +316,7 @@ def qmatrix(q: np.ndarray) -> np.ndarray:
     m[2, 0] = 2 * (x * z - w * y)
     m[2, 1] = 2 * (y * z + w * x)
     m[2, 2] = 1 - 2 * (x * x + y * y)
-    return np.moveaxis(m, (0, 1), (-2, -1))
+    return m
 
 
 def integrate_gyro(q0: np.ndarray, time_s: np.ndarray, gyr_rps: np.ndarray) -> np.ndarray:

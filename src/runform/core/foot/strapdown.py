@@ -36,7 +36,7 @@ from ...rotations import (
     quat_to_rotvec,
 )
 from ...units import STANDARD_GRAVITY_MPS2
-from ..orientation import prefix_products_into, qmul, qnormalize, qrotate, rotvec_quats, take_rows
+from ..orientation import prefix_products_into, qmatrix_planes, qmul, qnormalize, qrotate, rotvec_quats, take_rows
 
 _Z = np.array([0.0, 0.0, 1.0])
 
@@ -319,17 +319,7 @@ def _tilt_passes_batch(v_last: np.ndarray, span: np.ndarray) -> tuple[np.ndarray
             nrm = np.sqrt(w * w + x * x + y * y + z * z)
             qn = np.empty((4, k))
             qn[0], qn[1], qn[2], qn[3] = w / nrm, x / nrm, y / nrm, z / nrm
-            qw, qx, qy, qz = qn
-            mn = np.empty((3, 3, k))
-            mn[0, 0] = 1 - 2 * (qy * qy + qz * qz)
-            mn[0, 1] = 2 * (qx * qy - qw * qz)
-            mn[0, 2] = 2 * (qx * qz + qw * qy)
-            mn[1, 0] = 2 * (qx * qy + qw * qz)
-            mn[1, 1] = 1 - 2 * (qx * qx + qz * qz)
-            mn[1, 2] = 2 * (qy * qz - qw * qx)
-            mn[2, 0] = 2 * (qx * qz - qw * qy)
-            mn[2, 1] = 2 * (qy * qz + qw * qx)
-            mn[2, 2] = 1 - 2 * (qx * qx + qy * qy)
+            mn = qmatrix_planes(*qn)
             if active.all():
                 q, m = qn, mn
             else:
