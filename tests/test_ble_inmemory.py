@@ -6,9 +6,7 @@ import asyncio
 
 import pytest
 
-from runform.ble import ConnectionManager, IncompatibleSensorError, PlacementError, SensorRequest, scan
-from runform.live.hub import Hub
-from runform.live.session import LiveSession
+from runform.ble import IncompatibleSensorError, PlacementError, SensorRequest, scan
 from runform.protocol.sizing import host_frame_samples
 from runform.placements import PLACEMENTS
 

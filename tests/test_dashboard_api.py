@@ -11,7 +11,7 @@ from starlette.websockets import WebSocketDisconnect
 from runform.live.hub import Hub
 from runform.live.session import LiveSession
 from runform.server.app import create_app
-from runform.server.auth import is_loopback, token_for_host, url_with_token
+from runform.server.auth import token_for_host, url_with_token
 from runform.server.routes_dashboard import compare_rows, welch, window
 
 

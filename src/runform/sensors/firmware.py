@@ -11,7 +11,7 @@ firmware turns it into its own clock and returns the notifications it would have
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 

@@ -431,7 +431,6 @@ class GaitModel:
 
     def _design_prestride(self, leg: str, d: dict):
         """Knots of standing (t=0 .. heel-off) and of the first push-off and swing."""
-        L = self._legs[leg]
         ic0 = d["ic"][0]
         tc0 = self.leg_params[leg].duty_factor * self.stride_time0
         ts0 = (1.0 - self.leg_params[leg].duty_factor) * self.stride_time0
