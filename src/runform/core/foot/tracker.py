@@ -47,6 +47,15 @@ class PendingStride:
     params: FootParams = field(repr=False)
     push_serial: int
     recording_end: bool = False  # the next stance ended with the recording: no length
+    #: a stride with length fills this box with the world's up direction in the foot frame at
+    #: its second mid-stance (velocity-corrected tilt); a stride without length that starts at
+    #: that mid-stance reads it as its tilt (see :meth:`_args`)
+    up_box: list = field(default_factory=list, repr=False)
+    up_from: list | None = field(default=None, repr=False)
+
+    def waits(self) -> bool:
+        """A stride without length whose tilt comes from a stride not integrated yet."""
+        return self.up_from is not None and not self.up_from
 
     @property
     def ic_time_s(self) -> float:
@@ -67,14 +76,20 @@ class PendingStride:
         i_ms0 = self.a.ms_index - self.start
         if self.have_ms1:
             return (self.t, self.acc, self.gyr, i_ms0, self.b.ms_index - self.start, self.a.f_ms, self.b.f_ms, self.params.tilt_method)
-        # orientation only: integrate to the next IC without a tilt correction at its end
-        return (self.t, self.acc, self.gyr, i_ms0, max(len(self.t) - 1, i_ms0), self.a.f_ms, self.a.f_ms, "none")
+        # orientation only: integrate to the next IC without a tilt correction at its end. Its
+        # tilt: the previous stride's velocity-corrected tilt at this mid-stance when there is
+        # one; gravity from the mid-stance's mean specific force otherwise (in running the foot
+        # is not still there: tens of degrees off on the virtual runner)
+        f0 = self.up_from[0] if self.up_from else self.a.f_ms
+        return (self.t, self.acc, self.gyr, i_ms0, max(len(self.t) - 1, i_ms0), f0, f0, "none")
 
     def _record(self, quat: np.ndarray, disp: np.ndarray, heading: float) -> FootStride:
         a, b = self.a, self.b
         i_ic1 = b.ic_index - self.start
         if self.have_ms1:
             length = float(np.hypot(disp[0], disp[1]))
+            w, x, y, z = quat[-1]  # at the second mid-stance: the world's z axis in the body frame
+            self.up_box[:] = [np.array([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)])]
         else:
             disp = np.full(3, np.nan)
             length = float("nan")
@@ -124,9 +139,16 @@ def build_strides(pending: list[PendingStride]) -> list[FootStride]:
 
 
 def build_strides_steps(pending: list[PendingStride]) -> Generator[None, None, list[FootStride]]:
-    """:func:`build_strides` one step per ``next`` (see ``integrate_strides_steps``)."""
-    res = yield from integrate_strides_steps([p._args() for p in pending])
-    return [p._record(*r) for p, r in zip(pending, res)]
+    """:func:`build_strides` one step per ``next`` (see ``integrate_strides_steps``). A stride
+    without length whose tilt comes from a stride of the same batch is integrated after it."""
+    first = [p for p in pending if not p.waits()]
+    res = yield from integrate_strides_steps([p._args() for p in first])
+    done = {id(p): p._record(*r) for p, r in zip(first, res)}
+    later = [p for p in pending if id(p) not in done]
+    if later:
+        res = yield from integrate_strides_steps([p._args() for p in later])
+        done.update({id(p): p._record(*r) for p, r in zip(later, res)})
+    return [done[id(p)] for p in pending]
 
 
 class FootTracker:
@@ -183,6 +205,7 @@ class FootTracker:
         self.dropped_samples = 0
         self._queue: list = []  # outputs decided but not yet returned (behind a deferred stride)
         self._push_serial = 0
+        self._up_box: tuple[int, list] | None = None  # (stance index, box) of the last stride with length
 
     # ------------------------------------------------------------------ public API
     def push(
@@ -396,7 +419,12 @@ class FootTracker:
         t, acc, gyr, fl = buf._t[i0:i1].copy(), buf._acc[i0:i1].copy(), buf._gyr[i0:i1].copy(), buf._flags[i0:i1].copy()
         index = self._stride_count
         self._stride_count += 1
-        return PendingStride(index, a, b, t, acc, gyr, fl, start, have_ms1, gap, self.params, self._push_serial, recording_end)
+        s = PendingStride(index, a, b, t, acc, gyr, fl, start, have_ms1, gap, self.params, self._push_serial, recording_end)
+        if have_ms1:
+            self._up_box = (b.index, s.up_box)
+        elif self._up_box is not None and self._up_box[0] == a.index:
+            s.up_from = self._up_box[1]
+        return s
 
     def _trim(self) -> None:
         """Forget samples nobody needs any more (memory stays bounded)."""
