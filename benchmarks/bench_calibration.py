@@ -69,14 +69,7 @@ def gaitmap(data: Path) -> None:
                 ("all motion (swing_axis off)", CalibrationParams(swing_axis=False))]
     print("== gaitmap_walking: calibrated foot y vs the mocap marker frame (about the calibrated vertical)")
     for foot, d in g.items():
-        refs = []
-        for r in ev_rows:
-            q_ref = ori[foot].get(int(r["s_id"])) if r["foot"] == foot else None
-            if q_ref is None:
-                continue
-            k0 = int(round(float(r["start"]) / BE.GAITMAP_FS * 100.0))
-            q_ref, _, _ = BE.reference_frame_fix(q_ref, mk[foot]["TOE"][k0], mk[foot]["FCC"][k0])
-            refs.append((float(r["start"]) / BE.GAITMAP_FS + np.arange(len(q_ref)) / 100.0, q_ref))
+        refs = [(t_ref, q_ref) for _, _, t_ref, q_ref, _ in BE.marker_references(ev_rows, ori, mk, foot)]
         c = quat_to_matrix(BE.imu_to_marker_rotation(refs, d["t"], d["gyr"], d["acc"]))  # v_marker = c v_imu
         for name, p in variants:
             cal = calibrate(f"{foot}_foot", d["t"], d["acc"], d["gyr"], BE.GAITMAP_FS, p)
@@ -124,13 +117,8 @@ def swing_windows(data: Path) -> None:
     for foot in ("left", "right"):
         win: dict = {w: [] for w in SWING_WINDOWS}
         course, refs = [], []
-        for r in ev_rows:
-            q_ref = ori[foot].get(int(r["s_id"])) if r["foot"] == foot else None
-            if q_ref is None:
-                continue
-            k0 = int(round(float(r["start"]) / BE.GAITMAP_FS * 100.0))
-            q_ref, _, _ = BE.reference_frame_fix(q_ref, mk[foot]["TOE"][k0], mk[foot]["FCC"][k0])
-            refs.append((float(r["start"]) / BE.GAITMAP_FS + np.arange(len(q_ref)) / 100.0, q_ref))
+        for r, _, t_ref, q_ref, _ in BE.marker_references(ev_rows, ori, mk, foot):
+            refs.append((t_ref, q_ref))
             rm = quat_to_matrix(q_ref)
             w = body_rate(rm, 0.01)
             st = float(r["start"])

@@ -331,6 +331,21 @@ def marker_deformation_m(markers: dict, k0: int, n: int) -> np.ndarray:
     return out
 
 
+def marker_references(ev_rows: list, ori: dict, mk: dict, foot: str) -> list:
+    """gaitmap's mocap reference strides of ``foot``: [(event row, first mocap sample k0, times
+    (n,) s on the IMU clock, foot-to-lab quaternions (n, 4) in our foot convention, the
+    :func:`reference_frame_fix` label)] for every stride with an orientation."""
+    out = []
+    for r in ev_rows:
+        q_ref = ori[foot].get(int(r["s_id"])) if r["foot"] == foot else None
+        if q_ref is None:
+            continue
+        k0 = int(round(float(r["start"]) / GAITMAP_FS * 100.0))
+        q_ref, _, label = reference_frame_fix(q_ref, mk[foot]["TOE"][k0], mk[foot]["FCC"][k0])
+        out.append((r, k0, float(r["start"]) / GAITMAP_FS + np.arange(len(q_ref)) / 100.0, q_ref, label))
+    return out
+
+
 def imu_to_marker_rotation(refs: list, t_imu: np.ndarray, gyr_imu: np.ndarray, acc_imu: np.ndarray) -> np.ndarray:
     """Quaternion C (wxyz) with v_marker = C v_imu, fitted (Kabsch, Wahba's problem) to pairs of
     vectors seen in both frames, never to our orientation estimate: the angular velocity of the
@@ -474,15 +489,10 @@ def bench_gaitmap(data: Path = DATA, block: int | None = None, calibration: str 
         # orientation: mocap per-stride quaternions at 100 Hz from the stride's 'start' sample,
         # brought into our foot convention by reference_frame_fix (decided from the markers)
         refs, fixes, k0s = [], {}, []
-        for r in ev_rows:
-            q_ref = ori[foot].get(int(r["s_id"])) if r["foot"] == foot else None
-            if q_ref is None:
-                continue
-            k0 = int(round(float(r["start"]) / GAITMAP_FS * 100.0))
-            q_ref, _, label = reference_frame_fix(q_ref, mk[foot]["TOE"][k0], mk[foot]["FCC"][k0])
+        for _, k0, t_ref, q_ref, label in marker_references(ev_rows, ori, mk, foot):
             fixes[label] = fixes.get(label, 0) + 1
             rigid = marker_deformation_m(mk[foot], k0, len(q_ref)) <= MARKER_RIGID_TOL_M  # NaN -> False
-            refs.append((float(r["start"]) / GAITMAP_FS + np.arange(len(q_ref)) / 100.0, q_ref, rigid))
+            refs.append((t_ref, q_ref, rigid))
             k0s.append(k0)
         # the IMU sits on the shoe at a fixed small rotation from the marker frame: estimated
         # from angular velocities alone (mocap vs raw gyro, Kabsch), never from our orientation,
