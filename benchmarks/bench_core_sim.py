@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -89,24 +90,13 @@ class FootSwingWindow:
         if self.window is None:
             return self
         f0, f1 = self.window
+        orig = self._orig
 
         def swing_axis(time_s, gyr_rps, strides, params):
-            t = np.asarray(time_s, float)
-            sel = np.zeros(t.size, bool)
-            n_sw = 0
-            for s in strides:
-                to, ic = s.to_time_s, s.next_ic_time_s
-                if not (np.isfinite(to) and np.isfinite(ic) and ic > to):
-                    continue
-                i0, i1 = np.searchsorted(t, [to + f0 * (ic - to), to + f1 * (ic - to)])
-                if i1 > i0:
-                    sel[i0:i1] = True
-                    n_sw += 1
-            g = np.asarray(gyr_rps, float)[sel]
-            g = g[np.linalg.norm(g, axis=1) > params.moving_gyr_rps]
-            if n_sw < params.swing_axis_min_strides or g.shape[0] < 3:
-                return None
-            return cal_mod.principal_axis(g)
+            # the product's own function on swings cut at TO + f1 x swing, from f0 / f1 of them
+            cut = [SimpleNamespace(to_time_s=s.to_time_s, next_ic_time_s=s.to_time_s + f1 * (s.next_ic_time_s - s.to_time_s))
+                   for s in strides]
+            return orig(time_s, gyr_rps, cut, dataclasses.replace(params, swing_axis_from=f0 / f1))
 
         cal_mod.swing_axis = swing_axis
         return self
