@@ -49,30 +49,7 @@ def qmul(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     :func:`runform.rotations.quat_mul` (same expressions, same order) but without its
     per-call axis shuffling, computed on component planes (:func:`planes`) and returned
     component-major ((n, 4) view of a (4, n) array)."""
-    pw, px, py, pz = planes(p)
-    qw, qx, qy, qz = planes(q)
-    shape = np.broadcast_shapes(np.shape(pw), np.shape(qw))
-    out = np.empty((4,) + shape)
-    w, x, y, z = out
-    # each component accumulated in place: the same operations in the same order as
-    # ``pw * qw - px * qx - py * qy - pz * qz`` etc., fewer temporaries
-    np.multiply(pw, qw, out=w)
-    w -= px * qx
-    w -= py * qy
-    w -= pz * qz
-    np.multiply(pw, qx, out=x)
-    x += px * qw
-    x += py * qz
-    x -= pz * qy
-    np.multiply(pw, qy, out=y)
-    y -= px * qz
-    y += py * qw
-    y += pz * qx
-    np.multiply(pw, qz, out=z)
-    z += px * qy
-    z -= py * qx
-    z += pz * qw
-    return out.T
+    return _qprod_planes(*planes(p), *planes(q)).T
 
 
 def prefix_product(dq: np.ndarray) -> np.ndarray:
@@ -109,9 +86,14 @@ def _qprod_cm(p: np.ndarray, q: np.ndarray) -> np.ndarray:
         terms = (p[:, None] * q[None, :]).reshape((16,) + shape)[_PP_IDX]
         terms *= _PP_SGN.reshape((16,) + (1,) * len(shape))
         return terms.reshape((4, 4) + shape).sum(axis=1)
-    pw, px, py, pz = p
-    qw, qx, qy, qz = q
-    out = np.empty((4,) + shape)
+    return _qprod_planes(*p, *q)
+
+
+def _qprod_planes(pw, px, py, pz, qw, qx, qy, qz) -> np.ndarray:
+    """Hamilton product of quaternions given as component planes (broadcast): (4, ...). Each
+    component accumulated in place: the same operations in the same order as
+    ``pw * qw - px * qx - py * qy - pz * qz`` etc., fewer temporaries."""
+    out = np.empty((4,) + np.broadcast_shapes(np.shape(pw), np.shape(qw)))
     w, x, y, z = out
     np.multiply(pw, qw, out=w)
     w -= px * qx
