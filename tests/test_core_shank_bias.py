@@ -44,6 +44,18 @@ def _random_rotations(n: int, rng: np.random.Generator) -> np.ndarray:
     return qmatrix(q)
 
 
+def _core_rows(t: np.ndarray, sig: dict) -> list[dict]:
+    """Stride rows of a SessionProcessor fed ``sig`` (placement -> (acc, gyr, SensorSpec)) in
+    1-s blocks, finished at the end."""
+    proc = SessionProcessor({p: s[2] for p, s in sig.items()})
+    rows = []
+    for s in range(0, t.size, 400):
+        for p, (a, g, _) in sig.items():
+            rows += [o.row for o in proc.push(p, t[s:s + 400], a[s:s + 400], g[s:s + 400]) if hasattr(o, "row")]
+    rows += [o.row for o in proc.finish() if hasattr(o, "row")]
+    return rows
+
+
 def test_anatomy_is_mirror_symmetric():
     rng = np.random.default_rng(5)
     rs, rf = _random_rotations(200, rng), _random_rotations(200, rng)
@@ -72,12 +84,7 @@ def test_core_rows_of_a_mirrored_leg_are_the_same(profile):
         a, g = runner.imu(f"left_{seg}", t)
         sig[f"left_{seg}"] = (a, g, spec)
         sig[f"right_{seg}"] = (a * MIRROR, -g * MIRROR, spec)
-    proc = SessionProcessor({p: s[2] for p, s in sig.items()})
-    rows = []
-    for s in range(0, t.size, 400):
-        for p, (a, g, _) in sig.items():
-            rows += [o.row for o in proc.push(p, t[s:s + 400], a[s:s + 400], g[s:s + 400]) if hasattr(o, "row")]
-    rows += [o.row for o in proc.finish() if hasattr(o, "row")]
+    rows = _core_rows(t, sig)
     left = {r["stride_index"]: r for r in rows if r["leg"] == "left"}
     right = {r["stride_index"]: r for r in rows if r["leg"] == "right"}
     assert len(left) >= 25 and set(left) == set(right)
@@ -141,12 +148,7 @@ def test_the_last_stride_has_the_angles_of_its_neighbours(profile):
         spec = SensorSpec(rate_hz=RATE_HZ, accel_range_g=info.accel_range_g, gyro_range_dps=info.gyro_range_dps)
         a, g = runner.imu(p, t)
         sig[p] = (a, g, spec)
-    proc = SessionProcessor({p: s[2] for p, s in sig.items()})
-    rows = []
-    for s in range(0, t.size, 400):
-        for p, (a, g, _) in sig.items():
-            rows += [o.row for o in proc.push(p, t[s:s + 400], a[s:s + 400], g[s:s + 400]) if hasattr(o, "row")]
-    rows += [o.row for o in proc.finish() if hasattr(o, "row")]
+    rows = _core_rows(t, sig)
     truth = runner.truth_strides(dur)
     ends = [r for r in rows if "recording_end" in r["flags"]]
     assert ends  # at least one leg's last stride ends in a stance the recording cuts off
