@@ -17,7 +17,7 @@ from ..anatomy import foot_sagittal_angle, segment_frontal_angle, tait_bryan_zyx
 from ..placements import mirror_sign
 from ..units import DEG_PER_RAD, MS_PER_S, STANDARD_GRAVITY_MPS2
 from .heading import ml_axis_heading
-from .orientation import qmatrix, qmul, qnormalize, take_rows
+from .orientation import positions_in_runs, qmatrix, qmul, qnormalize, take_rows
 from .foot.strapdown import run_steps
 from .params import MetricsParams
 from .schema import STRIDE_COLUMNS, strike_pattern_of
@@ -223,7 +223,7 @@ def _stance_peaks(ev: np.ndarray, dvel: np.ndarray, lo: np.ndarray, hi: np.ndarr
         # first sample equal to its window's maximum, inside the window (windows do not overlap)
         seg_of = np.full(ev.shape[0], -1, np.intp)
         idx = np.repeat(np.flatnonzero(ok), (hi - lo)[ok])
-        pos = np.arange(idx.shape[0]) - np.repeat(np.cumsum((hi - lo)[ok]) - (hi - lo)[ok], (hi - lo)[ok]) + lo[idx]
+        pos = positions_in_runs((hi - lo)[ok]) + lo[idx]
         seg_of[pos] = idx
         cand = pos[ev[pos] == pk[idx]]
         first = np.searchsorted(seg_of[cand], np.arange(lo.shape[0]), side="left")

@@ -35,6 +35,13 @@ def planes(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a.T)
 
 
+def positions_in_runs(lens: np.ndarray) -> np.ndarray:
+    """For runs of ``lens`` elements laid one after the other: each element's position within
+    its run (0, 1, ..., lens[0] - 1, 0, 1, ...), as intp."""
+    lens = np.asarray(lens, np.intp)
+    return np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)
+
+
 def take_rows(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """The rows ``a[idx]`` of an (n, c) array, in the layout of ``a``: a component-major array
     (a transposed view) is gathered plane by plane (``take`` of a non-C-contiguous array first
@@ -182,15 +189,11 @@ def prefix_products_into(src: np.ndarray, starts: np.ndarray, lens: np.ndarray, 
         for c, v in enumerate((1.0, 0.0, 0.0, 0.0)):  # plane by plane: ~2x faster than a[:, pad]
             a[c][pad] = v
     _scan_layout(a)
-    total = int(lens.sum())
-    off = np.repeat(np.cumsum(lens) - lens, lens)
-    el = np.arange(total) - off  # element index within its sequence
+    el = positions_in_runs(lens)  # element index within its sequence
     row = np.repeat(np.arange(k), lens)
     res = a.reshape(4, -1).take((el % b) * (nb * k) + (el // b) * k + row, axis=1)
     for c in range(4):  # plane by plane: ~2x faster than out[:, dest] = res
         out[c][dest] = res[c]
-
-
 
 
 def _scan_blocks(planes_list: list[np.ndarray], lens: list[int]) -> np.ndarray:

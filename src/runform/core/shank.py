@@ -30,7 +30,7 @@ import numpy as np
 from ..units import STANDARD_GRAVITY_MPS2
 from ..rotations import quat_from_two_vectors
 from .foot.strapdown import run_steps
-from .orientation import prefix_products_into, qmul, qnormalize, qrotate, rotvec_quats, take_rows
+from .orientation import positions_in_runs, prefix_products_into, qmul, qnormalize, qrotate, rotvec_quats, take_rows
 from .params import ShankParams
 
 CLIP_ACC = 1
@@ -167,7 +167,7 @@ def shank_strides_steps(windows: list[tuple[np.ndarray, np.ndarray, np.ndarray, 
     q_c = np.empty((4, t.shape[0]))
     q_c[:, starts] = _IDENTITY[:, None]
     n_inc = counts - 1
-    el = np.arange(int(n_inc.sum())) - np.repeat(np.cumsum(n_inc) - n_inc, n_inc)
+    el = positions_in_runs(n_inc)
     prefix_products_into(dq_all.T, starts, n_inc, q_c, np.repeat(starts + 1, n_inc) + el)
     yield
     q = qnormalize(q_c.T)

@@ -36,7 +36,7 @@ from ...rotations import (
     quat_to_rotvec,
 )
 from ...units import STANDARD_GRAVITY_MPS2
-from ..orientation import prefix_products_into, qmatrix_planes, qmul, qnormalize, qrotate, rotvec_quats, take_rows
+from ..orientation import positions_in_runs, prefix_products_into, qmatrix_planes, qmul, qnormalize, qrotate, rotvec_quats, take_rows
 
 _Z = np.array([0.0, 0.0, 1.0])
 
@@ -143,11 +143,11 @@ def integrate_strides_steps(strides: list[tuple]) -> Generator[None, None, list[
     ms0 = st + i0
     rel_c[:, ms0] = _IDENTITY_COL
     n_f, n_b = i1 - i0, i0
-    el_f = np.arange(int(n_f.sum())) - np.repeat(np.cumsum(n_f) - n_f, n_f)
+    el_f = positions_in_runs(n_f)
     prefix_products_into(dq_c, ms0, n_f, rel_c, np.repeat(ms0 + 1, n_f) + el_f)
     # backwards: the conjugate increments from the mid-stance down to the IC (quat_conj's product)
     dq_conj = dq_c * _CONJ
-    el_b = np.arange(int(n_b.sum())) - np.repeat(np.cumsum(n_b) - n_b, n_b)
+    el_b = positions_in_runs(n_b)
     prefix_products_into(dq_conj, st, n_b, rel_c, np.repeat(ms0 - 1, n_b) - el_b, reverse=True)
     rel = qnormalize(rel_c.T)  # the identity rows at the mid-stances stay exactly (1, 0, 0, 0)
     quat = qmul(take_rows(q0, seg), rel)
@@ -170,7 +170,7 @@ def integrate_strides_steps(strides: list[tuple]) -> Generator[None, None, list[
     # removes). Rows of (k, L): the samples from mid-stance to mid-stance of each stride.
     n = i1 - i0 + 1
     L = int(n.max())
-    col = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    col = positions_in_runs(n)
     src = np.repeat(st + i0, n) + col
     a_src = qrotate(take_rows(quat, src), take_rows(acc, src)).T  # (3, m) planes
     ts = np.zeros((k, L))
