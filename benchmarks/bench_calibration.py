@@ -57,19 +57,26 @@ def angle_about(z: np.ndarray, v_est: np.ndarray, v_ref: np.ndarray) -> float:
     return float(np.degrees(np.arctan2(np.dot(np.cross(a, b), z), np.dot(a, b))))
 
 
-def gaitmap(data: Path) -> None:
-    g = BE.load_gaitmap(data)
+def gaitmap_with_references(data: Path) -> tuple[dict, dict]:
+    """gaitmap's IMU recordings per foot and, per foot, its mocap reference strides
+    (:func:`bench_events.marker_references`)."""
     ori = BE.load_gaitmap_orientation(data)
     mk = BE.load_gaitmap_markers(data)
     with open(data / "gaitmap_walking" / "stride_events_sample.csv") as f:
         ev_rows = list(csv.DictReader(f))
+    g = BE.load_gaitmap(data)
+    return g, {foot: BE.marker_references(ev_rows, ori, mk, foot) for foot in g}
+
+
+def gaitmap(data: Path) -> None:
+    g, marker_refs = gaitmap_with_references(data)
     variants = [("product (swing_axis_from 0.25)", CalibrationParams()),
                 ("whole swing (from 0)", CalibrationParams(swing_axis_from=0.0)),
                 ("late swing (from 0.5)", CalibrationParams(swing_axis_from=0.5)),
                 ("all motion (swing_axis off)", CalibrationParams(swing_axis=False))]
     print("== gaitmap_walking: calibrated foot y vs the mocap marker frame (about the calibrated vertical)")
     for foot, d in g.items():
-        refs = [(t_ref, q_ref) for _, _, t_ref, q_ref, _ in BE.marker_references(ev_rows, ori, mk, foot)]
+        refs = [(t_ref, q_ref) for _, _, t_ref, q_ref, _ in marker_refs[foot]]
         c = quat_to_matrix(BE.imu_to_marker_rotation(refs, d["t"], d["gyr"], d["acc"]))  # v_marker = c v_imu
         for name, p in variants:
             cal = calibrate(f"{foot}_foot", d["t"], d["acc"], d["gyr"], BE.GAITMAP_FS, p)
@@ -107,17 +114,13 @@ def axis_angle_about_z(axis: np.ndarray) -> float:
 
 
 def swing_windows(data: Path) -> None:
-    ori = BE.load_gaitmap_orientation(data)
-    mk = BE.load_gaitmap_markers(data)
-    g = BE.load_gaitmap(data)
-    with open(data / "gaitmap_walking" / "stride_events_sample.csv") as f:
-        ev_rows = list(csv.DictReader(f))
+    g, marker_refs = gaitmap_with_references(data)
     print("== gaitmap_walking: the real foot's swing rotation axis by part of the swing (deg about z from the marker y;"
           " + = counter-clockwise seen from above)")
     for foot in ("left", "right"):
         win: dict = {w: [] for w in SWING_WINDOWS}
         course, refs = [], []
-        for r, _, t_ref, q_ref, _ in BE.marker_references(ev_rows, ori, mk, foot):
+        for r, _, t_ref, q_ref, _ in marker_refs[foot]:
             refs.append((t_ref, q_ref))
             rm = quat_to_matrix(q_ref)
             w = body_rate(rm, 0.01)
