@@ -1,9 +1,10 @@
 """Performance of the gait core (SessionProcessor, 4 sensors at 400 Hz), measured, not asserted.
 
-    .venv-test/bin/python benchmarks/bench_core.py [--minutes 3] [--long-minutes 20]
+    .venv-test/bin/python benchmarks/bench_core.py [--minutes 3] [--long-minutes 20] [--repeats 7]
 
 Prints: offline throughput (samples/s, one process, whole pipeline incl. calibration, foot
-tracker, shank orientation, metrics), live per-frame processing time (p50/p99 of one push of
+tracker, shank orientation, metrics; after a warm-up, ``--repeats`` runs on the same recording:
+median wall clock as the headline, best and worst, and CPU time median and best), live per-frame processing time (p50/p99 of one push of
 one BLE frame of one sensor: 7 samples at 400 Hz as the live host asks for, ``--frame``), and RSS before/after a long session (memory must not
 grow with session length; offline configuration, strides computed in batches as ``runform analyze`` does). Input: the synthetic runner of tests/test_core_synth.py (the
 virtual runner runform.sim will replace it once it has landed).
@@ -43,6 +44,7 @@ def offline(rec, block_s=BLOCK_S):
     n = rec.time_s.size
     b = int(block_s * rec.rate_hz)
     t0 = time.perf_counter()
+    c0 = time.process_time()
     strides = 0
     for s in range(0, n, b):
         for p in ALL:
@@ -50,7 +52,8 @@ def offline(rec, block_s=BLOCK_S):
             strides += sum(1 for o in proc.push(p, rec.time_s[s : s + b], a[s : s + b], g[s : s + b]) if hasattr(o, "row"))
         strides += sum(1 for o in proc.advance(rec.time_s[min(s + b, n) - 1]) if hasattr(o, "row"))
     strides += sum(1 for o in proc.finish() if hasattr(o, "row"))
-    return 4 * n / (time.perf_counter() - t0), strides
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return 4 * n / wall, 4 * n / cpu, strides
 
 
 def live(rec, frame=7):
@@ -94,11 +97,18 @@ def main():
     ap.add_argument("--minutes", type=float, default=3.0)
     ap.add_argument("--long-minutes", type=float, default=20.0)
     ap.add_argument("--frame", type=int, default=7, help="samples per live frame (the live host asks for 7 at 400 Hz)")
+    ap.add_argument("--repeats", type=int, default=7, help="offline runs on the same recording after the warm-up (median reported)")
     args = ap.parse_args()
     rec = make_recording(duration_s=args.minutes * 60, seed=1)
     offline(make_recording(duration_s=10, seed=2))  # warm-up
-    rate, strides = offline(rec)
-    print(f"offline: {rate:,.0f} samples/s over 4 sensors ({args.minutes} min, {strides} strides); goal >= 1,000,000 -> ratio {rate / 1e6:.2f}")
+    # one run is ~0.2-0.3 s, and a shared VM's speed moves by tens of percent within seconds:
+    # the headline is the median of several runs, wall clock; CPU time (process_time) beside it
+    runs = [offline(rec) for _ in range(max(1, args.repeats))]
+    walls, cpus, strides = [r[0] for r in runs], [r[1] for r in runs], runs[0][2]
+    rate = float(np.median(walls))
+    print(f"offline: {rate:,.0f} samples/s over 4 sensors ({args.minutes} min, {strides} strides; median of {len(runs)} runs, wall); "
+          f"best {max(walls):,.0f}, worst {min(walls):,.0f}; CPU time median {np.median(cpus):,.0f}, best {max(cpus):,.0f}; "
+          f"goal >= 1,000,000 -> ratio {rate / 1e6:.2f}")
     p50, p99, mx, per = live(make_recording(duration_s=60, seed=4), args.frame)
     print(f"live: one {args.frame}-sample frame per push: p50 {p50:.3f} ms, p99 {p99:.3f} ms, max {mx:.1f} ms (goal p99 <= 1 ms)")
     print("  per placement (p99 ms, pushes > 1 ms / pushes): " + ", ".join(f"{p} {v[0]:.2f} {v[1]}/{v[2]}" for p, v in per.items()))

@@ -16,8 +16,9 @@ foot). This prints both pipelines' samples/s and the ratio; see docs/benchmarks.
 * One core: both run with OMP/MKL/OPENBLAS/NUMBA threads = 1 and pinned to the same CPU
   (``--cpu``, default the last one this process may use). Reading CSV files is not timed.
 * runform: :func:`runform.offline.analyze.run_core` (calibration, foot tracker, shank
-  orientation, metrics of all four sensors), in this process: the first call, then ``--repeats``
-  more; the median of those is "warm".
+  orientation, metrics of all four sensors), in this process: the first call, then
+  ``--runform-repeats`` more (default 7); the median of those is "warm" (wall clock; their CPU
+  time is printed beside it).
 * gaitmap: ``--repeats`` fresh processes, each with an empty NUMBA_CACHE_DIR, each running its
   alignment + pipeline once "cold" (numba compiles on first use: JIT included) and once "warm"
   (JIT excluded). Medians over the processes.
@@ -109,12 +110,13 @@ def run_ours(session: Path, repeats: int) -> dict:
     """run_core on every raw CSV of the session: first call and ``repeats`` more (s)."""
     recs = [read_raw_csv(f) for f in sorted(session.glob("raw_*.csv")) if placement_from_name(f)]
     n = sum(r.time_s.size for r in recs)
-    times, rows = [], []
+    times, cpus, rows = [], [], []
     for _ in range(1 + repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         rows, _summary = run_core(recs)
         times.append(time.perf_counter() - t0)
-    return {"samples_total": n, "first_s": times[0], "warm_s": times[1:], "rows": rows,
+        cpus.append(time.process_time() - c0)
+    return {"samples_total": n, "first_s": times[0], "warm_s": times[1:], "warm_cpu_s": cpus[1:], "rows": rows,
             "sensors": [r.placement for r in recs], "rate_hz": recs[0].rate_hz}
 
 
@@ -208,7 +210,9 @@ def main(argv=None) -> int:
     ap.add_argument("--profile", default="neutral")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--session", type=Path, help="use this session directory (raw_<placement>.csv) instead")
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=3, help="gaitmap processes")
+    ap.add_argument("--runform-repeats", type=int, default=7,
+                    help="warm run_core calls after the first (one is ~0.4 s; the VM's speed moves between them)")
     ap.add_argument("--cpu", type=int, default=max(os.sched_getaffinity(0)), help="CPU both pipelines are pinned to")
     ap.add_argument("--venv", type=Path, default=VENV, help="gaitmap's own virtual environment")
     ap.add_argument("--data", type=Path, default=bench_events.DATA, help="../shared/data (for the walking accuracy)")
@@ -218,10 +222,11 @@ def main(argv=None) -> int:
     py = ensure_venv(args.venv)
     session = args.session or ensure_session(args.duration, args.profile, args.seed)
     print(f"# bench_gaitmap {datetime.date.today().isoformat()} on {machine()}")
-    print(f"# session {session}; both pinned to CPU {args.cpu}; threads = 1; {args.repeats} repeats, medians")
+    print(f"# session {session}; both pinned to CPU {args.cpu}; threads = 1; {args.repeats} gaitmap processes, "
+          f"{args.runform_repeats} warm runform runs; medians")
 
     os.sched_setaffinity(0, {args.cpu})
-    ours = run_ours(session, args.repeats)
+    ours = run_ours(session, args.runform_repeats)
     peers = run_gaitmap(py, session, args.repeats, args.cpu)
     p0 = peers[-1]
     if p0["samples_total"] != ours["samples_total"]:
@@ -249,6 +254,7 @@ def main(argv=None) -> int:
     ]
     for name, ts in table:
         print(f"{name:62s} {span(ts):>28s} {n / med(ts):12,.0f}")
+    print(f"{'  runform run_core, warm, CPU time (process_time)':62s} {span(ours['warm_cpu_s']):>28s} {n / med(ours['warm_cpu_s']):12,.0f}")
     print(f"{'  gaitmap import (in no figure above)':62s} {span([p['import_s'] for p in peers]):>28s}")
     stages = ("madgwick_s", "rts_kalman_s", "dtw_rampp_s", "alignment_s")
     print("  gaitmap warm stages (median s): " + ", ".join(f"{s[:-2]} {med([r[s] for r in warm]):.2f}" for s in stages))
