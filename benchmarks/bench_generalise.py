@@ -1,0 +1,469 @@
+"""Does the product path generalise to other mountings and sample rates? The real recordings of
+../shared/data, remounted (rotated sensor) and resampled, through the product's own calibration.
+
+    .venv-test/bin/python benchmarks/bench_generalise.py [--data ../shared/data]
+        [--only gaitmap|pyshoe|hugadb] [--random 4] [--rates 100 200 400] [--hugadb 4] [--verbose]
+
+A sensor mounted differently on the same segment measures ``a' = R a``, ``g' = R g`` (R the
+sensor-from-old-sensor rotation); a sensor sampling at another rate measures the same motion,
+anti-aliased (``scipy.signal.resample_poly``, Kaiser window, edges padded with a line so the
+standing start is not pulled towards zero). Each variant of each recording goes through two
+product paths and is compared with the unmodified recording and with the dataset's reference:
+
+* ``core``: ``runform.core.calibration.calibrate`` + ``FootTracker`` exactly as
+  ``bench_events.py --calibration core`` (``align_core``, ``run_tracker``), with the references
+  of bench_events: gaitmap mocap IC/TO and foot orientation (sagittal / frontal RMSE in the
+  calibration's own frame and in the marker frame), pyshoe Vicon stances (recall / precision)
+  and Vicon stride length; hugadb has none.
+* ``analyze``: ``runform.offline.analyze.run_core`` (what ``runform analyze`` runs: the
+  SessionProcessor over every sensor of the session, shanks included, saturation found from
+  the data) on the same samples; its strides.csv rows are matched to the unmodified run's by IC
+  time and the calibration states of summary.json are compared.
+
+Variants: the extreme remountings ``rx90``, ``ry90``, ``rz90``, ``upside_down`` (180 deg about
+x), ``--random`` uniformly random rotations (fixed seeds; each sensor of a session its own), and
+the original mounting resampled to each of ``--rates``. By default the transformation is exact
+(the method's invariance): clip flags are carried over from the original samples (resampled)
+and ``analyze`` gets the original's full scales. A sensor's saturation is a property of its own
+axes, though: with ``--reclip`` the recordings that clip (hugadb +-2 g / +-2000 deg/s, pyshoe
++-8 g) are clipped again per axis at the same full scale after the rotation or resampling and
+their clip flags are recomputed from the new samples (pyshoe's gyro, which plateaus at 520-560
+deg/s without a flat top, keeps the original flags) -- what a remounted sensor of the same range
+would record, as far as the already-clipped originals allow. Results:
+docs/validation-generalise.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_events as be  # noqa: E402
+from runform.units import DEG_PER_RAD, RAD_PER_DEG, STANDARD_GRAVITY_MPS2  # noqa: E402
+
+HUGADB_ACC_RANGE_MPS2 = 2 * STANDARD_GRAVITY_MPS2
+HUGADB_GYR_RANGE_RPS = 2000.0 * RAD_PER_DEG
+#: pyshoe's gyro plateaus (no flat top) count as clipped from this rate on (bench_events)
+EXTREMES = {
+    "rx90": ([1, 0, 0], 90.0),
+    "ry90": ([0, 1, 0], 90.0),
+    "rz90": ([0, 0, 1], 90.0),
+    "upside_down": ([1, 0, 0], 180.0),
+}
+
+
+# ---------------------------------------------------------------------------- variants
+@dataclass(frozen=True)
+class Variant:
+    """One modification of a recording: ``rot`` (label or None) and ``rate_hz`` (None: original)."""
+
+    label: str
+    rot: str | None = None
+    seed: int | None = None
+    rate_hz: float | None = None
+
+
+def rotation(v: Variant, sensor_index: int) -> np.ndarray:
+    """(3, 3) sensor-from-old-sensor rotation of ``v`` for the session's ``sensor_index``-th sensor."""
+    from scipy.spatial.transform import Rotation
+
+    if v.rot is None:
+        return np.eye(3)
+    if v.rot in EXTREMES:
+        axis, deg = EXTREMES[v.rot]
+        return Rotation.from_rotvec(np.radians(deg) * np.asarray(axis, float)).as_matrix()
+    return Rotation.random(random_state=1000 * int(v.seed) + sensor_index).as_matrix()
+
+
+def variants(n_random: int, rates: list[float]) -> list[Variant]:
+    out = [Variant(k, rot=k) for k in EXTREMES]
+    out += [Variant(f"random{s}", rot="random", seed=s) for s in range(1, n_random + 1)]
+    out += [Variant(f"{r:g}Hz", rate_hz=float(r)) for r in rates]
+    return out
+
+
+def resample(t: np.ndarray, x: np.ndarray, rate_hz: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """(t', x', actual rate): ``x`` (n, k) on the (nearly) uniform grid ``t`` resampled to about
+    ``rate_hz``, anti-aliased; t' starts at t[0]."""
+    from scipy.signal import resample_poly
+
+    rate_in = (len(t) - 1) / (t[-1] - t[0])
+    fr = Fraction(rate_hz / rate_in).limit_denominator(2000)
+    y = resample_poly(x, fr.numerator, fr.denominator, axis=0, padtype="line")
+    rate = rate_in * fr.numerator / fr.denominator
+    return t[0] + np.arange(y.shape[0]) / rate, y, float(rate)
+
+
+def transform(v: Variant, k: int, t, acc, gyr, acc_range=None, gyr_range=None):
+    """(t, acc, gyr, rate) of sensor ``k`` under variant ``v``, re-clipped per axis at the
+    given full scales (m/s^2, rad/s)."""
+    r = rotation(v, k)
+    a, g = acc @ r.T, gyr @ r.T
+    rate = float(1.0 / np.median(np.diff(t)))
+    if v.rate_hz is not None:
+        t, ag, rate = resample(t, np.column_stack([a, g]), v.rate_hz)
+        a, g = ag[:, :3], ag[:, 3:]
+    if acc_range is not None:
+        a = np.clip(a, -acc_range, acc_range)
+    if gyr_range is not None:
+        g = np.clip(g, -gyr_range, gyr_range)
+    return t, np.ascontiguousarray(a), np.ascontiguousarray(g), rate
+
+
+def carry_flags(t_old: np.ndarray, flags: np.ndarray, t_new: np.ndarray) -> np.ndarray:
+    """Original per-sample flags on a new time base: set where any old flagged sample is
+    within half an old sample period."""
+    if not flags.any():
+        return np.zeros(len(t_new), bool)
+    ft = t_old[flags]
+    k = np.clip(np.searchsorted(ft, t_new), 1, len(ft) - 1)
+    d = np.minimum(np.abs(ft[k] - t_new), np.abs(ft[k - 1] - t_new))
+    return d <= 0.6 * float(np.median(np.diff(t_old)))
+
+
+# ---------------------------------------------------------------------------- product paths
+def run_core_path(placement, t, acc, gyr, rate, clip_acc=None, clip_gyr=None):
+    """``align_core`` + ``run_tracker`` (bench_events ``--calibration core``): (events, strides,
+    calibration, tracker's t, foot-frame acc)."""
+    a_f, g_f, keep, cal = be.align_core(placement, t, acc, gyr, rate)
+    if cal is None:
+        return [], [], None, t[:0], np.zeros((0, 3))
+    ev, st = be.run_tracker(t[keep], a_f, g_f, rate, clip_acc=None if clip_acc is None else clip_acc[keep],
+                            clip_gyr=None if clip_gyr is None else clip_gyr[keep])
+    return ev, st, cal, t[keep], a_f
+
+
+def run_analyze_path(session: dict, ranges: dict | None = None) -> tuple[list[dict], dict]:
+    """``runform analyze`` on an in-memory session {placement: (t, acc m/s^2, gyr rad/s)}:
+    run_core on RawRecordings built as read_raw_csv builds them (rate from the time stamps,
+    saturation found in the data), or with the full scales ``ranges`` {placement: (acc m/s^2,
+    gyr rad/s)} of the unmodified recording (a rotated, not re-clipped recording has no flat
+    tops left to find them from)."""
+    from runform.offline.analyze import run_core
+    from runform.offline.raw import RawRecording, saturation_level
+
+    recs = []
+    for p, (t, a, g) in session.items():
+        gs = saturation_level(g * DEG_PER_RAD)
+        rng = (saturation_level(a), None if gs is None else gs * RAD_PER_DEG) if ranges is None else ranges[p]
+        recs.append(RawRecording(Path(f"raw_{p}.csv"), p, t, a, g, float(1.0 / np.median(np.diff(t))), *rng))
+    return run_core(recs)
+
+
+def found_ranges(session: dict) -> dict:
+    """{placement: (acc, gyr full scale or None)} as read_raw_csv finds them in the data."""
+    from runform.offline.raw import saturation_level
+
+    out = {}
+    for p, (_, a, g) in session.items():
+        gs = saturation_level(g * DEG_PER_RAD)
+        out[p] = (saturation_level(a), None if gs is None else gs * RAD_PER_DEG)
+    return out
+
+
+def frame_change_deg(cal, cal0, r: np.ndarray) -> float:
+    """Angle (deg) between the segment frame the variant's calibration found (expressed for the
+    original sensor: ``cal.matrix @ r``) and the unmodified run's; NaN when either is missing."""
+    if cal is None or cal0 is None:
+        return float("nan")
+    m = cal.matrix @ r
+    c = np.clip((np.trace(m @ cal0.matrix.T) - 1) / 2, -1.0, 1.0)
+    return float(np.degrees(np.arccos(c)))
+
+
+def cal_label(cal) -> str:
+    if cal is None:
+        return "undecided"
+    s = f"{'ready' if cal.ok else 'bad'}:{cal.method}/{cal.sign_rule}"
+    return s + (f"({'+'.join(cal.reasons)})" if cal.reasons else "")
+
+
+def event_shift_ms(ev, ev0, kind: str, tol_s: float = 0.1) -> tuple[float, float, int, int]:
+    """(median |dt| ms, max |dt| ms, unmatched of the variant's, unmatched of the base's) of
+    events ``kind`` against the unmodified run's."""
+    a = np.array([e.time_s for e in ev if e.kind == kind])
+    b = np.array([e.time_s for e in ev0 if e.kind == kind])
+    if a.size == 0 or b.size == 0:
+        return float("nan"), float("nan"), int(a.size), int(b.size)
+    d = be.match(b, a, tol_s)
+    lost = int(np.isnan(d).sum())
+    extra = int(np.isnan(be.match(a, b, tol_s)).sum())
+    d = np.abs(d[np.isfinite(d)]) * 1000
+    return (float(np.median(d)), float(np.max(d)), extra, lost) if d.size else (float("nan"), float("nan"), extra, lost)
+
+
+def rows_shift(rows, rows0, leg: str, tol_s: float = 0.1) -> dict:
+    """analyze rows of ``leg`` vs the unmodified run's, matched by IC time: counts, max |d IC|,
+    max |d TO| (ms), max |d stride length| (%), max |d foot strike angle| and |d peak eversion|
+    (deg), valid counts."""
+    a = [r for r in rows if r["leg"] == leg]
+    b = [r for r in rows0 if r["leg"] == leg]
+    f = lambda r, k: float(r[k]) if r.get(k) not in (None, "") else float("nan")  # noqa: E731
+    bic = np.array([f(r, "ic_time_s") for r in b])
+    d_ic, d_to, d_len, d_fsa, d_ev, n_match = [], [], [], [], [], 0
+    for r in a:
+        if bic.size == 0:
+            break
+        k = int(np.argmin(np.abs(bic - f(r, "ic_time_s"))))
+        if abs(bic[k] - f(r, "ic_time_s")) > tol_s:
+            continue
+        n_match += 1
+        r0 = b[k]
+        d_ic.append(abs(f(r, "ic_time_s") - f(r0, "ic_time_s")) * 1000)
+        d_to.append(abs(f(r, "to_time_s") - f(r0, "to_time_s")) * 1000)
+        d_len.append(abs(f(r, "stride_length_m") / f(r0, "stride_length_m") - 1) * 100)
+        d_fsa.append(abs(f(r, "foot_strike_angle_deg") - f(r0, "foot_strike_angle_deg")))
+        d_ev.append(abs(f(r, "peak_eversion_deg") - f(r0, "peak_eversion_deg")))
+    mx = lambda x: float(np.nanmax(x)) if np.isfinite(x).any() else float("nan")  # noqa: E731
+    return dict(n=len(a), n0=len(b), matched=n_match, valid=sum(r["valid"] in ("1", 1, True) for r in a),
+                valid0=sum(r["valid"] in ("1", 1, True) for r in b), ic_max_ms=mx(np.array(d_ic, float)),
+                to_max_ms=mx(np.array(d_to, float)), len_max_pct=mx(np.array(d_len, float)),
+                fsa_max_deg=mx(np.array(d_fsa, float)), ev_max_deg=mx(np.array(d_ev, float)))
+
+
+def _cal_states(summary: dict) -> dict:
+    return {p: f"{c['state']}:{(c.get('in_use') or {}).get('method', '-')}" for p, c in summary["calibration"].items()}
+
+
+# ---------------------------------------------------------------------------- datasets
+def gaitmap_eval(foot: str, t, acc, gyr, ev, st, cal, refs_raw) -> dict:
+    """IC/TO vs mocap and foot angles (bench_events.bench_gaitmap's) of one run."""
+    from runform.rotations import quat_conj, quat_mul
+
+    d, ev_rows, ori, mk = refs_raw
+    ic = np.array([e.time_s for e in ev if e.kind == "ic"])
+    to = np.array([e.time_s for e in ev if e.kind == "to"])
+    e_ic = be.match(d["ic"] / be.GAITMAP_FS, ic, 0.25) * 1000
+    e_to = be.match(d["tc"] / be.GAITMAP_FS, to, 0.25) * 1000
+    refs = []
+    for _, k0, t_ref, q_ref, _ in be.marker_references(ev_rows, ori, mk, foot):
+        refs.append((t_ref, q_ref, be.marker_deformation_m(mk[foot], k0, len(q_ref)) <= be.MARKER_RIGID_TOL_M))
+    out = dict(n_ref=len(d["ic"]), strides=len(st), ic_missed=int(np.isnan(e_ic).sum()), to_missed=int(np.isnan(e_to).sum()),
+               ic_ms=float(np.nanmedian(np.abs(e_ic))) if ic.size else float("nan"),
+               to_ms=float(np.nanmedian(np.abs(e_to))) if to.size else float("nan"))
+    if cal is None or not st:
+        return out | dict(sag_own=float("nan"), fr_own_rigid=float("nan"), sag_marker=float("nan"), fr_marker=float("nan"))
+    # the marker-to-IMU rotation is fitted to this variant's own (rotated / resampled) samples
+    c_align = be.imu_to_marker_rotation(refs, t, gyr, acc)
+    c_seg = quat_mul(c_align, quat_conj(np.asarray(cal.sensor_to_segment, float)))
+    sag, fr, rig, _ = be._angle_errors(refs, st, c_seg)
+    sag_m, fr_m, _, _ = be._angle_errors(refs, st, np.array([1.0, 0.0, 0.0, 0.0]))
+    fr_r = fr[rig] if rig.any() else np.array([np.nan])
+    rms = lambda x: float(np.sqrt(np.mean(x**2)))  # noqa: E731
+    return out | dict(sag_own=rms(sag), fr_own_rigid=rms(fr_r), sag_marker=rms(sag_m), fr_marker=rms(fr_m))
+
+
+def pyshoe_eval(ev, st, ref_raw) -> dict:
+    """Stance recall / precision vs the Vicon foot speed and stride length vs the Vicon foot
+    position (bench_events.bench_pyshoe's references, on the original Vicon time base)."""
+    t0, ref, gait, pos = ref_raw
+    tos = {e.stance_index: e.time_s for e in ev if e.kind == "to"}
+    det = np.array([(e.time_s, tos[e.stance_index]) for e in ev if e.kind == "ic" and e.stance_index in tos]).reshape(-1, 2)
+    recall, precision, _ = be._overlap_stats(det, ref, gait) if det.size else (0.0, float("nan"), None)
+    rel = []
+    for s in st:
+        if np.isfinite(s.stride_length_m):
+            p0 = np.array([np.interp(s.midstance_time_s, t0, pos[:, j]) for j in range(2)])
+            p1 = np.array([np.interp(s.next_midstance_time_s, t0, pos[:, j]) for j in range(2)])
+            L = float(np.hypot(*(p1 - p0)))
+            rel.append((s.stride_length_m - L) / L)
+    rel = np.array(rel)
+    return dict(strides=len(st), recall=recall, precision=precision,
+                len_pct=float(np.median(np.abs(rel)) * 100) if rel.size else float("nan"),
+                len_bias_pct=float(np.median(rel) * 100) if rel.size else float("nan"))
+
+
+def _fmt(v, nd=1):
+    if isinstance(v, float):
+        return "n/a" if not np.isfinite(v) else f"{v:.{nd}f}"
+    return str(v)
+
+
+def table(title: str, header: list[str], rows: list[list]) -> None:
+    print(f"\n### {title}\n")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for r in rows:
+        print("| " + " | ".join(_fmt(x) for x in r) + " |")
+
+
+def bench_gaitmap(data: Path, vs: list[Variant]) -> list[list]:
+    import csv
+
+    g = be.load_gaitmap(data)
+    ori = be.load_gaitmap_orientation(data)
+    mk = be.load_gaitmap_markers(data)
+    with open(data / "gaitmap_walking" / "stride_events_sample.csv") as f:
+        ev_rows = list(csv.DictReader(f))
+    feet = ("left", "right")
+    base_sess = {f"{ft}_foot": (g[ft]["t"], g[ft]["acc"], g[ft]["gyr"]) for ft in feet}
+    rows0, _ = run_analyze_path(base_sess)
+    base = {}
+    out = []
+    for v in [None, *vs]:
+        sess = {}
+        per_foot = {}
+        for k, ft in enumerate(feet):
+            d = g[ft]
+            if v is None:
+                t, a, w, rate = d["t"], d["acc"], d["gyr"], be.GAITMAP_FS
+            else:
+                t, a, w, rate = transform(v, k, d["t"], d["acc"], d["gyr"])
+            sess[f"{ft}_foot"] = (t, a, w)
+            ev, st, cal, _, _ = run_core_path(f"{ft}_foot", t, a, w, rate)
+            per_foot[ft] = (t, a, w, rate, ev, st, cal)
+        rows, summ = (rows0, None) if v is None else run_analyze_path(sess)
+        for k, ft in enumerate(feet):
+            t, a, w, rate, ev, st, cal = per_foot[ft]
+            r = gaitmap_eval(ft, t, a, w, ev, st, cal, (g[ft], ev_rows, ori, mk))
+            if v is None:
+                base[ft] = (ev, cal)
+            ev0, cal0 = base[ft]
+            dic = event_shift_ms(ev, ev0, "ic")
+            dto = event_shift_ms(ev, ev0, "to")
+            rs = rows_shift(rows, rows0, ft)
+            out.append([ft, "original" if v is None else v.label, f"{rate:.1f}", cal_label(cal),
+                        frame_change_deg(cal, cal0, rotation(v, k) if v is not None else np.eye(3)),
+                        f"{r['strides']} ({r['ic_missed']}/{r['to_missed']})", r["ic_ms"], r["to_ms"],
+                        f"{_fmt(dic[0])}/{_fmt(dic[1])}", f"{_fmt(dto[0])}/{_fmt(dto[1])}",
+                        r["sag_own"], r["fr_own_rigid"], r["sag_marker"], r["fr_marker"],
+                        f"{rs['n']}/{rs['n0']} m{rs['matched']} v{rs['valid']}",
+                        f"{_fmt(rs['ic_max_ms'])}/{_fmt(rs['fsa_max_deg'])}/{_fmt(rs['ev_max_deg'])}"])
+    table("gaitmap_walking (mocap IC/TO and foot orientation; original 204.8 Hz)",
+          ["foot", "variant", "Hz", "calibration", "frame change deg", "strides (IC/TO missed)", "IC med abs ms",
+           "TO med abs ms", "IC shift med/max ms", "TO shift med/max ms", "sag RMSE own", "frontal RMSE own (rigid)",
+           "sag RMSE marker", "frontal RMSE marker", "analyze rows/base, matched, valid",
+           "analyze max dIC ms / dFSA / dEversion deg"], out)
+    return out
+
+
+def bench_pyshoe(data: Path, vs: list[Variant], reclip: bool = False) -> list[list]:
+    out = []
+    for name in be.PYSHOE_RUNNING + be.PYSHOE_WALKING:
+        d = be.load_pyshoe(name, data)
+        t0 = d["t"]
+        ref, gait, _ = be.vicon_speed_stances(d["gt"], t0)
+        _, _, pos = be.vicon_speed(d["gt"], t0)
+        clip_g0 = (np.abs(d["gyr"]) >= be.PYSHOE_GYR_CLIP_RPS).any(axis=1)
+        rng = be.PYSHOE_ACC_RANGE_MPS2
+        clip_a0 = (np.abs(d["acc"]) >= 0.98 * rng).any(axis=1)
+        sess0 = {"right_foot": (t0, d["acc"], d["gyr"])}
+        rows0, summ0 = run_analyze_path(sess0)
+        ranges = found_ranges(sess0)
+        base = None
+        for v in [None, *vs]:
+            if v is None:
+                t, a, w, rate = t0, d["acc"], d["gyr"], float(1.0 / np.median(np.diff(t0)))
+                clip_a, clip_g = clip_a0, clip_g0
+            else:
+                t, a, w, rate = transform(v, 0, t0, d["acc"], d["gyr"], acc_range=rng if reclip else None)
+                clip_g = carry_flags(t0, clip_g0, t)
+                clip_a = (np.abs(a) >= 0.98 * rng).any(axis=1) if reclip else carry_flags(t0, clip_a0, t)
+            ev, st, cal, _, _ = run_core_path("right_foot", t, a, w, rate, clip_a, clip_g)
+            r = pyshoe_eval(ev, st, (t0, ref, gait, pos))
+            if v is None:
+                base = (ev, cal)
+                rows, summ = rows0, summ0
+            else:
+                rows, summ = run_analyze_path({"right_foot": (t, a, w)}, None if reclip else ranges)
+            dic = event_shift_ms(ev, base[0], "ic")
+            dto = event_shift_ms(ev, base[0], "to")
+            rs = rows_shift(rows, rows0, "right")
+            out.append([name + (" (walk)" if name in be.PYSHOE_WALKING else ""), "original" if v is None else v.label,
+                        f"{rate:.1f}", cal_label(cal),
+                        frame_change_deg(cal, base[1], rotation(v, 0) if v is not None else np.eye(3)),
+                        r["strides"], f"{r['recall']:.2f}/{r['precision']:.2f}", f"{_fmt(r['len_pct'])} ({_fmt(r['len_bias_pct'])})",
+                        f"{_fmt(dic[0])}/{_fmt(dic[1])} +{dic[2]}-{dic[3]}", f"{_fmt(dto[0])}/{_fmt(dto[1])}",
+                        f"{rs['n']}/{rs['n0']} m{rs['matched']} v{rs['valid']}/{rs['valid0']}",
+                        f"{_fmt(rs['ic_max_ms'])}/{_fmt(rs['len_max_pct'])}/{_fmt(rs['fsa_max_deg'])}/{_fmt(rs['ev_max_deg'])}",
+                        " ".join(f"{p}={s}" for p, s in _cal_states(summ).items())])
+    table("pyshoe_dev (Vicon stances and stride length; original ~200 Hz)",
+          ["trial", "variant", "Hz", "calibration", "frame change deg", "strides", "recall/precision", "length med abs % (bias)",
+           "IC shift med/max ms +extra-lost", "TO shift med/max ms", "analyze rows/base, matched, valid/base",
+           "analyze max dIC ms / dLength % / dFSA / dEversion deg", "analyze calibration"], out)
+    return out
+
+
+def bench_hugadb(data: Path, vs: list[Variant], n_files: int, reclip: bool = False) -> list[list]:
+    from runform.offline.public import load_hugadb
+
+    out = []
+    files = sorted((data / "hugadb_running").glob("HuGaDB_v1_*.txt"))
+    # spread over the subjects: every k-th file
+    files = files[:: max(1, len(files) // max(n_files, 1))][:n_files]
+    vs = [v for v in vs if v.rate_hz is None]  # no reference to judge a resampled 58.8 Hz file by
+    for path in files:
+        sess0 = {p: (t, a, g * RAD_PER_DEG) for p, (t, a, g) in load_hugadb(path).items()}
+        rows0, summ0 = run_analyze_path(sess0)
+        ranges = found_ranges(sess0)
+        full = (HUGADB_ACC_RANGE_MPS2, HUGADB_GYR_RANGE_RPS) if reclip else (None, None)
+        base = {}
+        for v in [None, *vs]:
+            sess = {}
+            for k, (p, (t, a, g)) in enumerate(sess0.items()):
+                sess[p] = (t, a, g) if v is None else transform(v, k, t, a, g, *full)[:3]
+            rows, summ = (rows0, summ0) if v is None else run_analyze_path(sess, None if reclip else ranges)
+            for k, p in enumerate(sess0):
+                if not p.endswith("_foot"):
+                    continue
+                t, a, g = sess[p]
+                # clipped where the original sensor clipped, or (re-clipped) where the new axes do
+                src = sess[p] if reclip or v is None else sess0[p]
+                clip_a = (np.abs(src[1]) >= 0.98 * HUGADB_ACC_RANGE_MPS2).any(axis=1)
+                clip_g = (np.abs(src[2]) >= 0.98 * HUGADB_GYR_RANGE_RPS).any(axis=1)
+                ev, st, cal, _, _ = run_core_path(p, t, a, g, be.HUGADB_FS, clip_a, clip_g)
+                if v is None:
+                    base[p] = (ev, cal)
+                dic = event_shift_ms(ev, base[p][0], "ic")
+                rs = rows_shift(rows, rows0, p.split("_")[0])
+                st_s = np.array([s.stride_time_s for s in st])
+                out.append([path.stem.replace("HuGaDB_v1_", ""), p, "original" if v is None else v.label, cal_label(cal),
+                            frame_change_deg(cal, base[p][1], rotation(v, k) if v is not None else np.eye(3)),
+                            len(st), float(np.median(st_s)) * 1000 if st_s.size else float("nan"),
+                            f"{_fmt(dic[0])}/{_fmt(dic[1])} +{dic[2]}-{dic[3]}",
+                            f"{rs['n']}/{rs['n0']} m{rs['matched']} v{rs['valid']}",
+                            f"{_fmt(rs['ic_max_ms'])}/{_fmt(rs['fsa_max_deg'])}",
+                            _cal_states(summ)[p] + " " + _cal_states(summ)[p.replace("foot", "shank")]])
+    table("hugadb_running (no reference; 58.8 Hz, +-2 g clipping)",
+          ["file", "foot", "variant", "calibration", "frame change deg", "strides", "stride time med ms",
+           "IC shift med/max ms +extra-lost", "analyze rows/base, matched, valid", "analyze max dIC ms / dFSA deg",
+           "analyze calibration foot, shank"], out)
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=be.DATA)
+    ap.add_argument("--only", choices=("gaitmap", "pyshoe", "hugadb"))
+    ap.add_argument("--random", type=int, default=4, help="number of random remountings (seeds 1..N)")
+    ap.add_argument("--rates", type=float, nargs="*", default=[100.0, 200.0, 400.0])
+    ap.add_argument("--hugadb", type=int, default=4, help="number of hugadb files (spread over the subjects)")
+    ap.add_argument("--reclip", action="store_true",
+                    help="clip the remounted / resampled samples again per axis at the sensor's full scale "
+                         "(pyshoe +-8 g, hugadb +-2 g / +-2000 deg/s) and flag clipping from the new samples")
+    args = ap.parse_args(argv)
+    if not args.data.is_dir():
+        print(f"no data at {args.data}", file=sys.stderr)
+        return 2
+    vs = variants(args.random, args.rates)
+    t_start = time.perf_counter()
+    if args.only in (None, "gaitmap"):
+        bench_gaitmap(args.data, vs)
+    if args.only in (None, "pyshoe"):
+        bench_pyshoe(args.data, vs, args.reclip)
+    if args.only in (None, "hugadb"):
+        bench_hugadb(args.data, vs, args.hugadb, args.reclip)
+    print(f"\n({time.perf_counter() - t_start:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
