@@ -104,10 +104,11 @@ class _Segs:
         y0, y1 = y.take(j, axis=0), y.take(j + 1, axis=0)  # y[j], y[j + 1] (take: faster for 2-D y)
         slope = (y1 - y0) / (t1 - t0)
         out = slope * (x - t0) + y0
-        before, after = i < lo, i >= last  # ends held (few points: fixed in place)
-        if before.any():
+        # ends held (few points: fixed in place, by index, which costs less than a mask)
+        before, after = np.flatnonzero(i < lo), np.flatnonzero(i >= last)
+        if before.size:
             out[before] = y[lo[before]]
-        if after.any():
+        if after.size:
             out[after] = y[last[after]]
         return out
 
@@ -130,13 +131,16 @@ def _interp_quat_segs(segs: _Segs, seg: np.ndarray, x: np.ndarray, q: np.ndarray
     xz = q0[1] * q1[1]
     xz += q0[3] * q1[3]
     dot += xz
-    q1[:, dot < 0] *= -1.0
+    neg = np.flatnonzero(dot < 0)  # few (by index: less than a mask costs)
+    if neg.size:
+        q1[:, neg] *= -1.0
     t0, t1 = segs.t[j], segs.t[j + 1]
     out = (q1 - q0) / (t1 - t0) * (x - t0) + q0
-    before, after = i < lo, i >= last  # ends held (few points: fixed in place)
-    if before.any():
+    # ends held (few points: fixed in place, by index, which costs less than a mask)
+    before, after = np.flatnonzero(i < lo), np.flatnonzero(i >= last)
+    if before.size:
         out[:, before] = take_rows(q, lo[before]).T
-    if after.any():
+    if after.size:
         out[:, after] = q1[:, after]
     return qnormalize(out.T)
 
