@@ -183,7 +183,8 @@ def asymmetry_sign(theta: np.ndarray, ref: float) -> tuple[int, float]:
     candidate +y) must reach further positive than negative from the reference ``ref``."""
     if theta.size == 0:
         return 1, 0.0
-    hi, lo = np.percentile(theta - ref, 99), np.percentile(theta - ref, 1)
+    # both percentiles from one call (one partition; the same interpolation per percentile)
+    hi, lo = np.percentile(theta - ref, [99, 1])
     span = hi - lo
     margin = float(abs(hi + lo) / span) if span > 0 else 0.0
     return (1 if hi + lo >= 0 else -1), margin
