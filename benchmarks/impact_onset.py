@@ -13,8 +13,12 @@ Per stride, relative to the reference contact (ms, medians and quartiles over st
 * ``ic``: the IC of the foot tracker itself (runform.core.foot, as bench_events runs it) nearest
   the reference, from 150 ms before to 50 ms after it;
 * ``steep``: the steepest |f| rise (sample pair) from 30 ms before to 80 ms after the reference;
-* ``onset20``: the IC-by-impact rule of ``events.py`` (last sample before the steepest rise
-  whose rise rate is below 20 % of it, searched 30 ms back);
+* ``onset20``: the IC-by-impact rule of ``events.py`` until the eighth shift (last sample
+  before the steepest rise whose rise rate is below 20 % of it, searched 30 ms back;
+  ``FootParams.impact_onset = "rule20"``);
+* ``trend``: the rule of ``events.py`` since the eighth shift (``impact_onset = "trend"``): 20 %
+  of the rise measured from the rate where the rate's climb to the steepest began, when that
+  rate is negative (|f| falling before the impact), from 0 otherwise;
 * ``tangent``: the steepest rise's tangent extended back to the |f| level before the impact
   (median |f| of the 20 ms before ``onset20``);
 * ``pre/steep``: the rise rate one sample before the steepest, as a fraction of it (0: the
@@ -58,7 +62,7 @@ def per_stride(t: np.ndarray, acc: np.ndarray, w: np.ndarray | None, refs: np.nd
     dt = float(np.median(np.diff(t)))
     j = np.r_[np.nan, np.diff(f) / dt]  # j[k]: rise rate from sample k-1 to k
     back = int(np.ceil(BACK_S / dt)) + 1
-    out: dict = {k: [] for k in ("d5", "d10", "d15", "zc", "ic", "steep", "onset20", "tangent", "pre")}
+    out: dict = {k: [] for k in ("d5", "d10", "d15", "zc", "ic", "steep", "onset20", "trend", "tangent", "pre")}
     for ref in refs:
         a, b = int(np.searchsorted(t, ref - pre_s)), int(np.searchsorted(t, ref + post_s))
         if a < back + 2 or b > len(t) - 2:
@@ -68,6 +72,10 @@ def per_stride(t: np.ndarray, acc: np.ndarray, w: np.ndarray | None, refs: np.nd
         b0 = max(p - back, 1)
         low = np.flatnonzero(j[b0:p] <= 0.2 * jp)
         m = b0 + int(low[-1]) if low.size else b0
+        flat = np.flatnonzero(np.diff(j[b0 : p + 1]) <= 0)
+        jb = min(float(j[b0 + int(flat[-1]) + 1 if flat.size else b0]), 0.0)
+        low = np.flatnonzero(j[b0:p] <= jb + 0.2 * (jp - jb))
+        m_trend = b0 + int(low[-1]) if low.size else b0
         base = float(np.median(f[max(m - int(round(0.02 / dt)), 0): m + 1]))
         t_tan = t[p - 1] + (base - f[p - 1]) / jp
         fr = np.interp(ref + np.array([0.0, 0.005, 0.010, 0.015]), t, f)
@@ -83,7 +91,8 @@ def per_stride(t: np.ndarray, acc: np.ndarray, w: np.ndarray | None, refs: np.nd
             if near.size:
                 ic = float(near[np.argmin(np.abs(near - ref))] - ref)
         for key, v in (("d5", fr[1] - fr[0]), ("d10", fr[2] - fr[0]), ("d15", fr[3] - fr[0]), ("zc", zc), ("ic", ic),
-                       ("steep", t[p] - ref), ("onset20", t[m] - ref), ("tangent", t_tan - ref),
+                       ("steep", t[p] - ref), ("onset20", t[m] - ref), ("trend", t[m_trend] - ref),
+                       ("tangent", t_tan - ref),
                        ("pre", j[p - 1] / jp)):
             out[key].append(float(v))
     return {k: np.array(v) for k, v in out.items()}
@@ -101,7 +110,7 @@ def show(name: str, r: dict) -> None:
     print(f"{name}  (n={n})")
     print(f"    |f| +5/+10/+15 ms (m/s^2): {q(r['d5'])}  {q(r['d10'])}  {q(r['d15'])}")
     print(f"    zc {q(r['zc'], 1e3)} | ic {q(r['ic'], 1e3)} | steep {q(r['steep'], 1e3)} | onset20 {q(r['onset20'], 1e3)} | "
-          f"tangent {q(r['tangent'], 1e3)} ms | pre/steep {q(r['pre'])}")
+          f"trend {q(r['trend'], 1e3)} | tangent {q(r['tangent'], 1e3)} ms | pre/steep {q(r['pre'])}")
 
 
 def main() -> int:

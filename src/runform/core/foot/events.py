@@ -24,8 +24,11 @@ state machine; thresholds in :class:`FootParams`):
   while the foot still rotates toes-up and the heel then drops, so its pitch rate crosses zero
   only when the heel lands, 60-100 ms after contact; every strike pattern makes the impact
   (the ground stops the foot). Its onset is the last sample before the steepest rise of
-  ``|f|`` whose rise rate was below 20 % of the steepest (where the rise began); decided at the
-  sample after the steepest rise (a few ms). In heel strikes the pitch rate crosses zero at
+  ``|f|`` whose rise rate was below 20 % of the rise (where the rise began); the rise is
+  measured from the rate at which the rate's climb to the steepest began when ``|f|`` was
+  falling there (the foot decelerating before contact: that trend is not the impact), from 0
+  otherwise (``FootParams.impact_onset``); decided at the sample after the steepest rise (a
+  few ms). In heel strikes the pitch rate crosses zero at
   contact, before the impact's steepest rise, so the zero crossing keeps deciding them.
   (Mitschke et al. 2017, Appl Sci 7:959: gyroscope features are late for forefoot strikers,
   acceleration features are not.)
@@ -261,9 +264,17 @@ class PitchRateEventDetector:
             return "wait"
         p = k + down  # jerk[p] = (|f|[p] - |f|[p-1]) / dt is the steepest
         jp = j_all[p - k]
-        # where the rise began: the last sample before p whose rise rate was below 20 % of it
+        # where the rise began: the last sample before p whose rise rate was below 20 % of the
+        # rise, measured from the rate jb where the rate's climb to jp began (the last sample
+        # before p whose rate did not exceed the previous one's) when |f| was falling there
+        # (the late swing's own deceleration: ~ -1000 m/s^3 before a virtual forefoot contact),
+        # from 0 otherwise (a flat |f| before a real one-sample shock: the rule unchanged)
         b0 = max(int(t.searchsorted(t[k] - self.IMPACT_BACK_S)), 1)
-        low = (jk[b0:p] <= 0.2 * jp).nonzero()[0]
+        jb = 0.0
+        if self.p.impact_onset == "trend":
+            flat = (_diff(jk[b0 : p + 1]) <= 0.0).nonzero()[0]
+            jb = min(float(jk[b0 + int(flat[-1]) + 1 if flat.size else b0]), 0.0)
+        low = (jk[b0:p] <= jb + 0.2 * (jp - jb)).nonzero()[0]
         m = b0 + int(low[-1]) if low.size else b0
         t_on = float(t[m])
         i = min(int(t.searchsorted(t_on)), p)

@@ -34,6 +34,11 @@ class FootParams:
       force magnitude rising faster than this (m/s^3; 3000 = 3 g in 10 ms) in late swing, i.e.
       after the swing's peak toes-up rotation rate. Needed for forefoot strikes, whose pitch rate
       does not cross zero at contact (the heel drops first). ``None`` disables it.
+    * ``impact_onset``: where that impact began: the last sample before the steepest ``|f|``
+      rise whose rise rate is below 20 % of the rise, the rise measured from the rate at which
+      the climb to the steepest rate began when ``|f|`` was falling there (``"trend"``: the late
+      swing's own deceleration is not part of the impact), or from zero (``"rule20"``, the rule
+      until the eighth shift).
 
     * ``to_feature``: ``"push_off_end"`` (toe-off at the onset of the decline that takes the
       pitch rate out of its push-off plateau: the end of the forefoot pivot; see
@@ -72,6 +77,7 @@ class FootParams:
     max_stride_s: float = 3.0
     gap_factor: float = 2.5
     impact_jerk_mps3: float | None = 3000.0
+    impact_onset: str = "trend"
     ic_confirm_rate_rps: float = 1.0
     ic_confirm_max_s: float = 0.05
     to_feature: str = "push_off_end"
@@ -87,6 +93,8 @@ class FootParams:
     def __post_init__(self) -> None:
         if self.to_feature not in ("push_off_end", "pitch_peak"):
             raise ValueError(f"to_feature must be 'push_off_end' or 'pitch_peak', got {self.to_feature!r}")
+        if self.impact_onset not in ("trend", "rule20"):
+            raise ValueError(f"impact_onset must be 'trend' or 'rule20', got {self.impact_onset!r}")
         if not 0.0 < self.pushoff_plateau_frac < 1.0:
             raise ValueError(f"pushoff_plateau_frac must be in (0, 1), got {self.pushoff_plateau_frac!r}")
 
