@@ -2,7 +2,7 @@
 ../shared/data, remounted (rotated sensor) and resampled, through the product's own calibration.
 
     .venv-test/bin/python benchmarks/bench_generalise.py [--data ../shared/data]
-        [--only gaitmap|pyshoe|hugadb] [--random 4] [--rates 100 200 400] [--hugadb 4] [--verbose]
+        [--only gaitmap|pyshoe|hugadb] [--random 4] [--rates 60 100 200 400] [--hugadb 4] [--reclip] [--verbose]
 
 A sensor mounted differently on the same segment measures ``a' = R a``, ``g' = R g`` (R the
 sensor-from-old-sensor rotation); a sensor sampling at another rate measures the same motion,
@@ -23,14 +23,16 @@ product paths and is compared with the unmodified recording and with the dataset
 Variants: the extreme remountings ``rx90``, ``ry90``, ``rz90``, ``upside_down`` (180 deg about
 x), ``--random`` uniformly random rotations (fixed seeds; each sensor of a session its own), and
 the original mounting resampled to each of ``--rates``. By default the transformation is exact
-(the method's invariance): clip flags are carried over from the original samples (resampled)
-and ``analyze`` gets the original's full scales. A sensor's saturation is a property of its own
-axes, though: with ``--reclip`` the recordings that clip (hugadb +-2 g / +-2000 deg/s, pyshoe
-+-8 g) are clipped again per axis at the same full scale after the rotation or resampling and
-their clip flags are recomputed from the new samples (pyshoe's gyro, which plateaus at 520-560
-deg/s without a flat top, keeps the original flags) -- what a remounted sensor of the same range
-would record, as far as the already-clipped originals allow. Results:
-docs/validation-generalise.md.
+(the method's invariance): the tracker's clip flags are carried over from the original samples
+(resampled) and ``analyze`` runs with full scales beyond every sample (:data:`NO_CLIP`), on the
+unmodified recording too, because which samples reach a full scale depends on the mounting. With
+``--reclip`` the saturation is modelled instead, as a property of the sensor's own axes: the
+samples are clipped again per axis at the sensor's full scale after the rotation or resampling
+(gaitmap +-16 g, pyshoe +-8 g, hugadb +-2 g / +-2000 deg/s), the tracker's clip flags are
+recomputed from them (pyshoe's gyro, which plateaus at 520-560 deg/s without a flat top, keeps
+the original flags) and ``analyze`` finds the full scales in the data as ``runform analyze``
+does -- what a remounted sensor of the same range would record, as far as the already clipped
+originals allow. Results: docs/validation-generalise.md.
 """
 
 from __future__ import annotations
@@ -51,6 +53,11 @@ from runform.units import DEG_PER_RAD, RAD_PER_DEG, STANDARD_GRAVITY_MPS2  # noq
 
 HUGADB_ACC_RANGE_MPS2 = 2 * STANDARD_GRAVITY_MPS2
 HUGADB_GYR_RANGE_RPS = 2000.0 * RAD_PER_DEG
+#: gaitmap's vertical axis reaches 15.9-16.1 g at heel strikes: a +-16 g sensor (the core's default)
+GAITMAP_ACC_RANGE_MPS2 = 16 * STANDARD_GRAVITY_MPS2
+#: full scales given to ``analyze`` for the exact comparison: beyond any sample, so no sample
+#: is flagged clipped (which samples reach a sensor's full scale depends on its mounting)
+NO_CLIP = (1e9, 1e9)
 #: pyshoe's gyro plateaus (no flat top) count as clipped from this rate on (bench_events)
 EXTREMES = {
     "rx90": ([1, 0, 0], 90.0),
@@ -144,9 +151,8 @@ def run_core_path(placement, t, acc, gyr, rate, clip_acc=None, clip_gyr=None):
 def run_analyze_path(session: dict, ranges: dict | None = None) -> tuple[list[dict], dict]:
     """``runform analyze`` on an in-memory session {placement: (t, acc m/s^2, gyr rad/s)}:
     run_core on RawRecordings built as read_raw_csv builds them (rate from the time stamps,
-    saturation found in the data), or with the full scales ``ranges`` {placement: (acc m/s^2,
-    gyr rad/s)} of the unmodified recording (a rotated, not re-clipped recording has no flat
-    tops left to find them from)."""
+    saturation found in the data), or with the given full scales ``ranges`` {placement: (acc
+    m/s^2, gyr rad/s)} (:data:`NO_CLIP`: nothing flagged clipped)."""
     from runform.offline.analyze import run_core
     from runform.offline.raw import RawRecording, saturation_level
 
@@ -156,17 +162,6 @@ def run_analyze_path(session: dict, ranges: dict | None = None) -> tuple[list[di
         rng = (saturation_level(a), None if gs is None else gs * RAD_PER_DEG) if ranges is None else ranges[p]
         recs.append(RawRecording(Path(f"raw_{p}.csv"), p, t, a, g, float(1.0 / np.median(np.diff(t))), *rng))
     return run_core(recs)
-
-
-def found_ranges(session: dict) -> dict:
-    """{placement: (acc, gyr full scale or None)} as read_raw_csv finds them in the data."""
-    from runform.offline.raw import saturation_level
-
-    out = {}
-    for p, (_, a, g) in session.items():
-        gs = saturation_level(g * DEG_PER_RAD)
-        out[p] = (saturation_level(a), None if gs is None else gs * RAD_PER_DEG)
-    return out
 
 
 def frame_change_deg(cal, cal0, r: np.ndarray) -> float:
@@ -287,15 +282,71 @@ def _fmt(v, nd=1):
     return str(v)
 
 
-def table(title: str, header: list[str], rows: list[list]) -> None:
+def _common(v, rate, cal, cal0, k, ev, ev0, rows, rows0, leg) -> dict:
+    """The fields every dataset reports for one run of one sensor (see :func:`report`)."""
+    dic = event_shift_ms(ev, ev0, "ic")
+    dto = event_shift_ms(ev, ev0, "to")
+    rs = rows_shift(rows, rows0, leg)
+    return dict(variant="original" if v is None else v.label,
+                group="original" if v is None else ("remount" if v.rate_hz is None else v.label),
+                rate=rate, cal=cal_label(cal), frame=frame_change_deg(cal, cal0, rotation(v, k) if v is not None else np.eye(3)),
+                ic_med=dic[0], ic_max=dic[1], to_med=dto[0], to_max=dto[1], extra=dic[2], lost=dic[3],
+                a_rows=rs["n"], a_rows0=rs["n0"], a_matched=rs["matched"], a_valid=rs["valid"], a_valid0=rs["valid0"],
+                a_ic=rs["ic_max_ms"], a_to=rs["to_max_ms"], a_len=rs["len_max_pct"], a_fsa=rs["fsa_max_deg"], a_ev=rs["ev_max_deg"])
+
+
+def _mx(recs: list[dict], key: str) -> str:
+    """Largest finite value of ``key`` over the records (NaN-aware), formatted."""
+    x = np.array([float(r[key]) for r in recs], float)
+    return _fmt(float(np.nanmax(x))) if np.isfinite(x).any() else "n/a"
+
+
+def _rng(recs: list[dict], key: str, nd: int = 1) -> str:
+    """"lo..hi" of ``key`` over the records (one value when they agree), formatted."""
+    x = np.array([float(r[key]) for r in recs], float)
+    if not np.isfinite(x).any():
+        return "n/a"
+    lo, hi = _fmt(float(np.nanmin(x)), nd), _fmt(float(np.nanmax(x)), nd)
+    return lo if lo == hi else f"{lo}..{hi}"
+
+
+def _set(recs: list[dict], key: str) -> str:
+    return " / ".join(dict.fromkeys(str(r[key]) for r in recs))
+
+
+#: columns: (header, cell of a list of records: one run, or every remounting of one sensor)
+COMMON_COLS = [
+    ("calibration", lambda rs: _set(rs, "cal")),
+    ("frame change deg", lambda rs: _mx(rs, "frame")),
+]
+SHIFT_COLS = [
+    ("IC shift med / max ms (+extra -lost)", lambda rs: f"{_mx(rs, 'ic_med')} / {_mx(rs, 'ic_max')} (+{_rng(rs, 'extra', 0)} -{_rng(rs, 'lost', 0)})"),
+    ("TO shift med / max ms", lambda rs: f"{_mx(rs, 'to_med')} / {_mx(rs, 'to_max')}"),
+    ("analyze rows (base), valid (base)", lambda rs: f"{_rng(rs, 'a_rows', 0)} ({rs[0]['a_rows0']}), {_rng(rs, 'a_valid', 0)} ({rs[0]['a_valid0']})"),
+    ("analyze max dIC / dTO ms", lambda rs: f"{_mx(rs, 'a_ic')} / {_mx(rs, 'a_to')}"),
+    ("analyze max dLength %", lambda rs: _mx(rs, "a_len")),
+    ("analyze max dFSA / dEversion deg", lambda rs: f"{_mx(rs, 'a_fsa')} / {_mx(rs, 'a_ev')}"),
+]
+
+
+def report(title: str, unit: str, recs: list[dict], cols: list, verbose: bool) -> None:
+    """A markdown table: per unit (trial / foot) the original run, the remountings together
+    (the worst value of each number over them; every one with ``verbose``) and each sample rate."""
+    cols = [(unit, lambda rs: rs[0]["unit"]),
+            ("variant", lambda rs: rs[0]["variant"] if len(rs) == 1 else f"{len(rs)} remountings"),
+            ("Hz", lambda rs: _rng(rs, "rate"))] + cols
     print(f"\n### {title}\n")
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
-    for r in rows:
-        print("| " + " | ".join(_fmt(x) for x in r) + " |")
+    print("| " + " | ".join(c[0] for c in cols) + " |")
+    print("|" + "---|" * len(cols))
+    for u in dict.fromkeys(r["unit"] for r in recs):
+        mine = [r for r in recs if r["unit"] == u]
+        for g in dict.fromkeys(r["group"] for r in mine):
+            grp = [r for r in mine if r["group"] == g]
+            for rs in ([[r] for r in grp] if g != "remount" or verbose else [grp]):
+                print("| " + " | ".join(f(rs) for _, f in cols) + " |")
 
 
-def bench_gaitmap(data: Path, vs: list[Variant]) -> list[list]:
+def bench_gaitmap(data: Path, vs: list[Variant], reclip: bool = False, verbose: bool = False) -> list[dict]:
     import csv
 
     g = be.load_gaitmap(data)
@@ -305,7 +356,8 @@ def bench_gaitmap(data: Path, vs: list[Variant]) -> list[list]:
         ev_rows = list(csv.DictReader(f))
     feet = ("left", "right")
     base_sess = {f"{ft}_foot": (g[ft]["t"], g[ft]["acc"], g[ft]["gyr"]) for ft in feet}
-    rows0, _ = run_analyze_path(base_sess)
+    ranges = None if reclip else {p: NO_CLIP for p in base_sess}
+    rows0, _ = run_analyze_path(base_sess, ranges)
     base = {}
     out = []
     for v in [None, *vs]:
@@ -316,36 +368,27 @@ def bench_gaitmap(data: Path, vs: list[Variant]) -> list[list]:
             if v is None:
                 t, a, w, rate = d["t"], d["acc"], d["gyr"], be.GAITMAP_FS
             else:
-                t, a, w, rate = transform(v, k, d["t"], d["acc"], d["gyr"])
+                t, a, w, rate = transform(v, k, d["t"], d["acc"], d["gyr"], GAITMAP_ACC_RANGE_MPS2 if reclip else None)
             sess[f"{ft}_foot"] = (t, a, w)
             ev, st, cal, _, _ = run_core_path(f"{ft}_foot", t, a, w, rate)
             per_foot[ft] = (t, a, w, rate, ev, st, cal)
-        rows, summ = (rows0, None) if v is None else run_analyze_path(sess)
+        rows = rows0 if v is None else run_analyze_path(sess, ranges)[0]
         for k, ft in enumerate(feet):
             t, a, w, rate, ev, st, cal = per_foot[ft]
             r = gaitmap_eval(ft, t, a, w, ev, st, cal, (g[ft], ev_rows, ori, mk))
             if v is None:
                 base[ft] = (ev, cal)
-            ev0, cal0 = base[ft]
-            dic = event_shift_ms(ev, ev0, "ic")
-            dto = event_shift_ms(ev, ev0, "to")
-            rs = rows_shift(rows, rows0, ft)
-            out.append([ft, "original" if v is None else v.label, f"{rate:.1f}", cal_label(cal),
-                        frame_change_deg(cal, cal0, rotation(v, k) if v is not None else np.eye(3)),
-                        f"{r['strides']} ({r['ic_missed']}/{r['to_missed']})", r["ic_ms"], r["to_ms"],
-                        f"{_fmt(dic[0])}/{_fmt(dic[1])}", f"{_fmt(dto[0])}/{_fmt(dto[1])}",
-                        r["sag_own"], r["fr_own_rigid"], r["sag_marker"], r["fr_marker"],
-                        f"{rs['n']}/{rs['n0']} m{rs['matched']} v{rs['valid']}",
-                        f"{_fmt(rs['ic_max_ms'])}/{_fmt(rs['fsa_max_deg'])}/{_fmt(rs['ev_max_deg'])}"])
-    table("gaitmap_walking (mocap IC/TO and foot orientation; original 204.8 Hz)",
-          ["foot", "variant", "Hz", "calibration", "frame change deg", "strides (IC/TO missed)", "IC med abs ms",
-           "TO med abs ms", "IC shift med/max ms", "TO shift med/max ms", "sag RMSE own", "frontal RMSE own (rigid)",
-           "sag RMSE marker", "frontal RMSE marker", "analyze rows/base, matched, valid",
-           "analyze max dIC ms / dFSA / dEversion deg"], out)
+            out.append(dict(unit=ft, **_common(v, rate, cal, base[ft][1], k, ev, base[ft][0], rows, rows0, ft), **r))
+    report("gaitmap_walking (mocap IC/TO and foot orientation; original 204.8 Hz)" + (", re-clipped" if reclip else ""), "foot", out, COMMON_COLS + [
+        ("strides (IC / TO missed)", lambda rs: f"{_rng(rs, 'strides', 0)} ({_rng(rs, 'ic_missed', 0)} / {_rng(rs, 'to_missed', 0)})"),
+        ("IC / TO med abs ms vs mocap", lambda rs: f"{_rng(rs, 'ic_ms')} / {_rng(rs, 'to_ms')}"),
+        ("sagittal / frontal (rigid) RMSE own frame deg", lambda rs: f"{_rng(rs, 'sag_own')} / {_rng(rs, 'fr_own_rigid')}"),
+        ("sagittal / frontal RMSE marker frame deg", lambda rs: f"{_rng(rs, 'sag_marker')} / {_rng(rs, 'fr_marker')}"),
+    ] + SHIFT_COLS, verbose)
     return out
 
 
-def bench_pyshoe(data: Path, vs: list[Variant], reclip: bool = False) -> list[list]:
+def bench_pyshoe(data: Path, vs: list[Variant], reclip: bool = False, verbose: bool = False) -> list[dict]:
     out = []
     for name in be.PYSHOE_RUNNING + be.PYSHOE_WALKING:
         d = be.load_pyshoe(name, data)
@@ -356,8 +399,8 @@ def bench_pyshoe(data: Path, vs: list[Variant], reclip: bool = False) -> list[li
         rng = be.PYSHOE_ACC_RANGE_MPS2
         clip_a0 = (np.abs(d["acc"]) >= 0.98 * rng).any(axis=1)
         sess0 = {"right_foot": (t0, d["acc"], d["gyr"])}
-        rows0, summ0 = run_analyze_path(sess0)
-        ranges = found_ranges(sess0)
+        ranges = None if reclip else {"right_foot": NO_CLIP}
+        rows0, summ0 = run_analyze_path(sess0, ranges)
         base = None
         for v in [None, *vs]:
             if v is None:
@@ -371,28 +414,19 @@ def bench_pyshoe(data: Path, vs: list[Variant], reclip: bool = False) -> list[li
             r = pyshoe_eval(ev, st, (t0, ref, gait, pos))
             if v is None:
                 base = (ev, cal)
-                rows, summ = rows0, summ0
-            else:
-                rows, summ = run_analyze_path({"right_foot": (t, a, w)}, None if reclip else ranges)
-            dic = event_shift_ms(ev, base[0], "ic")
-            dto = event_shift_ms(ev, base[0], "to")
-            rs = rows_shift(rows, rows0, "right")
-            out.append([name + (" (walk)" if name in be.PYSHOE_WALKING else ""), "original" if v is None else v.label,
-                        f"{rate:.1f}", cal_label(cal),
-                        frame_change_deg(cal, base[1], rotation(v, 0) if v is not None else np.eye(3)),
-                        r["strides"], f"{r['recall']:.2f}/{r['precision']:.2f}", f"{_fmt(r['len_pct'])} ({_fmt(r['len_bias_pct'])})",
-                        f"{_fmt(dic[0])}/{_fmt(dic[1])} +{dic[2]}-{dic[3]}", f"{_fmt(dto[0])}/{_fmt(dto[1])}",
-                        f"{rs['n']}/{rs['n0']} m{rs['matched']} v{rs['valid']}/{rs['valid0']}",
-                        f"{_fmt(rs['ic_max_ms'])}/{_fmt(rs['len_max_pct'])}/{_fmt(rs['fsa_max_deg'])}/{_fmt(rs['ev_max_deg'])}",
-                        " ".join(f"{p}={s}" for p, s in _cal_states(summ).items())])
-    table("pyshoe_dev (Vicon stances and stride length; original ~200 Hz)",
-          ["trial", "variant", "Hz", "calibration", "frame change deg", "strides", "recall/precision", "length med abs % (bias)",
-           "IC shift med/max ms +extra-lost", "TO shift med/max ms", "analyze rows/base, matched, valid/base",
-           "analyze max dIC ms / dLength % / dFSA / dEversion deg", "analyze calibration"], out)
+            rows = rows0 if v is None else run_analyze_path({"right_foot": (t, a, w)}, ranges)[0]
+            unit = name + (" (walking)" if name in be.PYSHOE_WALKING else "")
+            out.append(dict(unit=unit, **_common(v, rate, cal, base[1], 0, ev, base[0], rows, rows0, "right"), **r))
+    report("pyshoe_dev (Vicon stances and stride length; original ~200 Hz)" + (", re-clipped" if reclip else ""), "trial", out,
+           COMMON_COLS + [
+               ("strides", lambda rs: _rng(rs, "strides", 0)),
+               ("recall / precision vs Vicon", lambda rs: f"{_rng(rs, 'recall', 2)} / {_rng(rs, 'precision', 2)}"),
+               ("length med abs % (bias) vs Vicon", lambda rs: f"{_rng(rs, 'len_pct')} ({_rng(rs, 'len_bias_pct')})"),
+           ] + SHIFT_COLS, verbose)
     return out
 
 
-def bench_hugadb(data: Path, vs: list[Variant], n_files: int, reclip: bool = False) -> list[list]:
+def bench_hugadb(data: Path, vs: list[Variant], n_files: int, reclip: bool = False, verbose: bool = False) -> list[dict]:
     from runform.offline.public import load_hugadb
 
     out = []
@@ -402,15 +436,15 @@ def bench_hugadb(data: Path, vs: list[Variant], n_files: int, reclip: bool = Fal
     vs = [v for v in vs if v.rate_hz is None]  # no reference to judge a resampled 58.8 Hz file by
     for path in files:
         sess0 = {p: (t, a, g * RAD_PER_DEG) for p, (t, a, g) in load_hugadb(path).items()}
-        rows0, summ0 = run_analyze_path(sess0)
-        ranges = found_ranges(sess0)
+        ranges = None if reclip else {p: NO_CLIP for p in sess0}
+        rows0, summ0 = run_analyze_path(sess0, ranges)
         full = (HUGADB_ACC_RANGE_MPS2, HUGADB_GYR_RANGE_RPS) if reclip else (None, None)
         base = {}
         for v in [None, *vs]:
             sess = {}
             for k, (p, (t, a, g)) in enumerate(sess0.items()):
                 sess[p] = (t, a, g) if v is None else transform(v, k, t, a, g, *full)[:3]
-            rows, summ = (rows0, summ0) if v is None else run_analyze_path(sess, None if reclip else ranges)
+            rows, summ = (rows0, summ0) if v is None else run_analyze_path(sess, ranges)
             for k, p in enumerate(sess0):
                 if not p.endswith("_foot"):
                     continue
@@ -422,20 +456,18 @@ def bench_hugadb(data: Path, vs: list[Variant], n_files: int, reclip: bool = Fal
                 ev, st, cal, _, _ = run_core_path(p, t, a, g, be.HUGADB_FS, clip_a, clip_g)
                 if v is None:
                     base[p] = (ev, cal)
-                dic = event_shift_ms(ev, base[p][0], "ic")
-                rs = rows_shift(rows, rows0, p.split("_")[0])
                 st_s = np.array([s.stride_time_s for s in st])
-                out.append([path.stem.replace("HuGaDB_v1_", ""), p, "original" if v is None else v.label, cal_label(cal),
-                            frame_change_deg(cal, base[p][1], rotation(v, k) if v is not None else np.eye(3)),
-                            len(st), float(np.median(st_s)) * 1000 if st_s.size else float("nan"),
-                            f"{_fmt(dic[0])}/{_fmt(dic[1])} +{dic[2]}-{dic[3]}",
-                            f"{rs['n']}/{rs['n0']} m{rs['matched']} v{rs['valid']}",
-                            f"{_fmt(rs['ic_max_ms'])}/{_fmt(rs['fsa_max_deg'])}",
-                            _cal_states(summ)[p] + " " + _cal_states(summ)[p.replace("foot", "shank")]])
-    table("hugadb_running (no reference; 58.8 Hz, +-2 g clipping)",
-          ["file", "foot", "variant", "calibration", "frame change deg", "strides", "stride time med ms",
-           "IC shift med/max ms +extra-lost", "analyze rows/base, matched, valid", "analyze max dIC ms / dFSA deg",
-           "analyze calibration foot, shank"], out)
+                states = _cal_states(summ)
+                out.append(dict(unit=f"{path.stem.replace('HuGaDB_v1_', '')} {p.split('_')[0]}",
+                                **_common(v, be.HUGADB_FS, cal, base[p][1], k, ev, base[p][0], rows, rows0, p.split("_")[0]),
+                                strides=len(st), st_med=float(np.median(st_s)) * 1000 if st_s.size else float("nan"),
+                                a_cal=f"{states[p]}, {states[p.replace('foot', 'shank')]}"))
+    report("hugadb_running (no reference; 58.8 Hz, +-2 g clipping)" + (", re-clipped" if reclip else ""), "file foot", out,
+           COMMON_COLS + [
+               ("strides", lambda rs: _rng(rs, "strides", 0)),
+               ("stride time med ms", lambda rs: _rng(rs, "st_med")),
+               ("analyze calibration foot, shank", lambda rs: _set(rs, "a_cal")),
+           ] + SHIFT_COLS, verbose)
     return out
 
 
@@ -444,11 +476,13 @@ def main(argv=None) -> int:
     ap.add_argument("--data", type=Path, default=be.DATA)
     ap.add_argument("--only", choices=("gaitmap", "pyshoe", "hugadb"))
     ap.add_argument("--random", type=int, default=4, help="number of random remountings (seeds 1..N)")
-    ap.add_argument("--rates", type=float, nargs="*", default=[100.0, 200.0, 400.0])
+    ap.add_argument("--rates", type=float, nargs="*", default=[60.0, 100.0, 200.0, 400.0],
+                    help="sample rates (Hz) the original mounting is resampled to (gaitmap, pyshoe)")
+    ap.add_argument("--verbose", action="store_true", help="one row per remounting instead of their worst case")
     ap.add_argument("--hugadb", type=int, default=4, help="number of hugadb files (spread over the subjects)")
     ap.add_argument("--reclip", action="store_true",
                     help="clip the remounted / resampled samples again per axis at the sensor's full scale "
-                         "(pyshoe +-8 g, hugadb +-2 g / +-2000 deg/s) and flag clipping from the new samples")
+                         "(gaitmap +-16 g, pyshoe +-8 g, hugadb +-2 g / +-2000 deg/s) and flag clipping from the new samples")
     args = ap.parse_args(argv)
     if not args.data.is_dir():
         print(f"no data at {args.data}", file=sys.stderr)
@@ -456,11 +490,11 @@ def main(argv=None) -> int:
     vs = variants(args.random, args.rates)
     t_start = time.perf_counter()
     if args.only in (None, "gaitmap"):
-        bench_gaitmap(args.data, vs)
+        bench_gaitmap(args.data, vs, args.reclip, args.verbose)
     if args.only in (None, "pyshoe"):
-        bench_pyshoe(args.data, vs, args.reclip)
+        bench_pyshoe(args.data, vs, args.reclip, args.verbose)
     if args.only in (None, "hugadb"):
-        bench_hugadb(args.data, vs, args.hugadb, args.reclip)
+        bench_hugadb(args.data, vs, args.hugadb, args.reclip, args.verbose)
     print(f"\n({time.perf_counter() - t_start:.0f} s)")
     return 0
 
