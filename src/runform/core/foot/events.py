@@ -94,10 +94,18 @@ class PitchRateEventDetector:
     # the two real first steps whose toes-up turn is below swing_angle_rad: 65 ms pyshoe
     # 2017-11-27-11-18-11, 85 ms gaitmap right foot)
     LANDING_S = 0.15
+    # mid-stance is not sought this soon after IC: the pitch rate crosses zero at IC and the
+    # other axes are small there too, while |f| swings through g as the impact begins, so one
+    # sample there can look stiller than the foot-flat phase. Measured (bench_generalise.py):
+    # pyshoe resampled to 100 / 400 Hz put mid-stance on the IC sample of 3 + 4 strides (stride
+    # length off by up to 39 %, TO 380 ms early); at 200 Hz the IC sample scores 1.29 against
+    # the foot-flat phase's 0.94 (virtual runner: mid-stance 90-115 ms after IC).
+    MIDSTANCE_AFTER_IC_S = 0.02
 
     def __init__(self, params: FootParams, rate_hz: float = 400.0):
         self.p = params
         self._back_n = int(np.ceil(self.IMPACT_BACK_S * rate_hz)) + 1
+        self._ms_skip = int(round(self.MIDSTANCE_AFTER_IC_S * rate_hz))
         self.reset()
 
     def reset(self) -> None:
@@ -353,8 +361,9 @@ class PitchRateEventDetector:
         pos = ge0[i_ic + 1 : s].nonzero()[0]
         r0 = i_ic + 2 + int(pos[-1]) if pos.size else s
         fn, gn, _ = buf.derived()
-        still = gn[i_ic:r0] + self.p.midstance_acc_weight_s2 * np.abs(fn[i_ic:r0] - STANDARD_GRAVITY_MPS2)
-        i_ms = i_ic + int(still.argmin())
+        j0 = i_ic + min(self._ms_skip, max(r0 - i_ic - 1, 0))  # keep at least one candidate
+        still = gn[j0:r0] + self.p.midstance_acc_weight_s2 * np.abs(fn[j0:r0] - STANDARD_GRAVITY_MPS2)
+        i_ms = j0 + int(still.argmin())
         i_pk = i_ms + int(w[i_ms:r0].argmax())
         t = buf.t
         i_to = i_pk if self.p.to_feature == "pitch_peak" else self._push_off_end(t, w, i_pk, r0)
