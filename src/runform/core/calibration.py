@@ -545,7 +545,14 @@ class SegmentCalibrator:
         bias = np.zeros(3)
         if self.segment == "foot":
             score = np.linalg.norm(g, axis=1) + 0.05 * np.abs(np.linalg.norm(a, axis=1) - STANDARD_GRAVITY_MPS2)
-            q = score <= np.quantile(score, p.quasi_static_fraction)
+            # samples whose six channels are all exactly zero are dropouts, not a foot at rest
+            # (|f| = 0 is free fall). hugadb subject 07's left foot has 28-97 of them per file;
+            # with |w| = 0 they scored as the stillest samples: 07_01's vertical became the one
+            # half-dropped sample beside them, (-2 g, 0, 0), 52-60 deg from the same foot's
+            # frame in the subject's other two files (5-19 deg without them), and when only
+            # dropouts are selected the vertical is 0 / 0 = NaN and the foot gives no stride
+            live = np.any(a != 0.0, axis=1) | np.any(g != 0.0, axis=1)
+            q = live & (score <= np.quantile(score[live], p.quasi_static_fraction))
             z = a[q].mean(axis=0)
             still_g = float(np.sqrt(np.mean(np.var(g[q], axis=0))))
             still_a = float(np.sqrt(np.mean(np.var(a[q], axis=0))))
