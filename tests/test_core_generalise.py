@@ -2,21 +2,25 @@
 (../shared/data) rotated as a sensor mounted differently would record them (``a' = R a``,
 ``g' = R g``, extreme and random R) give the same calibrated foot frame and the same strides
 through ``runform analyze``'s core (``run_core``: calibration, SessionProcessor, foot tracker)
-as the unrotated recording. benchmarks/bench_generalise.py measures the same on every recording
-and at other sample rates (docs/validation-generalise.md). Skips without the data locally,
-fails in CI (the ``shared_data`` fixture)."""
+as the unrotated recording; resampled to 100 and 400 Hz they give the strides of the native
+rate (dbd58de: mid-stance is not sought in the first 20 ms after IC); hugadb's all-zero samples
+(dropouts) do not decide a foot's vertical (2bf9f3e). benchmarks/bench_generalise.py measures
+the same on every recording and at other sample rates (docs/validation-generalise.md). Skips
+without the data locally, fails in CI (the ``shared_data`` fixture)."""
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.signal import resample_poly
 from scipy.spatial.transform import Rotation
 
 from runform.core.calibration import calibrate
 from runform.offline.analyze import run_core
-from runform.offline.public import load_gaitmap, load_pyshoe
+from runform.offline.public import load_gaitmap, load_hugadb, load_pyshoe
 from runform.offline.raw import RawRecording, saturation_level
 from runform.units import DEG_PER_RAD, RAD_PER_DEG
 
@@ -91,3 +95,66 @@ def test_pyshoe_running_strides_and_angles_do_not_depend_on_the_mounting(shared_
     """pyshoe 2017-11-27-11-18-11 (running, standing start, +-8 g impacts)."""
     s = _session(load_pyshoe(shared_data / "pyshoe_dev" / "2017-11-27-11-18-11.mat"), ("right_foot",))
     _check_invariant(s, lambda t: float(1.0 / np.median(np.diff(t))))
+
+
+def _resample(t, x, rate_hz):
+    """(t', x', rate) as bench_generalise.resample: anti-aliased, edges padded with a line."""
+    rate_in = (len(t) - 1) / (t[-1] - t[0])
+    fr = Fraction(rate_hz / rate_in).limit_denominator(2000)
+    y = resample_poly(x, fr.numerator, fr.denominator, axis=0, padtype="line")
+    rate = rate_in * fr.numerator / fr.denominator
+    return t[0] + np.arange(y.shape[0]) / rate, y, float(rate)
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("trial", ["2017-12-15-18-03-05", "2017-11-27-11-18-11"])
+def test_pyshoe_resampled_to_100_and_400_hz_gives_the_native_strides(shared_data, trial):
+    """Each pyshoe running trial resampled to 100 and 400 Hz (as bench_generalise) gives the
+    native rate's strides through run_core: the same count, every row's IC within 10 ms (max
+    6.0 ms measured), TO within 50 ms (a TO is a sample time: up to 35 ms at 100 Hz), stride
+    length within 5 % (max 3.1 %) and peak eversion within 5 deg (max 3.3 deg). Before dbd58de
+    mid-stance landed on the IC sample: 18-03-05 at 100 Hz stride length off by 38.9 %, 18-11
+    at 400 Hz by 34.4 % with a TO 383 ms early, eversion by 22-24 deg. Full scales beyond every
+    sample: which samples clip depends on the resampling."""
+    t, a, g = load_pyshoe(shared_data / "pyshoe_dev" / f"{trial}.mat")["right_foot"]
+    g = g * RAD_PER_DEG
+    no_clip = {"right_foot": (1e9, 1e9)}
+    rows0, _ = _analyze({"right_foot": (t, a, g)}, no_clip)
+    assert len(rows0) >= 20
+    ic0 = np.array([_num(r, "ic_time_s") for r in rows0])
+    for rate in (100.0, 400.0):
+        t2, y, _ = _resample(t, np.column_stack([a, g]), rate)
+        rows, _ = _analyze({"right_foot": (t2, y[:, :3].copy(), y[:, 3:].copy())}, no_clip)
+        assert len(rows) == len(rows0), (rate, len(rows), len(rows0))
+        for r in rows:
+            k = int(np.argmin(np.abs(ic0 - _num(r, "ic_time_s"))))
+            b = rows0[k]
+            where = (rate, b["ic_time_s"])
+            assert abs(_num(r, "ic_time_s") - _num(b, "ic_time_s")) < 0.010, where
+            assert abs(_num(r, "to_time_s") - _num(b, "to_time_s")) < 0.050, where
+            x, y0 = _num(r, "stride_length_m"), _num(b, "stride_length_m")
+            assert (np.isnan(x) and np.isnan(y0)) or abs(x / y0 - 1) < 0.05, (where, x, y0)
+            x, y0 = _num(r, "peak_eversion_deg"), _num(b, "peak_eversion_deg")
+            assert (np.isnan(x) and np.isnan(y0)) or abs(x - y0) < 5.0, (where, x, y0)
+
+
+def _angle_deg(u, v):
+    return float(np.degrees(np.arccos(np.clip(np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v)), -1.0, 1.0))))
+
+
+@pytest.mark.shared_data
+def test_hugadb_dropouts_do_not_decide_the_foot_vertical(shared_data):
+    """hugadb 07_01's left foot has 57 samples whose six channels are exactly 0 (dropouts) and a
+    moving_only calibration: its vertical is finite and within 10 deg of the one found with the
+    dropouts removed (6.5 deg measured). Before 2bf9f3e the dropouts were the stillest samples of
+    the quasi-static set and the vertical was the half-dropped sample beside them, (-2 g, 0, 0):
+    41 deg off."""
+    t, a, g = load_hugadb(shared_data / "hugadb_running" / "HuGaDB_v1_running_07_01.txt")["left_foot"]
+    g = g * RAD_PER_DEG
+    drop = ~(a.any(axis=1) | g.any(axis=1))
+    assert drop.sum() >= 20
+    c = calibrate("left_foot", t, a, g, 58.8)
+    c0 = calibrate("left_foot", t[~drop], a[~drop], g[~drop], 58.8)
+    assert c is not None and c0 is not None and c.method == c0.method == "moving_only"
+    assert np.all(np.isfinite(c.gravity_sensor))
+    assert _angle_deg(c.gravity_sensor, c0.gravity_sensor) < 10.0, (c.gravity_sensor, c0.gravity_sensor)
