@@ -115,3 +115,33 @@ def test_gyro_in_rad_per_s(tmp_path, capsys):
 
 def test_missing_input(tmp_path, capsys):
     _fails(tmp_path, capsys, [tmp_path / "nope"], ["no such file"])
+
+
+@pytest.mark.parametrize("stand_s, valid", [(3.0, False), (0.0, True)])
+def test_a_recording_that_ends_before_the_calibration_still_gives_its_strides(tmp_path, capsys, stand_s, valid):
+    # 3 s of running after standing: less than the 4 s of motion the calibration waits for, so
+    # it is decided at the end, flagged (not_enough_motion) and its strides are not valid; 5 s
+    # of running without standing: the end comes before the 6-s wait for a standing window, but
+    # the motion is enough, so the calibration is ready and the strides valid. Both used to
+    # give no stride at all (the calibration never decided, state 'standing' / 'moving')
+    rec = make_recording(duration_s=stand_s + (3.0 if stand_s else 5.0), seed=5, stand_s=stand_s,
+                         placements=("left_foot", "left_shank"))
+    d = tmp_path / "short"
+    d.mkdir()
+    for p in rec.raw:
+        write_raw(d / f"raw_{p}.csv", rec, p)
+    assert main(["analyze", str(d), "--out", str(tmp_path / "out")]) == 0
+    header, rows = read_rows(tmp_path / "out" / "strides.csv")
+    by = {c: i for i, c in enumerate(header)}
+    assert len(rows) >= 3
+    cal = json.loads((tmp_path / "out" / "summary.json").read_text())["calibration"]
+    out = capsys.readouterr().out
+    if valid:
+        assert {c["state"] for c in cal.values()} == {"ready"}
+        assert all(r[by["valid"]] == "1" for r in rows if "recording_end" not in r[by["flags"]])
+    else:
+        assert {c["state"] for c in cal.values()} == {"bad"}
+        assert all("not_enough_motion" in c["in_use"]["reasons"] for c in cal.values())
+        assert all(r[by["valid"]] == "0" and "calibration_bad" in r[by["flags"]] for r in rows)
+        assert "left_foot bad (not_enough_motion)" in out
+    assert f"left {len(rows)} strides" in out

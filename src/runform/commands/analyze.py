@@ -35,4 +35,21 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     for d in dirs:
         print(f"wrote {d / 'strides.csv'} and {d / 'summary.json'}")
+        print(_summary_line(d / "summary.json"))
     return 0
+
+
+def _summary_line(path) -> str:
+    """One line of what the summary says: strides (valid) per leg, and every sensor whose
+    calibration is not ``ready`` with its reasons (their strides are flagged, not valid)."""
+    import json
+
+    s = json.loads(path.read_text())
+    legs = ", ".join(f"{leg} {v['strides']} strides ({v['valid_strides']} valid)" for leg, v in s.get("legs", {}).items())
+    bad = []
+    for p, c in s.get("calibration", {}).items():
+        if c.get("state") != "ready":
+            why = (c.get("in_use") or c.get("quality") or {}).get("reasons") or []
+            never = " (never calibrated: no motion to calibrate from)" if c.get("state") in ("standing", "moving") else ""
+            bad.append(f"{p} {c.get('state')}{' (' + ', '.join(why) + ')' if why else ''}{never}")
+    return f"  {legs}" + (f"; calibration not ready: {'; '.join(bad)}" if bad else "")

@@ -475,6 +475,25 @@ class SegmentCalibrator:
             return self._decide(float(t[-1]), timed_out=True)
         return None
 
+    def decide_at_end(self, t_end: float) -> SegmentCalibration | None:
+        """The recording ended before the calibration was decided (a recording shorter than
+        the motion the calibration waits for): decide from what was seen -- after a standing
+        window from the motion since it, without one from the motion of the last
+        ``window_s`` -- with every quality check, and the reason ``not_enough_motion`` when that
+        is less than ``moving_s`` of motion (so it is flagged bad, never silently used). None
+        when there was no motion at all (nothing to calibrate the axis from) or when it was
+        decided already."""
+        if self.state in ("ready", "bad"):
+            return None
+        if self.state == "moving":
+            if self._mov_count == 0:
+                return None
+            return self._decide(float(t_end), timed_out=True)  # it would have decided with moving_s
+        moving = sum(c[3] for c in self._win)
+        if moving == 0:
+            return None
+        return self._decide_fallback(float(t_end), short=moving < self.moving_n)
+
     # ------------------------------------------------------------------ decision
     def _decide(self, t_ready: float, timed_out: bool = False) -> SegmentCalibration:
         st = self._standing
@@ -536,7 +555,7 @@ class SegmentCalibrator:
         self._win.clear()
         return res
 
-    def _decide_fallback(self, t_ready: float) -> SegmentCalibration:
+    def _decide_fallback(self, t_ready: float, short: bool = False) -> SegmentCalibration:
         """No standing: decide from the last ``window_s`` of motion (module docstring)."""
         p = self.params
         t = np.concatenate([c[0] for c in self._win])
@@ -586,6 +605,8 @@ class SegmentCalibrator:
             y, used = _refine_foot_axis(y, z, t, gb, strides, p)
             if used is not None:
                 planarity, tilt = used
+        if short:
+            reasons.append("not_enough_motion")
         reasons += axis_quality_reasons(planarity, tilt, margin, p)
         m = segment_matrix(z, y)
         res = SegmentCalibration(

@@ -257,19 +257,25 @@ class SessionProcessor:
                 if res is None:
                     return out + self._flush()
             if res is not None:
-                ch.calibration = res
-                ch.last_state = ch.calibrator.state
-                self._start_learning(ch, res)
-                out.append(CalibrationOutput(placement, ch.last_state, res.to_dict()))
-                if ch.pending_raw:
-                    blocks = list(ch.pending_raw)
-                    ch.pending_raw.clear()
-                    ch.pending_n = 0
-                    for bt, ba, bg, bf, bgap in blocks:
-                        out += self._feed(ch, bt, ba, bg, bf, bgap)
+                waited = bool(ch.pending_raw)  # this block is among them (first calibration)
+                out += self._calibrated(ch, res)
+                if waited:
                     return out + self._flush()
         out += self._feed(ch, t, a, g, flags, gap_before)
         return out + self._flush()
+
+    def _calibrated(self, ch: _Channel, res: SegmentCalibration) -> list[CoreOutput]:
+        """A calibration was decided: use it, and feed the samples that waited for it."""
+        ch.calibration = res
+        ch.last_state = ch.calibrator.state
+        self._start_learning(ch, res)
+        out: list[CoreOutput] = [CalibrationOutput(ch.placement, ch.last_state, res.to_dict())]
+        blocks = list(ch.pending_raw)
+        ch.pending_raw.clear()
+        ch.pending_n = 0
+        for bt, ba, bg, bf, bgap in blocks:
+            out += self._feed(ch, bt, ba, bg, bf, bgap)
+        return out
 
     def advance(self, time_s: float) -> list[CoreOutput]:
         """Offline: every stream has now been pushed up to ``time_s`` (the driver's block edge;
@@ -286,6 +292,15 @@ class SessionProcessor:
     def finish(self) -> list[CoreOutput]:
         """End of the session: flush the foot trackers and every pending stride."""
         out: list[CoreOutput] = []
+        # a sensor whose calibration the recording ended before (a short recording): decided
+        # from what it has, flagged when that is less motion than the calibration asks for
+        # (its strides then say calibration_bad), never left without strides; feet first (a
+        # shank's sign is checked against its foot)
+        for ch in sorted(self._ch.values(), key=lambda c: segment_of(c.placement) != "foot"):
+            if ch.calibration is None and ch.pending_raw:
+                res = ch.calibrator.decide_at_end(ch.last_time_s)
+                if res is not None:
+                    out += self._calibrated(ch, res)
         for ch in self._ch.values():
             if ch.tracker is not None:
                 out += self._foot_outputs(ch, ch.tracker.finish())
