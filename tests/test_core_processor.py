@@ -172,11 +172,16 @@ def _offline_rounds(rec, block, advance):
 def test_long_offline_blocks_with_advance_give_the_live_strides():
     """4 s and 6 s blocks: with advance() the max-wait rule counts the streams' common time, so
     a foot pushed a block ahead is not taken for a silent shank / other foot; without it some
-    strides lose their shank or the other foot's data (6 of 43 here at 4 s)."""
+    strides lose their shank or the other foot's data (6 of 43 here at 4 s). 8 s and 10 s
+    blocks, longer than the 8 s shank ring: the ring keeps 8 s before each new block (it kept 8 s
+    before the block's LAST sample, so the strides around each block edge lost their shank
+    window: 4 and 22 of 100 strides without tibial inclination on a 40 s run)."""
     ref = strides(OUTS)
     for block in (1600, 2400):
         assert _offline_rounds(REC, block, advance=True) == ref
         assert _offline_rounds(REC, block, advance=False) != ref
+    for block in (3200, 4000):
+        assert _offline_rounds(REC, block, advance=True) == ref
 
 
 def test_missing_sensors_give_empty_cells_not_guesses():

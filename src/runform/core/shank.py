@@ -56,9 +56,11 @@ class RingBuffer:
         if m == 0:
             return
         if self.n + m > self._t.shape[0]:
-            # drop what is older than keep_s before the newest sample
-            newest = t[-1]
-            k = int(np.searchsorted(self._t[: self.n], newest - self.keep_s))
+            # drop what is older than keep_s before the new block's first sample (not its last:
+            # a block longer than keep_s would push out the samples just before it, which the
+            # strides still waiting for this sensor need; offline blocks of 8 s lost the shank
+            # windows of the strides around each block edge)
+            k = int(np.searchsorted(self._t[: self.n], t[0] - self.keep_s))
             rest = self.n - k
             if rest + m > self._t.shape[0]:
                 cap = 2 * (rest + m)
