@@ -347,3 +347,13 @@ def test_foot_axis_from_late_swing_is_closer_to_the_foot_than_from_all_motion():
                  params=CoreParams(calibration=CalibrationParams(swing_axis=False)))
     for new, prev in zip(yaw_err(PROC), yaw_err(old)):
         assert new < 0.7 * prev, (new, prev)
+
+
+def test_a_shank_sampled_too_slowly_for_the_impact_peak_is_flagged_not_invalidated():
+    rec = make_recording(duration_s=12.0, rate_hz=100.0, seed=3, placements=("left_foot", "left_shank"))
+    proc, outs = run(rec, {}, placements=("left_foot", "left_shank"))
+    rows = strides(outs)
+    assert len(rows) >= 5
+    assert all("pta_undersampled" in r["flags"] for r in rows)
+    assert any(r["valid"] for r in rows)  # the flag is a caveat on one metric, not a reason to drop the stride
+    assert not any("pta_undersampled" in r["flags"] for r in strides(OUTS))  # 400 Hz

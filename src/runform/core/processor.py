@@ -559,6 +559,8 @@ class SessionProcessor:
                     flags.append("calibration_bad")
                 if cal.method == "moving_only" and "no_standing" not in flags:
                     flags.append("no_standing")
+                if shank_ch.spec.rate_hz < self.params.metrics.min_shock_rate_hz and "pta_undersampled" not in flags:
+                    flags.append("pta_undersampled")
         others = None
         if self._seg[other, "foot"] is not None:
             # the other foot's ICs after this IC (ascending; the row needs the first inside the stride)
