@@ -37,13 +37,15 @@ def test_analyze_runs_on_every_public_recording(shared_data, tmp_path, kind):
     for name, session in recs:
         rows, summary = _analyze(tmp_path, name, session)
         feet = [p for p in session if p.endswith("_foot")]
+        cal = summary["calibration"]
         for p in feet:
             leg = p.split("_")[0]
             legrows = [r for r in rows if r["leg"] == leg]
-            assert len(legrows) >= 5, (name, leg, len(legrows))
+            # hugadb subject 07's left foot drops out (all six channels 0) about once a stride:
+            # each dropout is a gap and no stride is invented across a gap (07_01: 13 gaps, 4 rows)
+            assert len(legrows) >= 5 or cal[p]["gaps"] >= 5, (name, leg, len(legrows), cal[p]["gaps"])
             st = np.array([float(r["stride_time_ms"]) for r in legrows])
             assert 400 < np.median(st) < 1600, (name, leg, np.median(st))
-        cal = summary["calibration"]
         for p, c in cal.items():
             # the reported state is the calibration in use: a shank whose sign the foot's
             # check corrected (hugadb: motion-only verdict ambiguous) is ready, not 'bad'

@@ -120,6 +120,8 @@ class _Channel:
     checked: Any = None  # shank: the calibration whose y sign was checked against the foot
     learner: HeadingLearner | None = None  # raw samples after standing, for the heading offset
     clipped_samples: int = 0
+    dropout_samples: int = 0  # dropped: non-finite, or all six channels exactly 0 (push)
+    gap_pending: bool = False  # the last push ended in dropped samples: the next one follows a gap
     gap_count: int = 0
     samples: int = 0
 
@@ -199,7 +201,10 @@ class SessionProcessor:
     def push(self, placement: str, time_s: np.ndarray, acc_mps2: np.ndarray, gyr_rps: np.ndarray, gap_before: bool = False) -> list[CoreOutput]:
         """Feed raw sensor-frame samples of one placement: time_s (n,) session time in s,
         acc_mps2 (n, 3) specific force m/s^2, gyr_rps (n, 3) rad/s. ``gap_before``: samples are
-        missing before this block. Returns the outputs decided by these samples."""
+        missing before this block. Samples that are not finite, or whose six channels are all
+        exactly 0 (dropouts), are dropped, counted (``dropout_samples`` in
+        :meth:`calibration_status`) and break the foot's stride chain as a gap. Returns the
+        outputs decided by these samples."""
         ch = self._ch.get(placement)
         if ch is None:
             raise KeyError(f"placement {placement!r} was not declared; declared: {', '.join(self._ch)}")
@@ -210,28 +215,53 @@ class SessionProcessor:
             raise ValueError(f"{placement}: time_s, acc_mps2 and gyr_rps must have the same number of rows")
         if t.shape[0] == 0:
             return []
-        self._push_n = t.shape[0]
-        self._heavy = False
+        cal_gap = gap_before
+        if ch.gap_pending:
+            gap_before, ch.gap_pending = True, False
         # min and max are finite exactly when every value is (NaN propagates through them), and the
         # clip check needs the same extremes: 6 reductions instead of 3 finiteness passes + 4
         ext = (float(a.min()), float(a.max()), float(g.min()), float(g.max()))
-        if not all(map(math.isfinite, (float(t.min()), float(t.max()), *ext))):
-            # drop non-finite samples and treat them as a gap
-            keep = np.isfinite(t) & np.isfinite(a).all(axis=1) & np.isfinite(g).all(axis=1)
-            first_bad = not keep[0]
-            gap_mark = np.zeros(t.shape[0], bool)
-            gap_mark[1:] = keep[1:] & ~keep[:-1]
-            t, a, g = t[keep], a[keep], g[keep]
-            gap_mark = gap_mark[keep]
-            gap_before = gap_before or first_bad
-            out: list[CoreOutput] = []
-            idx = np.flatnonzero(gap_mark)
-            bounds = [0, *idx.tolist(), t.shape[0]]
-            for k in range(len(bounds) - 1):
-                s0, s1 = bounds[k], bounds[k + 1]
-                if s1 > s0:
-                    out += self.push(placement, t[s0:s1], a[s0:s1], g[s0:s1], gap_before=gap_before or k > 0)
-            return out
+        finite = all(map(math.isfinite, (float(t.min()), float(t.max()), *ext)))
+        # a sample whose six channels are all exactly 0 is a dropout, not data (|f| = 0 is free
+        # fall, never a sensor on a body; hugadb subject 07's left foot has 28-97 per file, inside
+        # strides). A block without an exact 0 in its accelerometer has none: one count (~0.3 us
+        # on a live frame) before the per-sample test
+        keep = None
+        if not finite or np.count_nonzero(a) < a.size:
+            keep = a.any(axis=1) | g.any(axis=1)
+            if not finite:
+                keep &= np.isfinite(t) & np.isfinite(a).all(axis=1) & np.isfinite(g).all(axis=1)
+        if keep is None or keep.all():
+            return self._push_clean(ch, t, a, g, ext, gap_before, cal_gap)
+        # drop non-finite samples and dropouts (counted) and treat them as a gap: the foot
+        # tracker's chain breaks there (a stride across it is published without length, flagged
+        # gap, invalid), the shank's samples are flagged; the calibrator only loses the samples
+        # (a restart at every dropout would never collect hugadb 07's moving_only window)
+        ch.dropout_samples += int(keep.size - np.count_nonzero(keep))
+        gap_mark = np.zeros(t.shape[0], bool)
+        gap_mark[1:] = keep[1:] & ~keep[:-1]
+        gap_before = gap_before or not keep[0]
+        t, a, g = t[keep], a[keep], g[keep]
+        gap_mark = gap_mark[keep]
+        out: list[CoreOutput] = []
+        bounds = [0, *np.flatnonzero(gap_mark).tolist(), t.shape[0]]
+        for k in range(len(bounds) - 1):
+            s0, s1 = bounds[k], bounds[k + 1]
+            if s1 > s0:
+                tk, ak, gk = t[s0:s1], a[s0:s1], g[s0:s1]
+                ext = (float(ak.min()), float(ak.max()), float(gk.min()), float(gk.max()))
+                out += self._push_clean(ch, tk, ak, gk, ext, gap_before or k > 0, cal_gap and k == 0)
+        # samples dropped at the end of this block (a whole live frame of them too): the next
+        # block follows a gap, as when the blocks are pushed as one
+        ch.gap_pending = not bool(keep[-1])
+        return out
+
+    def _push_clean(self, ch: _Channel, t, a, g, ext, gap_before: bool, cal_gap: bool) -> list[CoreOutput]:
+        """:meth:`push` of samples that are all finite data; ``ext`` their (acc min, acc max, gyr
+        min, gyr max); ``cal_gap``: the calibrator restarts (a gap the caller announced)."""
+        placement = ch.placement
+        self._push_n = t.shape[0]
+        self._heavy = False
         flags = _clip_flags(ch.spec, a, g, ext)
         if segment_of(placement) == "foot":  # raw history for the shank's sign check
             if ch.ring is None:
@@ -246,7 +276,7 @@ class SessionProcessor:
         ch.last_time_s = float(t[-1])
         out = []
         if ch.calibration is None or ch.calibrator.state not in ("ready", "bad"):
-            res = ch.calibrator.push(t, a, g, gap_before)
+            res = ch.calibrator.push(t, a, g, cal_gap)
             if ch.calibrator.state != ch.last_state and res is None:
                 ch.last_state = ch.calibrator.state
                 out.append(CalibrationOutput(placement, ch.last_state, ch.calibrator.status()))
@@ -337,6 +367,7 @@ class SessionProcessor:
                     st["state"] = "ready" if cal.ok else "bad"
             st["samples"] = ch.samples
             st["clipped_samples"] = ch.clipped_samples
+            st["dropout_samples"] = ch.dropout_samples
             st["gaps"] = ch.gap_count
             out[p] = st
         return out
