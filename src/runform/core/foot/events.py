@@ -35,7 +35,8 @@ state machine; thresholds in :class:`FootParams`):
 * a short first step out of standing (no stance open) whose toes-up turn stays below
   ``swing_angle_rad`` (the foot lifted nearly flat, often while turning) still makes a stance
   when its negative run lasts ``min_swing_s`` and the foot lands with an impact within
-  ``LANDING_S``: its IC is the impact's onset (the heel-drop guard needs an open stance);
+  ``LANDING_S``: its IC is the impact's onset (the heel-drop guard needs an open stance); not
+  when the run starts at the first sample (a recording that starts in swing: nothing before it);
 * mid-stance: the stillest sample between IC and the start of the swing's negative run of ``w``
   (the run that reaches the swing entry; minimum of ``|gyr| + k * | |acc| - g |``);
 * push-off peak: the maximum of ``w`` between mid-stance and the start of that run (the
@@ -106,6 +107,13 @@ class PitchRateEventDetector:
         self.p = params
         self._back_n = int(np.ceil(self.IMPACT_BACK_S * rate_hz)) + 1
         self._ms_skip = int(round(self.MIDSTANCE_AFTER_IC_S * rate_hz))
+        # the rise-rate threshold for one sample interval (FootParams.impact_rise_s): an impact's
+        # |f| rises within about impact_rise_s, so a longer interval sees only the rise over
+        # impact_rise_s (in one interval or split over two); never below half of
+        # impact_jerk_mps3, which the late swing's own |f| trend reaches. Unchanged at rate_hz
+        # >= 1 / impact_rise_s (200 Hz)
+        thr = params.impact_jerk_mps3
+        self._jerk_thr = None if thr is None else thr * max(0.5, min(1.0, params.impact_rise_s * rate_hz))
         self.reset()
 
     def reset(self) -> None:
@@ -250,7 +258,7 @@ class PitchRateEventDetector:
         """The first impact in late swing starting in local samples ``[lo, stop)``:
         ``(ic local index, ic time, decided local index)``, ``None`` (none) or ``"wait"`` (an
         impact has started, its steepest rise is not decidable yet)."""
-        thr = self.p.impact_jerk_mps3
+        thr = self._jerk_thr
         if thr is None:
             return None
         t, w = buf.t, buf.pitch(-self.p.swing_rate_rps)[0]
@@ -298,7 +306,9 @@ class PitchRateEventDetector:
         the case here (it needs an open stance); a standing sway has no impact."""
         p = self.p
         t = buf.t
-        if p.impact_jerk_mps3 is None or t[e] - t[s] < p.min_swing_s:
+        # s == 0: the run began before the first sample (the recording, or the samples after a
+        # gap, start inside it): neither its angle nor a standing before it is known
+        if p.impact_jerk_mps3 is None or s == 0 or t[e] - t[s] < p.min_swing_s:
             return None
         stop = int(t.searchsorted(t[e] + self.LANDING_S, side="right"))
         if stop >= buf.n:
