@@ -51,7 +51,10 @@ Sign of the foot's mediolateral axis (with or without standing): two independent
 gait, :func:`foot_sign`. (a) The direction of travel: the foot tracker (runform.core.foot) runs
 over the calibration's motion with +y and with -y; with the right sign its strides move forward
 (+x; displacement between mid-stances), with the wrong one they move backwards or are not found
-(as in the foot engineer's offline alignment, benchmarks/bench_events.py). (b) The rotation
+(as in the foot engineer's offline alignment, benchmarks/bench_events.py). The score is the
+forward share of the 3-D displacement: at 100 Hz the wrong sign's events can put the
+"mid-stances" in swing, where the zero-velocity integration drifts 0.6-1.5 m vertically per
+stride but forward in x (the horizontal share made both signs "move forward"). (b) The rotation
 asymmetry above (toes-down push-off and swing reach much further than toes-up at IC), from
 standing or, without standing, from the foot-flat posture. (a) integrates the accelerometer
 twice and fails when it saturates (hugadb's +-2 g: both signs then give "forward" strides);
@@ -195,8 +198,8 @@ def travel_sign(time_s: np.ndarray, acc_mps2: np.ndarray, gyr_rps: np.ndarray, m
     """Foot: (+1 or -1, margin) for the y axis of the segment matrix ``m`` (rows x, y, z in
     sensor coordinates) from the direction of travel: the foot tracker runs with +y and with -y
     (x flips with y); the right sign makes strides move forward. ``gyr_rps`` bias removed.
-    ``margin`` = half the difference of the mean forward share (displacement_x / length) of
-    the two runs (1 = clear). None when neither run finds a stride. ``strides_out``: when
+    ``margin`` = half the difference of the mean forward share (displacement_x / |displacement|,
+    3-D) of the two runs (1 = clear). None when neither run finds a stride. ``strides_out``: when
     given, the chosen sign's FootStride records are appended to it (for the swing axis)."""
     from .foot import FootTracker  # the foot engineer's package
     from .foot.tracker import PendingStride, build_strides
@@ -216,7 +219,11 @@ def travel_sign(time_s: np.ndarray, acc_mps2: np.ndarray, gyr_rps: np.ndarray, m
     found = [built[: len(pending[0])], built[len(pending[0]) :]]
     score = []
     for outs in found:
-        fwd = [o.displacement_m[0] / o.stride_length_m for o in outs
+        # the forward share of the 3-D displacement: a stride integrated between two samples
+        # that are not in stance (the wrong sign's events at 100 Hz put "mid-stances" in swing)
+        # breaks the zero-velocity assumption and drifts vertically by tens of cm; that part of
+        # its displacement is not travel (between two real mid-stances |dz| << length)
+        fwd = [o.displacement_m[0] / float(np.linalg.norm(o.displacement_m)) for o in outs
                if np.isfinite(o.stride_length_m) and o.stride_length_m > 0.1]
         score.append(float(np.mean(fwd)) if fwd else np.nan)
     if not np.any(np.isfinite(score)):
