@@ -366,9 +366,8 @@ def test_forefoot_impact_found_at_100_hz(seed):
     split over two (e.g. 9 -> 32 -> 54 m/s^2: 2,300 m/s^3 per interval, below the 3,000 m/s^3 of
     impact_jerk_mps3): the threshold per interval is the rise over impact_rise_s, so every
     contact is still found by its impact, not ~70 ms late at the heel's landing (6-13 strides
-    per leg-seed before FootParams.impact_rise_s). Not covered here: the first 1-4 strides out
-    of standing, whose late-swing wobble at 100 Hz is confirmed as IC 20-35 ms early (before and
-    after the change)."""
+    per leg-seed before FootParams.impact_rise_s). One first stride out of standing (seed 2)
+    still has its IC 35 ms early (a late-swing wobble taken for the landing)."""
     from runform.sim import VirtualRunner
 
     rate = 100.0
@@ -383,3 +382,20 @@ def test_forefoot_impact_found_at_100_hz(seed):
     err = np.array([(ic - x)[np.argmin(np.abs(ic - x))] for x in truth])
     assert err.max() <= 0.015, err  # none at the heel's landing (+66..+82 ms before)
     assert np.median(np.abs(err)) <= 0.010, err
+
+
+@pytest.mark.parametrize("rate", [100.0, 400.0])
+def test_late_swing_wobble_window_starts_at_the_crossing(rate):
+    """A late-swing wobble (the pitch rate crosses zero, then falls back to -1 rad/s 47 ms after
+    the crossing) is a wobble at any rate: ic_confirm_max_s is counted from the interpolated
+    crossing, not from the sample before it (at 100 Hz up to 10 ms earlier, which confirmed
+    the wobble as an IC 20-35 ms early on the virtual forefoot runner's first strides)."""
+    from runform.core.foot.events import PitchRateEventDetector
+
+    tk = np.array([0.0, 0.003, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07])  # crossing at 3 ms
+    wk = np.array([-0.3, 0.0, 0.67, -0.19, -0.7, -1.42, -2.3, -2.6])
+    t = np.arange(0.0, 0.08, 1.0 / rate)
+    w = np.interp(t, tk, wk)
+    w[np.abs(t - 0.003) < 1e-9] = 1e-3  # (400 Hz has no sample at the crossing itself)
+    det = PitchRateEventDetector(FootParams(), rate)
+    assert det._zero_crossing(t, w, 1) == (None, None)

@@ -16,7 +16,7 @@ state machine; thresholds in :class:`FootParams`):
 * IC: first upward zero crossing of ``w`` after ``S`` (and at least ``min_swing_s`` after the
   last TO), linearly interpolated between the two samples around it; decided when ``w`` reaches
   ``+ic_confirm_rate_rps`` or, if ``w`` has not left the band between the two confirmation
-  rates by then, ``ic_confirm_max_s`` after the sample before the crossing (a bounded
+  rates by then, ``ic_confirm_max_s`` after the (interpolated) crossing (a bounded
   look-ahead); a crossing that falls back to ``-ic_confirm_rate_rps`` first is a late-swing
   wobble;
 * IC by impact, when it comes first: in late swing (``w`` back above half of its swing minimum)
@@ -233,10 +233,14 @@ class PitchRateEventDetector:
             if hit < 0:
                 return None, None
             z = pos + hit
-            # the first sample at least ic_confirm_max_s after the one before the crossing (t
-            # rises strictly within the buffer); n: not that far yet (z >= 1). Only the samples
-            # before it can confirm the crossing or make it a wobble, so only they are searched.
-            late = max(int(t.searchsorted(t[z - 1] + self.p.ic_confirm_max_s)) - z, 0)
+            # the first sample at least ic_confirm_max_s after the crossing, interpolated as the
+            # IC time is (from the sample before it, a 100-Hz wobble that fell back to -1 rad/s
+            # 47 ms after its crossing was confirmed as an IC); t rises strictly within the
+            # buffer; n: not that far yet (z >= 1). Only the samples before it can confirm the
+            # crossing or make it a wobble, so only they are searched.
+            w0, w1 = w[z - 1], w[z]
+            tz = t[z - 1] + min(max((-w0) / (w1 - w0) if w1 != w0 else 1.0, 0.0), 1.0) * (t[z] - t[z - 1])
+            late = max(int(t.searchsorted(tz + self.p.ic_confirm_max_s)) - z, 0)
             wz = w[z : z + late]
             up = _first(wz >= conf)
             dn = _first(wz <= -conf)
