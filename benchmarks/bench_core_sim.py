@@ -194,6 +194,14 @@ def compare(rows: list[dict], truth: list[dict], leg: str, t_end: float, runner:
             e = np.array([r[c] - np.degrees(a) for (r, _), a in zip(ok, ang[key]) if r[c] is not None])
             if e.size:
                 res[c + "@det"] = (float(np.sqrt(np.mean(e ** 2))), float(np.mean(e)))
+        # excursion against the truth's excursion measured from the DETECTED IC (true peak minus
+        # true eversion at the detected IC): without the event-timing share (the true eversion
+        # rises ~0.07 deg/ms just after a running contact, docs/validation.md "Eversion near IC")
+        e = np.array([r["eversion_excursion_deg"] - (t["peak_eversion_deg"] - np.degrees(a))
+                      for (r, t), a in zip(ok, ang["eversion"])
+                      if r["eversion_excursion_deg"] is not None and t["peak_eversion_deg"] is not None])
+        if e.size:
+            res["eversion_excursion_deg@det"] = (float(np.sqrt(np.mean(e ** 2))), float(np.mean(e)))
     for c in ("peak_tibial_accel_g", "stride_length_m"):
         e = np.array([100 * (r[c] - t[c]) / t[c] for r, t in ok if r[c] is not None and t[c]])
         if e.size:
@@ -208,7 +216,8 @@ def fmt(name: str, leg: str, r: dict) -> str:
     for c, short in zip(ANGLES, ("pkEV", "EVexc", "TibInc", "ShFr", "TIR", "FSA")):
         if c in r:
             s += f" | {short} {r[c][0]:.2f} ({r[c][1]:+.2f})"
-    for c, short in (("tibial_inclination_at_ic_deg@det", "TibInc@detIC"), ("foot_strike_angle_deg@det", "FSA@detIC")):
+    for c, short in (("tibial_inclination_at_ic_deg@det", "TibInc@detIC"), ("foot_strike_angle_deg@det", "FSA@detIC"),
+                     ("eversion_excursion_deg@det", "EVexc@detIC")):
         if c in r:
             s += f" | {short} {r[c][0]:.2f} ({r[c][1]:+.2f})"
     for c, short in (("peak_tibial_accel_g", "PTA%"), ("stride_length_m", "SL%")):
