@@ -6,6 +6,7 @@ so no stride integrates through them as if the foot were in free fall."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from runform.core.params import SensorSpec
 from runform.core.processor import SessionProcessor
@@ -62,3 +63,27 @@ def test_all_zero_samples_are_counted_dropouts_and_no_valid_stride_spans_them():
     _, off = _feed(rec, a, g)
     assert [(r["ic_time_s"], r["flags"], r["stride_length_m"]) for r in live] == \
         [(r["ic_time_s"], r["flags"], r["stride_length_m"]) for r in off]
+
+
+@pytest.mark.parametrize("leading_dropouts", [0, 3])
+def test_an_announced_gap_restarts_the_calibration_even_when_its_block_starts_with_dropouts(leading_dropouts):
+    # 1 s still, a gap of 4 s (announced), 1 s still, then motion: no standing window may join
+    # the two still seconds across the gap (each is shorter than the 1.5 s a standing needs)
+    rng = np.random.default_rng(0)
+    rate = 400.0
+    proc = SessionProcessor({"left_foot": SensorSpec(rate_hz=rate)})
+
+    def still(t0, s):
+        t = t0 + np.arange(int(s * rate)) / rate
+        return t, np.tile([0.0, 0.0, 9.81], (t.size, 1)) + rng.normal(0, 0.01, (t.size, 3)), rng.normal(0, 0.002, (t.size, 3))
+
+    proc.push("left_foot", *still(0.0, 1.0))
+    t, a, g = still(5.0, 1.0)
+    a[:leading_dropouts] = 0.0
+    g[:leading_dropouts] = 0.0
+    proc.push("left_foot", t, a, g, gap_before=True)
+    tm = 6.0 + np.arange(200) / rate
+    proc.push("left_foot", tm, np.tile([0.0, 0.0, 9.81], (tm.size, 1)) + rng.normal(0, 3.0, (tm.size, 3)), rng.normal(0, 3.0, (tm.size, 3)))
+    st = proc.calibration_status()["left_foot"]
+    assert "standing" not in st or st["standing"]["start_s"] >= 5.0, st.get("standing")
+    assert st["dropout_samples"] == leading_dropouts

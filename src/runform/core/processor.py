@@ -122,6 +122,7 @@ class _Channel:
     clipped_samples: int = 0
     dropout_samples: int = 0  # dropped: non-finite, or all six channels exactly 0 (push)
     gap_pending: bool = False  # the last push ended in dropped samples: the next one follows a gap
+    cal_gap_pending: bool = False  # a gap the caller announced on a push whose samples were all dropped
     gap_count: int = 0
     samples: int = 0
 
@@ -215,7 +216,8 @@ class SessionProcessor:
             raise ValueError(f"{placement}: time_s, acc_mps2 and gyr_rps must have the same number of rows")
         if t.shape[0] == 0:
             return []
-        cal_gap = gap_before
+        cal_gap = gap_before or ch.cal_gap_pending
+        ch.cal_gap_pending = False
         if ch.gap_pending:
             gap_before, ch.gap_pending = True, False
         # min and max are finite exactly when every value is (NaN propagates through them), and the
@@ -250,10 +252,12 @@ class SessionProcessor:
             if s1 > s0:
                 tk, ak, gk = t[s0:s1], a[s0:s1], g[s0:s1]
                 ext = (float(ak.min()), float(ak.max()), float(gk.min()), float(gk.max()))
-                out += self._push_clean(ch, tk, ak, gk, ext, gap_before or k > 0, cal_gap and k == 0)
+                out += self._push_clean(ch, tk, ak, gk, ext, gap_before or k > 0, cal_gap)
+                cal_gap = False  # the announced gap restarts the calibrator once, at the first samples kept
         # samples dropped at the end of this block (a whole live frame of them too): the next
         # block follows a gap, as when the blocks are pushed as one
         ch.gap_pending = not bool(keep[-1])
+        ch.cal_gap_pending = cal_gap  # the block was all dropouts: the next samples follow the announced gap
         return out
 
     def _push_clean(self, ch: _Channel, t, a, g, ext, gap_before: bool, cal_gap: bool) -> list[CoreOutput]:
