@@ -20,7 +20,9 @@ state machine; thresholds in :class:`FootParams`):
   look-ahead); a crossing that falls back to ``-ic_confirm_rate_rps`` first is a late-swing
   wobble;
 * IC by impact, when it comes first: in late swing (``w`` back above half of its swing minimum)
-  the specific-force magnitude rising faster than ``impact_jerk_mps3``. A forefoot strike lands
+  the specific-force magnitude rising faster than ``impact_jerk_mps3`` (below 200 Hz the rise
+  over ``impact_rise_s`` per sample interval, never below half of it: an impact that rises in
+  5 ms is spread over one or two 10-ms intervals at 100 Hz). A forefoot strike lands
   while the foot still rotates toes-up and the heel then drops, so its pitch rate crosses zero
   only when the heel lands, 60-100 ms after contact; every strike pattern makes the impact
   (the ground stops the foot). Its onset is the last sample before the steepest rise of
