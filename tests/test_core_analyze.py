@@ -144,4 +144,4 @@ def test_a_recording_that_ends_before_the_calibration_still_gives_its_strides(tm
         assert all("not_enough_motion" in c["in_use"]["reasons"] for c in cal.values())
         assert all(r[by["valid"]] == "0" and "calibration_bad" in r[by["flags"]] for r in rows)
         assert "left_foot bad (not_enough_motion)" in out
-    assert f"left {len(rows)} strides" in out
+    assert f"left {len(rows)} strides" in out and "right" not in out  # no right sensor: no right leg to report

@@ -45,7 +45,9 @@ def _summary_line(path) -> str:
     import json
 
     s = json.loads(path.read_text())
-    legs = ", ".join(f"{leg} {v['strides']} strides ({v['valid_strides']} valid)" for leg, v in s.get("legs", {}).items())
+    present = {p.split("_")[0] for p in s.get("calibration", {})}  # legs with a sensor in this session
+    legs = ", ".join(f"{leg} {v['strides']} strides ({v['valid_strides']} valid)"
+                     for leg, v in s.get("legs", {}).items() if leg in present)
     bad = []
     for p, c in s.get("calibration", {}).items():
         if c.get("state") != "ready":
