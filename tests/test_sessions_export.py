@@ -94,15 +94,16 @@ def test_cli_sessions_json_and_export(recorded, tmp_path):
     rows = json.loads(res.stdout)
     row = next(r for r in rows if r["id"] == sid)
     assert {"id", "label", "start", "duration_s", "strides", "recovered"} <= set(row)
-    assert 29 < row["duration_s"] < 31 and row["recovered"] is False
+    assert 29 < row["duration_s"] < 31 and row["recovered"] is False, row
     res = cli("export", sid[:-3], "--out", str(tmp_path / "x"), "--data-dir", str(store.data_dir))
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "x" / "strides.csv").is_file()
     res = cli("export", sid, "--out", str(tmp_path / "x"), "--data-dir", str(store.data_dir))
-    assert res.returncode == 1 and "not empty" in res.stderr
+    assert res.returncode == 1 and "not empty" in res.stderr, res.stderr
     res = cli("export", "nope", "--out", str(tmp_path / "y"), "--data-dir", str(store.data_dir))
-    assert res.returncode == 1 and "no session 'nope'" in res.stderr and not (tmp_path / "y").exists()
-    assert cli("sessions", "--data-dir", str(store.data_dir)).stdout.count("\n") >= 2
+    assert res.returncode == 1 and "no session 'nope'" in res.stderr and not (tmp_path / "y").exists(), res.stderr
+    res = cli("sessions", "--data-dir", str(store.data_dir))
+    assert res.stdout.count("\n") >= 2, (res.returncode, res.stdout, res.stderr)
 
 
 # --------------------------------------------------------------------------- bad input
