@@ -272,9 +272,11 @@ function drawNumbers() {
     }
     for (const div of dl.children) {
       const k = div.dataset.key, dd = div.querySelector("dd"), a = alerts[k];
-      dd.textContent = (k === "strike_pattern" ? (s[k] || "–") : fmt(s[k], decimals(k))) + (a ? (a === "above" ? " ▲" : " ▼") : "");
+      // a shank sampled below 300 Hz misses the impact peak (the core flags the stride): say so
+      const low = k === "peak_tibial_accel_g" && String(s.flags || "").split(";").includes("pta_undersampled");
+      dd.textContent = (k === "strike_pattern" ? (s[k] || "–") : fmt(s[k], decimals(k))) + (a ? (a === "above" ? " ▲" : " ▼") : "") + (low ? " (low rate)" : "");
       div.classList.toggle("alert", !!a);
-      div.title = a ? `${label(k)} is ${a} the target` : "";
+      div.title = [a ? `${label(k)} is ${a} the target` : "", low ? "shank sampled below 300 Hz: the impact peak falls between samples, so this reads low" : ""].filter(Boolean).join("; ");
       if (k === "strike_pattern") {
         const last = rows.slice(-20).map((r) => r.strike_pattern).filter(Boolean);
         const counts = {}; for (const p of last) counts[p] = (counts[p] || 0) + 1;

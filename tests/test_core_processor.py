@@ -357,3 +357,7 @@ def test_a_shank_sampled_too_slowly_for_the_impact_peak_is_flagged_not_invalidat
     assert all("pta_undersampled" in r["flags"] for r in rows)
     assert any(r["valid"] for r in rows)  # the flag is a caveat on one metric, not a reason to drop the stride
     assert not any("pta_undersampled" in r["flags"] for r in strides(OUTS))  # 400 Hz
+    # the live same-stride shock message says it too
+    shocks = [o.to_message() for o in outs if o.to_message()["type"] == "shock"]
+    assert shocks and all(m["undersampled"] for m in shocks)
+    assert not any(o.to_message()["undersampled"] for o in OUTS if o.to_message()["type"] == "shock")

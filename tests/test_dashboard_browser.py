@@ -326,6 +326,12 @@ def test_stride_numbers_update_with_alerts_symmetry_and_trends(app_server, page)
     srv.stride({**rows[-1], "stride_index": 99, "ic_time_s": rows[-1]["ic_time_s"] + 1, "peak_tibial_accel_g": 12.0})
     page.wait_for_function(f"Number(document.body.dataset.cues || 0) > {cues}")
     assert "▲" in metric_text(page, "right", "peak_tibial_accel_g")
+    assert "low rate" not in metric_text(page, "right", "peak_tibial_accel_g")
+    # a shank sampled too slowly for the impact peak: the tile says the number reads low
+    srv.stride({**rows[-1], "stride_index": 100, "ic_time_s": rows[-1]["ic_time_s"] + 2, "peak_tibial_accel_g": 6.0,
+                "flags": "pta_undersampled"})
+    page.wait_for_function(f"Number(document.querySelector('[data-testid=stride-count]').textContent) >= {len(rows) + 2}")
+    page.wait_for_function("document.querySelector('[data-testid=numbers-right] dd[data-metric=peak_tibial_accel_g]').textContent.includes('low rate')")
     page.wait_for_timeout(300)
     shot(page, "live-strides")
     page.set_viewport_size({"width": 820, "height": 1180})  # a tablet in portrait

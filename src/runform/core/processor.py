@@ -90,10 +90,13 @@ class ShockOutput:
     ic_time_s: float
     to_time_s: float
     peak_tibial_accel_g: float
+    #: the shank is sampled below ``MetricsParams.min_shock_rate_hz``: the peak reads low (the
+    #: stride row's flag ``pta_undersampled``)
+    undersampled: bool = False
 
     def to_message(self) -> dict[str, Any]:
         return {"type": "shock", "leg": self.leg, "ic_time_s": self.ic_time_s, "to_time_s": self.to_time_s,
-                "peak_tibial_accel_g": self.peak_tibial_accel_g}
+                "peak_tibial_accel_g": self.peak_tibial_accel_g, "undersampled": self.undersampled}
 
 
 CoreOutput = Union[EventOutput, StrideOutput, CalibrationOutput, ShockOutput]
@@ -485,7 +488,8 @@ class SessionProcessor:
                     axial = (wa @ shank_ch.calibration.matrix.T)[:, 2]
                     # the same peak estimate as the stride row's peak_tibial_accel_g (metrics.parabolic_peaks)
                     peak = parabolic_peak(axial)
-                    out.append(ShockOutput(leg, ic_s, to_s, peak / STANDARD_GRAVITY_MPS2))
+                    out.append(ShockOutput(leg, ic_s, to_s, peak / STANDARD_GRAVITY_MPS2,
+                                           shank_ch.spec.rate_hz < self.params.metrics.min_shock_rate_hz))
         return out
 
     def _ready(self, leg: str, stride: Any, final: bool) -> bool:
