@@ -267,18 +267,24 @@ def test_forefoot_impact_onset_is_measured_above_the_late_swing_trend(seed, rate
     runner); the impact's onset is where its rise rate is below 20 % of the rise measured from
     that falling rate, not from zero (which put IC +6 ms after the true contact). Measured with
     the old rule (``impact_onset="rule20"``) the median error is 5.8-6.4 ms here."""
+    err = _forefoot_ic_errors_s(seed, rate, 20.0)
+    assert np.median(np.abs(err)) <= 0.003, err
+
+
+def _forefoot_ic_errors_s(seed: int, rate: float, duration_s: float) -> np.ndarray:
+    """Detected minus true IC (s), nearest detected to each true one, of the virtual runner's
+    forefoot profile, left foot, sensor aligned and ideal."""
     from runform.sim import VirtualRunner
 
     runner = VirtualRunner.from_profile("forefoot", seed=seed, placements=("left_foot",),
                                         overrides={"mounting": "aligned", "sensor_error_scale": 0.0})
-    t = np.arange(0.0, 20.0, 1.0 / rate)
+    t = np.arange(0.0, duration_s, 1.0 / rate)
     acc, gyr = runner.imu("left_foot", t)
     ev = run(t, acc, gyr, rate)
     ic = np.array([e.time_s for e in ev if isinstance(e, FootEvent) and e.kind == "ic"])
-    truth = runner.events("left", 20.0)["ic"]
+    truth = runner.events("left", duration_s)["ic"]
     truth = truth[(truth > ic.min() - 0.05) & (truth < t[-1] - 0.2)]
-    err = np.array([(ic - x)[np.argmin(np.abs(ic - x))] for x in truth])
-    assert np.median(np.abs(err)) <= 0.003, err
+    return np.array([(ic - x)[np.argmin(np.abs(ic - x))] for x in truth])
 
 
 @pytest.mark.parametrize("rate", [400.0, 200.0])
@@ -368,18 +374,7 @@ def test_forefoot_impact_found_at_100_hz(seed):
     contact is still found by its impact, not ~70 ms late at the heel's landing (6-13 strides
     per leg-seed before FootParams.impact_rise_s). One first stride out of standing (seed 2)
     still has its IC 35 ms early (a late-swing wobble taken for the landing)."""
-    from runform.sim import VirtualRunner
-
-    rate = 100.0
-    runner = VirtualRunner.from_profile("forefoot", seed=seed, placements=("left_foot",),
-                                        overrides={"mounting": "aligned", "sensor_error_scale": 0.0})
-    t = np.arange(0.0, 30.0, 1.0 / rate)
-    acc, gyr = runner.imu("left_foot", t)
-    ev = run(t, acc, gyr, rate)
-    ic = np.array([e.time_s for e in ev if isinstance(e, FootEvent) and e.kind == "ic"])
-    truth = runner.events("left", 30.0)["ic"]
-    truth = truth[(truth > ic.min() - 0.05) & (truth < t[-1] - 0.2)]
-    err = np.array([(ic - x)[np.argmin(np.abs(ic - x))] for x in truth])
+    err = _forefoot_ic_errors_s(seed, 100.0, 30.0)
     assert err.max() <= 0.015, err  # none at the heel's landing (+66..+82 ms before)
     assert np.median(np.abs(err)) <= 0.010, err
 
