@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -78,8 +77,8 @@ def make_ideal(runner: VirtualRunner, placements) -> None:
 
 class FootSwingWindow:
     """EXPERIMENT, not a method: while active, the foot's swing axis (calibration.swing_axis)
-    uses ``[TO + f0 x swing, TO + f1 x swing)`` instead of ``[TO + swing_axis_from x swing,
-    next IC)`` (docs/validation.md, "Foot heading, seventh shift")."""
+    uses ``[TO + f0 x swing, TO + f1 x swing)`` instead of the product's ``[TO + swing_axis_from
+    x swing, TO + swing_axis_to x swing)`` (docs/validation.md, "Foot heading, seventh shift")."""
 
     def __init__(self, window: tuple[float, float] | None):
         self.window = window
@@ -93,10 +92,8 @@ class FootSwingWindow:
         orig = self._orig
 
         def swing_axis(time_s, gyr_rps, strides, params):
-            # the product's own function on swings cut at TO + f1 x swing, from f0 / f1 of them
-            cut = [SimpleNamespace(to_time_s=s.to_time_s, next_ic_time_s=s.to_time_s + f1 * (s.next_ic_time_s - s.to_time_s))
-                   for s in strides]
-            return orig(time_s, gyr_rps, cut, dataclasses.replace(params, swing_axis_from=f0 / f1))
+            # the product's own function with the window's two fractions
+            return orig(time_s, gyr_rps, strides, dataclasses.replace(params, swing_axis_from=f0, swing_axis_to=f1))
 
         cal_mod.swing_axis = swing_axis
         return self

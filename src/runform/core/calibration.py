@@ -251,7 +251,8 @@ def foot_sign(travel: tuple[int, float] | None, asymmetry: tuple[int, float], mi
 
 def swing_axis(time_s: np.ndarray, gyr_rps: np.ndarray, strides: list, params: CalibrationParams) -> tuple[np.ndarray, float] | None:
     """Foot: (principal axis, planarity) of the angular velocity (n, 3) rad/s over the later
-    part of each swing, ``[TO + swing_axis_from x swing, next IC)``, of the foot tracker's
+    part of each swing, ``[TO + swing_axis_from x swing, TO + swing_axis_to x swing)`` (the
+    next IC when ``swing_axis_to`` is 1), of the foot tracker's
     ``strides``; None with fewer than ``swing_axis_min_strides`` swings.
 
     Why not the whole motion: the principal axis of all the foot's rotation is tilted towards
@@ -272,7 +273,8 @@ def swing_axis(time_s: np.ndarray, gyr_rps: np.ndarray, strides: list, params: C
         if not (np.isfinite(to) and np.isfinite(ic) and ic > to):
             continue
         t0 = to + params.swing_axis_from * (ic - to)
-        i0, i1 = np.searchsorted(t, [t0, ic])
+        t1 = ic if params.swing_axis_to >= 1.0 else to + params.swing_axis_to * (ic - to)
+        i0, i1 = np.searchsorted(t, [t0, t1])
         if i1 > i0:
             sel[i0:i1] = True
             n_sw += 1

@@ -61,10 +61,13 @@ class CalibrationParams:
     #: foot: share of the window's samples taken as quasi-static (foot-flat)
     quasi_static_fraction: float = 0.1
     #: foot: the mediolateral axis from the later part of swing only, ``[TO + swing_axis_from x
-    #: swing duration, next IC)`` of the strides found during calibration (calibration.swing_axis),
-    #: when at least ``swing_axis_min_strides`` swings were found; else from all motion
+    #: swing duration, TO + swing_axis_to x swing duration)`` (1.0: the next IC) of the strides
+    #: found during calibration (calibration.swing_axis), when at least ``swing_axis_min_strides``
+    #: swings were found; else from all motion. 0.25-0.67 is measured but not the default
+    #: (docs/validation.md, "Foot heading, seventh shift" and its 2026-11-24 re-measurement)
     swing_axis: bool = True
     swing_axis_from: float = 0.25
+    swing_axis_to: float = 1.0
     swing_axis_min_strides: int = 3
 
 
