@@ -5,6 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 
+def _drop_front(arrays: tuple[np.ndarray, ...], n: int, k: int) -> int:
+    """Move rows ``[k, n)`` of each array to the front; returns how many rows are left (the
+    rows set before, minus the ``k`` dropped; never below 0)."""
+    rest = n - k
+    if rest > 0:
+        for arr in arrays:
+            arr[:rest] = arr[k:n]
+    return max(rest, 0)
+
+
 class SampleBuffer:
     """Samples ``[base, base + n)`` (global indices) of time (s), specific force (m/s^2),
     angular velocity (rad/s) and per-sample flags (bit 0 acc clipped, bit 1 gyro clipped).
@@ -63,24 +73,10 @@ class SampleBuffer:
         k = min(max(index - self.base, 0), self.n)
         if k == 0:
             return
-        rest = self.n - k
-        for name in ("_t", "_acc", "_gyr", "_flags"):
-            arr = getattr(self, name)
-            arr[:rest] = arr[k : self.n]
-        nd = self._nd - k
-        if nd > 0:
-            self._fn[:nd] = self._fn[k : self._nd]
-            self._gn[:nd] = self._gn[k : self._nd]
-            self._jk[:nd] = self._jk[k : self._nd]
-        self._nd = max(nd, 0)
-        nw = self._nw - k
-        if nw > 0:
-            self._w[:nw] = self._w[k : self._nw]
-            self._ge0[:nw] = self._ge0[k : self._nw]
-            self._neg[:nw] = self._neg[k : self._nw]
-        self._nw = max(nw, 0)
+        self.n = _drop_front((self._t, self._acc, self._gyr, self._flags), self.n, k)
+        self._nd = _drop_front((self._fn, self._gn, self._jk), self._nd, k)
+        self._nw = _drop_front((self._w, self._ge0, self._neg), self._nw, k)
         self.base += k
-        self.n = rest
 
     def derived(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(|acc| (n,), |gyr| (n,), jerk (n,)) of the buffered samples, computed for the samples
