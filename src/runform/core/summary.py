@@ -40,9 +40,6 @@ class _Columns:
         self.n = 0
         self.data = np.full((256, len(NUMERIC) + 2), np.nan, np.float64)  # + ic_time_s, valid
 
-    def add(self, row: dict[str, Any]) -> None:
-        self.add_rows([row])
-
     def add_rows(self, rows: list[dict[str, Any]]) -> None:
         """Rows in one array assignment (the offline path adds a batch of strides at once)."""
         while self.n + len(rows) > self.data.shape[0]:
@@ -84,14 +81,9 @@ class SessionSummary:
 
     def add_many(self, results: list[StrideResult]) -> None:
         """:meth:`add` of several results (their rows in one array assignment per leg)."""
-        for leg in ("left", "right"):
-            rows = [r.row for r in results if r.row["leg"] == leg]
-            if rows:
-                self._legs[leg].add_rows(rows)
+        self.add_rows([r.row for r in results])
         for res in results:
             leg, row = res.row["leg"], res.row
-            for f in filter(None, (row.get("flags") or "").split(";")):
-                self._flags[leg][f] = self._flags[leg].get(f, 0) + 1
             if res.coupling_counts is not None and row.get("valid") == 1:
                 self._coupling[leg] += res.coupling_counts
             if row.get("valid") == 1 and row.get("eversion_reference") == "shank":
@@ -103,10 +95,18 @@ class SessionSummary:
     def add_row(self, row: dict[str, Any]) -> None:
         """A stride row alone (e.g. read back from strides.csv or the index): means, trends,
         symmetry and flags; no coupling or 375 ms shock figures, which need the samples."""
-        leg = row["leg"]
-        self._legs[leg].add(row)
-        for f in filter(None, (row.get("flags") or "").split(";")):
-            self._flags[leg][f] = self._flags[leg].get(f, 0) + 1
+        self.add_rows([row])
+
+    def add_rows(self, rows: list[dict[str, Any]]) -> None:
+        """:meth:`add_row` of several rows (one array assignment per leg)."""
+        for leg in ("left", "right"):
+            sel = [row for row in rows if row["leg"] == leg]
+            if sel:
+                self._legs[leg].add_rows(sel)
+        for row in rows:
+            flags = self._flags[row["leg"]]
+            for f in filter(None, (row.get("flags") or "").split(";")):
+                flags[f] = flags.get(f, 0) + 1
 
     def to_dict(self) -> dict[str, Any]:
         legs: dict[str, Any] = {}
