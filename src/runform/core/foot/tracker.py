@@ -11,6 +11,7 @@ import numpy as np
 from .buffer import SampleBuffer
 from .events import Decision, PitchRateEventDetector
 from .outputs import FootEvent, FootOutput, FootStride
+from ..orientation import qmatrix_planes
 from .params import FootParams
 from .strapdown import integrate_strides_steps, run_steps
 
@@ -89,11 +90,8 @@ class PendingStride:
         i_ic1 = b.ic_index - self.start
         if self.have_ms1:
             length = float(np.hypot(disp[0], disp[1]))
-            # at the second mid-stance: the world's z axis in the body frame (R's third row:
-            # orientation.qmatrix_planes' expressions for m[2], on Python floats, which round as
-            # numpy's float64 scalars do, without the other six elements)
-            w, x, y, z = quat[-1].tolist()
-            self.up_box[:] = [np.array([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)])]
+            # at the second mid-stance: the world's z axis in the body frame (R's third row)
+            self.up_box[:] = [qmatrix_planes(*quat[-1])[2]]
         else:
             disp = np.full(3, np.nan)
             length = float("nan")
