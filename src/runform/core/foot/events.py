@@ -79,6 +79,14 @@ def _diff(x: np.ndarray) -> np.ndarray:
     return x[1:] - x[:-1]
 
 
+def _crossing_time(t: np.ndarray, w: np.ndarray, z: int) -> float:
+    """When ``w`` crosses zero upwards between samples ``z - 1`` and ``z`` (s), linearly
+    interpolated (the IC time, and where its confirmation window starts)."""
+    w0, w1 = w[z - 1], w[z]
+    frac = min(max((-w0) / (w1 - w0) if w1 != w0 else 1.0, 0.0), 1.0)
+    return float(t[z - 1] + frac * (t[z] - t[z - 1]))
+
+
 @dataclass
 class Decision:
     """One decided event: kind, global sample index, time (s), global index when decided."""
@@ -194,9 +202,7 @@ class PitchRateEventDetector:
                 zc, zc_dec = self._zero_crossing(t, w, lo, ge0)
                 t_zc = np.inf
                 if zc is not None:
-                    w0, w1 = w[zc - 1], w[zc]
-                    frac = min(max((-w0) / (w1 - w0) if w1 != w0 else 1.0, 0.0), 1.0)
-                    t_zc = float(t[zc - 1] + frac * (t[zc] - t[zc - 1]))
+                    t_zc = _crossing_time(t, w, zc)
                 imp = self._impact(buf, c0, lo, buf.n if zc is None else zc)
                 if imp == "wait":
                     break  # decidable with more samples; the cursor stays
@@ -240,9 +246,7 @@ class PitchRateEventDetector:
             # 47 ms after its crossing was confirmed as an IC); t rises strictly within the
             # buffer; n: not that far yet (z >= 1). Only the samples before it can confirm the
             # crossing or make it a wobble, so only they are searched.
-            w0, w1 = w[z - 1], w[z]
-            tz = t[z - 1] + min(max((-w0) / (w1 - w0) if w1 != w0 else 1.0, 0.0), 1.0) * (t[z] - t[z - 1])
-            late = max(int(t.searchsorted(tz + self.p.ic_confirm_max_s)) - z, 0)
+            late = max(int(t.searchsorted(_crossing_time(t, w, z) + self.p.ic_confirm_max_s)) - z, 0)
             wz = w[z : z + late]
             up = _first(wz >= conf)
             dn = _first(wz <= -conf)
