@@ -802,6 +802,31 @@ def strike_features(s: FootStride, t: np.ndarray, acc: np.ndarray, w: np.ndarray
                 shock_before_ic=bool(before.any()))
 
 
+def sensor_height_from_push_off(s: FootStride, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray,
+                                 end_before_to_s: float = 0.02) -> float:
+    """The foot sensor's height (m) above the point the foot pivots about in push-off, from the
+    IMU alone (no Vicon): from mid-stance to ``end_before_to_s`` before TO the heel rises about
+    the forefoot on the ground, so the sensor's acceleration is that of a point ``(0, 0, h)``
+    above a still pivot, ``w' x r + w x (w x r)``: foot-frame x ``h (w'_y + w_x w_z)``, y
+    ``h (-w'_x + w_y w_z)``. ``acc - gravity`` (gravity from the stride's orientation) against
+    those terms, least squares for ``h`` over the window (NaN when too short). ``t``, ``acc``,
+    ``gyr`` the tracker's foot-frame samples. The product's ``sensor_height_m`` (the contact
+    under the sensor is still at mid-stance; strapdown.SENSOR_HEIGHT_M) can be checked with it."""
+    from runform.rotations import quat_to_matrix
+
+    a, b = np.searchsorted(t, [s.midstance_time_s, s.to_time_s - end_before_to_s])
+    if b - a < 5:
+        return float("nan")
+    k = np.arange(a, b)
+    r = quat_to_matrix(np.array([s.orientation_at(x) for x in t[k]]))
+    f = acc[k] - r[:, 2, :] * STANDARD_GRAVITY_MPS2  # minus gravity's reaction in the foot frame
+    w = gyr[k]
+    wd = np.gradient(gyr[a - 1 : b + 1], t[a - 1 : b + 1], axis=0)[1:-1]
+    x = np.concatenate([wd[:, 1] + w[:, 0] * w[:, 2], -wd[:, 0] + w[:, 1] * w[:, 2]])
+    y = np.concatenate([f[:, 0], f[:, 1]])
+    return float(x @ y / (x @ x)) if x @ x > 0 else float("nan")
+
+
 def bench_pyshoe(name: str, data: Path = DATA, block: int | None = None, params: FootParams | None = None,
                  calibration: str = "offline", strides_out: list | None = None) -> dict:
     """Stance recall/precision, stride time and stride length errors on one pyshoe trial.
@@ -858,6 +883,10 @@ def bench_pyshoe(name: str, data: Path = DATA, block: int | None = None, params:
     rule_at = {e.time_s: rules[e.stance_index] for e in ev if e.kind == "ic"}
     hat: dict = {k: [] for k in ("ic", "start", "landing", "slap")}
     st_err_slap, slap_vs_start, offs, strike = [], [], {"start": [], "landing": [], "slap": []}, []
+    heights, ms_gyr, ms_marker = [], [], []
+    from scipy.signal import savgol_filter
+
+    vel_m = np.gradient(savgol_filter(pos, 9, 2, axis=0), t, axis=0)  # as vicon_speed
     for s in st:
         sf = strike_features(s, t_run, acc, w_run, jerk_thr)
         i0 = int(np.searchsorted(t, s.ic_time_s))
@@ -889,6 +918,10 @@ def bench_pyshoe(name: str, data: Path = DATA, block: int | None = None, params:
                     start_after_ic_ms=(ref[k0[0], 0] - s.ic_time_s) * 1000,
                     landing_after_ic_ms=(landing[k0[0]] - s.ic_time_s) * 1000,
                     slap_after_ic_ms=(slap[k0[0]] - s.ic_time_s) * 1000, **sf))
+        heights.append(sensor_height_from_push_off(s, t_run, acc, gyr))
+        k_ms = int(np.searchsorted(t_run, s.midstance_time_s))
+        ms_gyr.append(float(np.linalg.norm(gyr[min(k_ms, len(t_run) - 1)])))
+        ms_marker.append(float(np.hypot(*(np.interp(s.midstance_time_s, t, vel_m[:, j]) for j in range(2)))))
         if np.isfinite(s.stride_length_m):
             p0 = np.array([np.interp(s.midstance_time_s, t, pos[:, j]) for j in range(2)])
             p1 = np.array([np.interp(s.next_midstance_time_s, t, pos[:, j]) for j in range(2)])
@@ -954,6 +987,13 @@ def bench_pyshoe(name: str, data: Path = DATA, block: int | None = None, params:
         stride_length_med_abs_m=float(np.median(np.abs(len_err))) if len_err.size else float("nan"),
         stride_length_bias_pct=float(np.median(len_rel) * 100) if len_rel.size else float("nan"),
         stride_length_p90_abs_pct=float(np.percentile(np.abs(len_rel), 90) * 100) if len_rel.size else float("nan"),
+        # why the foot is not still at mid-stance (docs/validation-foot.md, "Stride length bias"):
+        # |w| there, the Vicon marker's horizontal speed there, and the sensor's height above the
+        # push-off pivot from the IMU alone (median (q25..q75) over strides, m)
+        midstance_gyr_dps=float(np.median(ms_gyr) * DEG_PER_RAD) if ms_gyr else float("nan"),
+        midstance_marker_speed_mps=float(np.median(ms_marker)) if ms_marker else float("nan"),
+        sensor_height_push_off_m=(lambda x: f"{np.median(x):.3f} ({np.percentile(x, 25):.3f}..{np.percentile(x, 75):.3f})"
+                                  if x.size else "-")(np.array([h for h in heights if np.isfinite(h)])),
         **info,
     )
 

@@ -79,6 +79,18 @@ def test_pyshoe_stride_length_within_3_percent(pyshoe_results, name):
 
 
 @pytest.mark.shared_data
+@pytest.mark.parametrize("name", PYSHOE_TRIALS)
+def test_pyshoe_stride_length_bias_within_1_2_percent(pyshoe_results, name):
+    """At mid-stance the ground contact under the sensor is still, not the sensor
+    (strapdown ``sensor_height_m``): in running the foot rolls through mid-stance (|w| 29-45
+    deg/s there) and the sensor, ~8.5 cm above its pivot (the push-off's accelerations, IMU
+    alone), moves forward. Taking the sensor itself as still made every trial short: bias
+    -1.5 / -2.0 / -1.6 % running, -1.3 % walking; now -0.5 / -0.9 / -0.1 / -1.0 %."""
+    r = pyshoe_results[name]
+    assert abs(r["stride_length_bias_pct"]) <= 1.2, r
+
+
+@pytest.mark.shared_data
 @pytest.mark.parametrize("name", ["2017-11-27-11-13-41", "2017-11-27-11-18-11"])
 def test_pyshoe_same_strides_in_small_blocks(shared_data, bench, pyshoe_results, name):
     assert bench.bench_pyshoe(name, shared_data, block=13) == pyshoe_results[name]

@@ -10,12 +10,18 @@ Method: zero-velocity-aided strapdown integration between two mid-stance instant
   error is then estimated from the velocity that is left at the next mid-stance (gravity
   leaking through a tilt error makes it grow linearly) and removed (``tilt="velocity"``, the
   default; see :func:`integrate_stride` for the alternatives).
-* Velocity: world-frame acceleration minus gravity, integrated (trapezoid) from zero; the
-  velocity still left at the next mid-stance (which must be zero) is removed linearly in time,
-  and the corrected velocity is integrated to the displacement.
+* Velocity: world-frame acceleration minus gravity, integrated (trapezoid) from the sensor's
+  velocity at the first mid-stance; the difference still left at the next mid-stance from the
+  sensor's velocity there is removed linearly in time, and the corrected velocity is integrated
+  to the displacement. The still point at mid-stance is the ground contact under the sensor,
+  not the sensor (``sensor_height_m``, see :func:`integrate_stride`): in running the foot is
+  never still, it rolls and pivots on the ground, so a sensor ``h`` above the ground moves at
+  ``w x (0, 0, h)`` (foot frame) there.
 
 Sources: Foxlin 2005 (IEEE CG&A 25:38, zero-velocity updates for foot-mounted INS); Skog et al.
-2010 (IEEE TBME 57:2657, zero-velocity detection); Zrenner et al. 2018 (Sensors 18:4194, stride
+2010 (IEEE TBME 57:2657, zero-velocity detection); Peruzzi, Della Croce & Cereatti 2011 (J Biomech
+44:1991, the foot's velocity during stance is not zero: stride length errors of the zero-velocity
+assumption); Zrenner et al. 2018 (Sensors 18:4194, stride
 length/velocity in running with linear de-drift between stance phases); Rampp et al. 2015
 (IEEE TBME 62:1089, per-stride integration with linear drift removal).
 """
@@ -40,6 +46,13 @@ from ..orientation import positions_in_runs, prefix_products_into, qmatrix_plane
 
 _Z = np.array([0.0, 0.0, 1.0])
 
+#: default height (m) of a foot sensor on the laces above the ground contact (the tracker's
+#: ``sensor_height_m``): the sole point under the sensor, not the sensor, is still at
+#: mid-stance. 0.08 m: measured from the IMU alone on pyshoe_dev (a pivot below the sensor fits
+#: the push-off's accelerations: 0.080-0.089 m on all four trials, walking and running,
+#: docs/validation-foot.md); the virtual runner's sensor sits 0.08 m above the ground too.
+SENSOR_HEIGHT_M = 0.08
+
 
 def increments(t_s: np.ndarray, gyr_rps: np.ndarray) -> np.ndarray:
     """Body-frame rotation increments (n-1, 4) between consecutive samples (trapezoidal rate)."""
@@ -57,6 +70,7 @@ def integrate_stride(
     f_ms0: np.ndarray,
     f_ms1: np.ndarray,
     tilt: str = "velocity",
+    sensor_height_m: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Orientation over all samples and displacement between two mid-stances.
 
@@ -82,11 +96,21 @@ def integrate_stride(
     * ``"none"``: gravity at the first mid-stance, then the gyroscope only (used when there is
       no next mid-stance, e.g. at a gap).
 
+    ``sensor_height_m`` ``h``: height of the sensor above the foot's ground contact (m, along
+    the foot frame's z). At mid-stance the contact point under the sensor is taken as still,
+    not the sensor: the sensor's velocity there is ``w x (0, 0, h)`` (body frame, ``w`` the
+    gyroscope sample at the mid-stance) and is the boundary condition of the velocity at both
+    mid-stances (and of the velocity-aided tilt). ``h = 0`` is the classic zero-velocity
+    update of the sensor itself. In running the foot rolls and pivots through mid-stance
+    (|w| 30-60 deg/s at the stillest sample); with ``h = 0`` the sensor's forward motion there
+    (0.05-0.1 m/s) was missing from the stride: pyshoe_dev running -1.5..-2.0 % stride length
+    bias (docs/validation-foot.md).
+
     Returns ``quat`` (i_ms1 + 1, 4) for samples 0..i_ms1, the displacement (3,) in m from the
     first to the second mid-stance (world frame, yaw 0 at the first), and the heading change
     (rad) at the second mid-stance. :func:`integrate_strides` of one stride.
     """
-    return integrate_strides([(t_s, acc_mps2, gyr_rps, i_ms0, i_ms1, f_ms0, f_ms1, tilt)])[0]
+    return integrate_strides([(t_s, acc_mps2, gyr_rps, i_ms0, i_ms1, f_ms0, f_ms1, tilt, sensor_height_m)])[0]
 
 
 def _cumsum_rows(x: np.ndarray) -> np.ndarray:
@@ -97,7 +121,7 @@ def _cumsum_rows(x: np.ndarray) -> np.ndarray:
 
 def integrate_strides(strides: list[tuple]) -> list[tuple[np.ndarray, np.ndarray, float]]:
     """:func:`integrate_stride` of many strides at once, each given as the tuple of its
-    arguments ``(t_s, acc_mps2, gyr_rps, i_ms0, i_ms1, f_ms0, f_ms1, tilt)``.
+    arguments ``(t_s, acc_mps2, gyr_rps, i_ms0, i_ms1, f_ms0, f_ms1, tilt[, sensor_height_m])``.
 
     Offline batches the strides of a long block, live passes one: the per-sample steps run once
     over the strides concatenated, the scans as one padded batch (bit-identical per row), the
@@ -193,6 +217,16 @@ def integrate_strides_steps(strides: list[tuple]) -> Generator[None, None, list[
     v_last = vel[:, rows_k, last].T
     tau_last = tau[rows_k, last]
     span = ts[rows_k, last] - ts[:, 0]
+    # the sensor's velocity at the two mid-stances (world frame before the tilt correction):
+    # R (w x (0, 0, h)) = R (h w_y, -h w_x, 0), the contact point under the sensor still
+    height = np.array([float(s[8]) if len(s) > 8 else 0.0 for s in strides])
+    moving = height != 0.0
+    if moving.any():
+        u0 = _sensor_velocity(take_rows(quat, st + i0), take_rows(gyr, st + i0), height)
+        u1 = _sensor_velocity(take_rows(quat, st + i1), take_rows(gyr, st + i1), height)
+        v_end = v_last + u0 - u1  # the velocity error left at the next mid-stance
+    else:
+        v_end = v_last
     corr_c = np.zeros((4, k))  # component-major (k, 4) corrections
     corr_c[0] = 1.0
     corr_q = corr_c.T
@@ -200,7 +234,7 @@ def integrate_strides_steps(strides: list[tuple]) -> Generator[None, None, list[
     vel_tilt = np.array([s[7] == "velocity" for s in strides]) & (i1 > i0) & (span > 0)
     if np.any(vel_tilt):
         # the two velocity-aided tilt passes: a few scalars per stride, for all strides at once
-        cq, cm = _tilt_passes_batch(v_last[vel_tilt], span[vel_tilt])
+        cq, cm = _tilt_passes_batch(v_end[vel_tilt], span[vel_tilt])
         corr_c[:, vel_tilt] = cq
         c_mat[vel_tilt] = cm
         if vel_tilt.all():
@@ -217,7 +251,10 @@ def integrate_strides_steps(strides: list[tuple]) -> Generator[None, None, list[
     s_vel = np.cumsum(trap * vel, axis=2)[:, rows_k, last].T
     s_frac = _cumsum_rows(trap * frac)[rows_k, last]
     s_tau = _cumsum_rows(trap * tau)[rows_k, last]
-    disp = _mat_vec(c_mat, s_vel - s_frac[:, None] * v_last)
+    inner = s_vel - s_frac[:, None] * v_last
+    if moving.any():  # + span u0 - s_frac (u0 - u1): the boundary velocities' share
+        inner = inner + (span - s_frac)[:, None] * u0 + s_frac[:, None] * u1
+    disp = _mat_vec(c_mat, inner)
     disp[:, 2] -= STANDARD_GRAVITY_MPS2 * (s_tau - s_frac * tau_last)
     disp[n <= 1] = 0.0
     x_end = qrotate(quat[st + i1], _X)
@@ -326,6 +363,15 @@ def _tilt_passes_batch(v_last: np.ndarray, span: np.ndarray) -> tuple[np.ndarray
                 q[:, active] = qn[:, active]
                 m[:, :, active] = mn[:, :, active]
     return q, np.moveaxis(m, 2, 0)
+
+
+def _sensor_velocity(q: np.ndarray, w: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """World-frame velocity (k, 3) of sensors ``h`` (k,) m above a still contact point, from
+    their orientations ``q`` (k, 4) and body rates ``w`` (k, 3): ``R (w x (0, 0, h))``."""
+    b = np.zeros((q.shape[0], 3))
+    b[:, 0] = h * w[:, 1]
+    b[:, 1] = -h * w[:, 0]
+    return qrotate(q, b)
 
 
 def _mat_vec(m: np.ndarray, v: np.ndarray) -> np.ndarray:
