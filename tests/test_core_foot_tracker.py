@@ -394,3 +394,32 @@ def test_late_swing_wobble_window_starts_at_the_crossing(rate):
     w[np.abs(t - 0.003) < 1e-9] = 1e-3  # (400 Hz has no sample at the crossing itself)
     det = PitchRateEventDetector(FootParams(), rate)
     assert det._zero_crossing(t, w, 1) == (None, None)
+
+
+@pytest.mark.parametrize("rate", [400.0, 200.0])
+def test_first_forefoot_landing_out_of_standing_is_found_at_its_impact(rate):
+    """The virtual forefoot runner's first landing after standing (seed 2) is slower than its
+    running strides: its |f| rises at ~2,800 m/s^3, below ``impact_jerk_mps3``, so the IC was
+    the heel's zero crossing 67-72 ms later (left foot at 400 and 200 Hz, right at 200 Hz). In a
+    swing with no stance behind it, an impact above half the threshold followed by a toes-up turn
+    of at least 1.6 deg (the heel dropping after a forefoot contact) before the crossing is the
+    landing. Same events for any partition into blocks (the impact is remembered while the
+    heel drops)."""
+    from runform.sim import VirtualRunner
+
+    runner = VirtualRunner.from_profile("forefoot", seed=2, placements=("left_foot", "right_foot"),
+                                        overrides={"mounting": "aligned", "sensor_error_scale": 0.0})
+    t = np.arange(0.0, 8.0, 1.0 / rate)
+    rng = np.random.default_rng(11)
+    blocks = []
+    while sum(blocks) < len(t):
+        blocks.append(int(min(rng.integers(1, 12), len(t) - sum(blocks))))
+    for leg in ("left", "right"):
+        acc, gyr = runner.imu(f"{leg}_foot", t)  # aligned mounting: sensor frame = foot frame
+        whole = run(t, acc, gyr, rate)
+        parts = run(t, acc, gyr, rate, blocks=blocks)
+        key = lambda o: (type(o).__name__, o.kind if isinstance(o, FootEvent) else o.stride_index, round(o.time_s if isinstance(o, FootEvent) else o.ic_time_s, 9))  # noqa: E731
+        assert [key(o) for o in whole] == [key(o) for o in parts], leg
+        ic = np.array([e.time_s for e in whole if isinstance(e, FootEvent) and e.kind == "ic"])
+        first = runner.events(leg, 8.0)["ic"][0]
+        assert abs(ic[0] - first) <= 0.003, (leg, ic[0] - first)

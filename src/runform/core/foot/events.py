@@ -39,6 +39,18 @@ state machine; thresholds in :class:`FootParams`):
   when its negative run lasts ``min_swing_s`` and the foot lands with an impact within
   ``LANDING_S``: its IC is the impact's onset (the heel-drop guard needs an open stance); not
   when the run starts at the first sample (a recording that starts in swing: nothing before it);
+* the first landing of a swing with no stance behind it (out of standing; also the first swing
+  after a gap) may be slower than the running strides' (the runner accelerating: on the virtual
+  forefoot runner 2,787-3,551 m/s^3 against 3,593-5,665 for the next strides), below
+  ``impact_jerk_mps3``; its pitch rate then crosses zero only when the heel lands, 50-75 ms
+  later. In such a swing the first impact above half the threshold (its floor below 200 Hz:
+  above the late swing's own ``|f|`` trend) is remembered, and when the zero crossing is
+  confirmed the IC is that impact's onset if the foot turned toes-up by at least
+  ``HEEL_DROP_RAD`` (1.6 deg: a forefoot strike lands at least that far toes-down, Altman &
+  Davis 2012) from its steepest rise to the crossing (the heel dropping; a heel strike's
+  crossing comes with its impact: 0-0.05 deg in between), within ``max_stance_s``; decided at
+  the crossing's decision, as before. At <= 100 Hz the threshold is its floor already (the rule
+  changes nothing there);
 * mid-stance: the stillest sample between IC and the start of the swing's negative run of ``w``
   (the run that reaches the swing entry; minimum of ``|gyr| + k * | |acc| - g |``);
 * push-off peak: the maximum of ``w`` between mid-stance and the start of that run (the
@@ -62,6 +74,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...units import STANDARD_GRAVITY_MPS2
+from ..schema import FOREFOOT_MAX_STRIKE_ANGLE_DEG
 from .buffer import SampleBuffer
 from .params import FootParams
 
@@ -112,6 +125,9 @@ class PitchRateEventDetector:
     # length off by up to 39 %, TO 380 ms early); at 200 Hz the IC sample scores 1.29 against
     # the foot-flat phase's 0.94 (virtual runner: mid-stance 90-115 ms after IC).
     MIDSTANCE_AFTER_IC_S = 0.02
+    # a forefoot strike lands toes-down by more than 1.6 deg against standing (Altman & Davis
+    # 2012), so its heel drops by at least that much before the heel lands
+    HEEL_DROP_RAD = float(np.radians(-FOREFOOT_MAX_STRIKE_ANGLE_DEG))
 
     def __init__(self, params: FootParams, rate_hz: float = 400.0):
         self.p = params
@@ -124,6 +140,8 @@ class PitchRateEventDetector:
         # >= 1 / impact_rise_s (200 Hz)
         thr = params.impact_jerk_mps3
         self._jerk_thr = None if thr is None else thr * max(0.5, min(1.0, params.impact_rise_s * rate_hz))
+        self._jerk_floor = None if thr is None else 0.5 * thr
+        self._first_landing_rule = thr is not None and self._jerk_floor < self._jerk_thr  # not at <= 100 Hz
         self.reset()
 
     def reset(self) -> None:
@@ -133,6 +151,10 @@ class PitchRateEventDetector:
         self.ic_time: float | None = None
         self.to_time: float | None = None
         self.swing_wmin = 0.0  # most negative pitch rate of the current swing so far (rad/s)
+        # a swing with no stance behind it: the first impact above the threshold's floor, (global
+        # index and time of its onset, global index of its steepest rise); None: none yet; ():
+        # none any more (max_stance_s passed without a heel landing)
+        self.landing: tuple | None = None
 
     def oldest_needed(self) -> int | None:
         """Global index of the oldest sample the detector may still read."""
@@ -140,7 +162,8 @@ class PitchRateEventDetector:
             return self.ic_index - 1
         if self.cursor is None:
             return None
-        return self.cursor - 1 - (self._back_n if self.in_swing else 0)
+        old = self.cursor - 1 - (self._back_n if self.in_swing else 0)
+        return min(old, self.landing[0] - 1) if self.landing else old
 
     def advance(self, buf: SampleBuffer) -> list[Decision]:
         out: list[Decision] = []
@@ -211,14 +234,28 @@ class PitchRateEventDetector:
                     out.append(Decision("ic", buf.base + i, t_ic, buf.base + dec))
                     self._enter_stance(buf.base + i, t_ic, buf.base + dec + 1)
                     continue
+                if self.to_time is None and self.landing is None and self._first_landing_rule:
+                    # a swing with no stance behind it (out of standing): a weaker impact may be
+                    # its landing, if the heel then drops before the crossing (_heel_dropped)
+                    soft = self._impact(buf, c0, lo, buf.n if zc is None else zc, self._jerk_floor)
+                    if soft == "wait":
+                        break
+                    if soft is not None:
+                        self.landing = (buf.base + soft[0], soft[1], buf.base + soft[2] - 1)
                 if zc is None:
                     self.swing_wmin = min(self.swing_wmin, float(w[c0:].min()))
                     self.cursor = buf.end
+                    if self.landing and t[-1] - self.landing[1] > p.max_stance_s:
+                        self.landing = ()  # no heel came: keep no samples for it, seek no other
                     break
                 if zc_dec is None:
                     break  # the crossing is not confirmed yet
-                out.append(Decision("ic", buf.base + zc, t_zc, buf.base + zc_dec))
-                self._enter_stance(buf.base + zc, t_zc, buf.base + zc_dec + 1)
+                i_ic = buf.base + zc
+                land = self.landing
+                if land and t_zc - land[1] <= p.max_stance_s and self._heel_dropped(buf, land[2] - buf.base, zc):
+                    i_ic, t_zc = land[0], land[1]
+                out.append(Decision("ic", i_ic, t_zc, buf.base + zc_dec))
+                self._enter_stance(i_ic, t_zc, buf.base + zc_dec + 1)
         return out
 
     def _zero_crossing(self, t: np.ndarray, w: np.ndarray, lo: int, ge0: np.ndarray | None = None) -> tuple[int | None, int | None]:
@@ -258,17 +295,20 @@ class PitchRateEventDetector:
             return z, (z + up if up >= 0 else None)
 
     def _enter_stance(self, ic_index: int, ic_time: float, cursor: int) -> None:
+        self.landing = None
         self.ic_index = ic_index
         self.ic_time = ic_time
         self.in_swing = False
         self.to_time = None
         self.cursor = cursor
 
-    def _impact(self, buf: SampleBuffer, c0: int, lo: int, stop: int):
+    def _impact(self, buf: SampleBuffer, c0: int, lo: int, stop: int, thr: float | None = None):
         """The first impact in late swing starting in local samples ``[lo, stop)``:
         ``(ic local index, ic time, decided local index)``, ``None`` (none) or ``"wait"`` (an
-        impact has started, its steepest rise is not decidable yet)."""
-        thr = self._jerk_thr
+        impact has started, its steepest rise is not decidable yet). ``thr``: the rise-rate
+        threshold (m/s^3), the detector's own when None."""
+        if thr is None:
+            thr = self._jerk_thr
         if thr is None:
             return None
         t, w = buf.t, buf.pitch(-self.p.swing_rate_rps)[0]
@@ -305,6 +345,15 @@ class PitchRateEventDetector:
         t_on = float(t[m])
         i = min(int(t.searchsorted(t_on)), p)
         return i, t_on, p + 1
+
+    def _heel_dropped(self, buf: SampleBuffer, p: int, zc: int) -> bool:
+        """Whether the foot turned toes-up by at least ``HEEL_DROP_RAD`` from the steepest rise
+        of a weaker impact (local ``p``) to the pitch rate's zero crossing (local ``zc``): the
+        heel dropping after a forefoot contact, so the impact was the landing and the crossing
+        the heel's (the first landing out of standing; a heel strike's crossing comes with its
+        impact, nothing turns in between)."""
+        t, w = buf.t, buf.pitch(-self.p.swing_rate_rps)[0]
+        return p < zc and float((w[p:zc] * _diff(t[p : zc + 1])).sum()) <= -self.HEEL_DROP_RAD
 
     def _step_from_standing(self, buf: SampleBuffer, s: int, e: int):
         """A short first step out of standing (no stance open): the negative run of ``w`` from
