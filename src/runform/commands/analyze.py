@@ -41,7 +41,8 @@ def _run(args: argparse.Namespace) -> int:
 
 def _summary_line(path) -> str:
     """One line of what the summary says: strides (valid) per leg, and every sensor whose
-    calibration is not ``ready`` with its reasons (their strides are flagged, not valid)."""
+    calibration is not ``ready`` with its reasons (their strides are flagged, not valid); then a
+    line per note on an input file (gaps, a rate change: summary.json ``inputs[].notes``)."""
     import json
 
     s = json.loads(path.read_text())
@@ -54,4 +55,5 @@ def _summary_line(path) -> str:
             why = (c.get("in_use") or c.get("quality") or {}).get("reasons") or []
             never = " (never calibrated: no motion to calibrate from)" if c.get("state") in ("standing", "moving") else ""
             bad.append(f"{p} {c.get('state')}{' (' + ', '.join(why) + ')' if why else ''}{never}")
-    return f"  {legs}" + (f"; calibration not ready: {'; '.join(bad)}" if bad else "")
+    notes = [f"\n  note: {i['file']}: {n}" for i in s.get("inputs", []) for n in i.get("notes", [])]
+    return f"  {legs}" + (f"; calibration not ready: {'; '.join(bad)}" if bad else "") + "".join(notes)

@@ -20,7 +20,7 @@ from ..core.params import CoreParams, SensorSpec
 from ..core.processor import SessionProcessor
 from ..core.schema import STRIDE_COLUMNS
 from ..units import DEG_PER_RAD, STANDARD_GRAVITY_MPS2
-from .raw import RawInputError, RawRecording, placement_from_name, read_raw_csv
+from .raw import RawInputError, RawRecording, check_plausible, placement_from_name, read_raw_csv
 
 #: samples are fed to the core in blocks of this many seconds, all sensors interleaved in time;
 #: after each round of blocks SessionProcessor.advance says every stream is in up to the block's
@@ -50,6 +50,9 @@ def sessions_from_inputs(inputs: Iterable[str | Path], placement: str | None = N
                 raise RawInputError(f"{p}: no raw_<placement>.csv files" + (f" for {placement}" if placement else ""))
             sessions.append((p.name, files))
         elif p.is_file():
+            named = placement_from_name(p)
+            if placement and named and named != placement:
+                raise RawInputError(f"{p}: the file name says {named}, --placement says {placement}")
             loose.append(p)
         else:
             raise RawInputError(f"{p}: no such file or directory")
@@ -101,9 +104,27 @@ def run_core(recs: list[RawRecording], params: CoreParams | None = None) -> tupl
     summary = proc.summary()
     summary["inputs"] = [{"file": str(r.path), "placement": r.placement, "samples": int(r.time_s.size), "rate_hz": r.rate_hz,
                           "acc_saturation_mps2": r.acc_range_mps2,
-                          "gyr_saturation_dps": None if r.gyr_range_rps is None else r.gyr_range_rps * DEG_PER_RAD}
+                          "gyr_saturation_dps": None if r.gyr_range_rps is None else r.gyr_range_rps * DEG_PER_RAD,
+                          **_gaps(r), "notes": [*r.notes, *_gap_notes(r)]}
                          for r in recs]
     return rows, summary
+
+
+def _gaps(rec: RawRecording) -> dict[str, Any]:
+    """The gaps of a recording (time steps above GAP_FACTOR periods, as run_core splits them):
+    how many, and the time they leave without samples (s)."""
+    dt = np.diff(rec.time_s)
+    big = dt[dt > GAP_FACTOR / rec.rate_hz]
+    return {"gaps": int(big.size), "gap_s": round(float(np.sum(big - 1.0 / rec.rate_hz)), 6)}
+
+
+def _gap_notes(rec: RawRecording) -> list[str]:
+    g = _gaps(rec)
+    if not g["gaps"]:
+        return []
+    longest = float(np.max(np.diff(rec.time_s)))
+    return [f"{g['gaps']} gap(s) in time_s, {g['gap_s']:.3f} s without samples (longest step {longest:.3f} s): "
+            f"strides touching a gap are flagged gap"]
 
 
 def _cell(v: Any) -> str:
@@ -146,22 +167,47 @@ def analyze(inputs: Iterable[str | Path], out_dir: str | Path, placement: str | 
     """Analyse sessions; returns the written session output directories. Raises
     :class:`RawInputError` (before writing anything) on bad input."""
     out = Path(out_dir)
+    if not str(out_dir):
+        raise RawInputError("--out: empty output directory name")
     sessions = sessions_from_inputs(inputs, placement)
     loaded = []
+    seen_names: dict[str, int] = {}
     for name, files in sessions:
         recs = []
         for f in files:
             pl = placement_from_name(f) or placement
-            recs.append(read_raw_csv(f, pl, rate_hz))
+            rec = read_raw_csv(f, pl, rate_hz)
+            check_plausible(rec)
+            recs.append(rec)
         seen = [r.placement for r in recs]
         if len(set(seen)) != len(seen):
             raise RawInputError(f"session {name}: the same placement twice: {seen}")
-        loaded.append((name, recs))
+        # two inputs with the same directory name (a/run1 b/run1) must not write into one place
+        seen_names[name] = seen_names.get(name, 0) + 1
+        loaded.append((name if seen_names[name] == 1 else f"{name}_{seen_names[name]}", recs))
+    dests = [out if len(loaded) == 1 else out / name for name, _ in loaded]
+    for dest in dests:  # before the (long) analysis: an --out that cannot be written is said now
+        _check_writable(dest)
     written = []
-    for name, recs in loaded:
-        dest = out if len(loaded) == 1 else out / name
+    for dest, (name, recs) in zip(dests, loaded):
         rows, summary = run_core(recs, params)
-        write_strides_csv(dest / "strides.csv", rows)
-        write_summary(dest / "summary.json", summary)
+        try:
+            write_strides_csv(dest / "strides.csv", rows)
+            write_summary(dest / "summary.json", summary)
+        except OSError as e:
+            raise RawInputError(f"{dest}: cannot write the results: {e}") from e
         written.append(dest)
     return written
+
+
+def _check_writable(dest: Path) -> None:
+    """Create ``dest`` (a directory) or raise :class:`RawInputError` saying why it cannot be."""
+    if dest.exists() and not dest.is_dir():
+        raise RawInputError(f"{dest}: exists and is not a directory (--out must be a directory)")
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".runform-write-test.", dir=dest)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as e:
+        raise RawInputError(f"{dest}: cannot write the results there: {e}") from e

@@ -3,18 +3,26 @@ name the file and line of the first problem. See runform.core.schema.RAW_COLUMNS
 
 from __future__ import annotations
 
-import io
 import re
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..core.schema import RAW_COLUMNS
 from ..placements import PLACEMENTS
-from ..units import RAD_PER_DEG, STANDARD_GRAVITY_MPS2
+from ..units import DEG_PER_RAD, RAD_PER_DEG, STANDARD_GRAVITY_MPS2
 
 _NAME = re.compile(r"raw_(" + "|".join(PLACEMENTS) + r")\.csv$")
+#: a given sample rate (--rate) may differ from the rate of the time stamps by this share
+RATE_TOLERANCE = 0.1
+#: sample rates (from the time stamps) an IMU recording can have; outside them time_s is not in s
+PLAUSIBLE_RATE_HZ = (20.0, 10_000.0)
+#: the rate is checked over chunks of this many samples; a chunk whose rate differs from the
+#: whole file's by more than RATE_CHANGE is reported (a rate change within the file)
+RATE_CHUNK = 256
+RATE_CHANGE = 0.15
 
 
 class RawInputError(ValueError):
@@ -35,6 +43,8 @@ class RawRecording:
     rate_hz: float
     acc_range_mps2: float | None = None
     gyr_range_rps: float | None = None
+    #: what is odd about the file but does not stop its analysis (shown on stdout, in summary.json)
+    notes: list[str] = field(default_factory=list)
 
 
 def saturation_level(values: np.ndarray, min_count: int = 5, min_share: float = 1e-4) -> float | None:
@@ -56,8 +66,27 @@ def placement_from_name(path: Path) -> str | None:
     return m.group(1) if m else None
 
 
-def _bad_line(path: Path, lines: list[str]) -> str:
-    for i, line in enumerate(lines[1:], start=2):
+def _bad_line(path: Path) -> str:
+    """The first malformed line of a file that did not parse (read again, line by line)."""
+    with open(path, encoding="utf-8-sig") as f:
+        lines = enumerate(f, start=1)
+        next(lines, None)
+        return _first_bad(path, lines)
+
+
+def _undecodable_line(path: Path) -> str:
+    """``path:line`` of the first line that is not UTF-8 (``path`` when none is found)."""
+    with open(path, "rb") as f:
+        for i, line in enumerate(f, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return f"{path}:{i}"
+    return str(path)
+
+
+def _first_bad(path: Path, lines) -> str:
+    for i, line in lines:
         if not line.strip():
             continue
         parts = line.split(",")
@@ -77,30 +106,46 @@ def read_raw_csv(path: Path, placement: str | None = None, rate_hz: float | None
     placement = placement or placement_from_name(path)
     if placement is None:
         raise RawInputError(f"{path}: cannot tell the placement from the file name (raw_<placement>.csv); use --placement")
+    if rate_hz is not None and not (np.isfinite(rate_hz) and rate_hz > 0):
+        raise RawInputError(f"{path}: sample rate {rate_hz} Hz: expected a positive number")
     try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as e:
+        # read the file as a stream, not as one string: a 3-hour file at 400 Hz is ~250 MB of
+        # text, and the string, its lines and a StringIO of it took ~1.5 GB (the table: 240 MB).
+        # utf-8-sig: a byte-order mark (spreadsheet programs write one) is not part of the header
+        with open(path, encoding="utf-8-sig") as f:
+            first = f.readline()
+            header = [h.strip() for h in first.split(",")]
+            if not first:
+                raise RawInputError(f"{path}:1: empty file, expected the header {','.join(RAW_COLUMNS)}")
+            order = None  # the same columns in another order: read by name
+            if tuple(header) != RAW_COLUMNS:
+                if sorted(header) == sorted(RAW_COLUMNS):
+                    order = [header.index(c) for c in RAW_COLUMNS]
+                else:
+                    unknown = [h for h in header if h not in RAW_COLUMNS]
+                    missing = [c for c in RAW_COLUMNS if c not in header]
+                    sep = next((name for ch, name in ((";", "semicolons"), ("\t", "tabs")) if len(header) == 1 and ch in first), None)
+                    hint = f"; the values are separated by {sep}, expected commas" if sep else ""
+                    raise RawInputError(f"{path}:1: unexpected columns (unknown: {unknown or 'none'}, missing: {missing or 'none'}); "
+                                        f"expected {','.join(RAW_COLUMNS)}{hint}")
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)  # "input contained no data": said below
+                    data = np.loadtxt(f, delimiter=",", ndmin=2)
+            except UnicodeDecodeError:
+                raise
+            except ValueError:
+                raise RawInputError(_bad_line(path)) from None
+    except UnicodeDecodeError as e:
+        raise RawInputError(f"{_undecodable_line(path)}: not UTF-8 text ({e.reason}, byte {e.object[e.start:e.start + 1]!r})") from e
+    except OSError as e:
         raise RawInputError(f"{path}: cannot read: {e}") from e
-    lines = text.splitlines()
-    if not lines:
-        raise RawInputError(f"{path}:1: empty file, expected the header {','.join(RAW_COLUMNS)}")
-    header = [h.strip() for h in lines[0].split(",")]
-    if tuple(header) != RAW_COLUMNS:
-        unknown = [h for h in header if h not in RAW_COLUMNS]
-        missing = [c for c in RAW_COLUMNS if c not in header]
-        raise RawInputError(
-            f"{path}:1: unexpected columns (unknown: {unknown or 'none'}, missing: {missing or 'none'}); expected {','.join(RAW_COLUMNS)}"
-        )
-    if len(lines) < 3:
-        raise RawInputError(f"{path}: no samples")
-    if not text.endswith("\n") and len(lines[-1].split(",")) != len(RAW_COLUMNS):
-        raise RawInputError(f"{path}:{len(lines)}: truncated last line")
-    try:
-        data = np.loadtxt(io.StringIO(text), delimiter=",", skiprows=1, ndmin=2)
-    except ValueError:
-        raise RawInputError(_bad_line(path, lines)) from None
+    if data.shape[0] < 2:
+        raise RawInputError(f"{path}: {'no samples' if data.shape[0] == 0 else 'one sample'}, at least 2 needed")
     if data.shape[1] != len(RAW_COLUMNS):
-        raise RawInputError(_bad_line(path, lines))
+        raise RawInputError(_bad_line(path))
+    if order is not None:
+        data = data[:, order]
     bad = ~np.all(np.isfinite(data), axis=1)
     if np.any(bad):
         i = int(np.flatnonzero(bad)[0])
@@ -122,9 +167,53 @@ def read_raw_csv(path: Path, placement: str | None = None, rate_hz: float | None
             f"{path}: the sensor moves (|a| varies by {np.std(norm):.1f} m/s^2) but |gyro| stays below "
             f"{np.percentile(gnorm, 99):.1f}: looks like rad/s, expected deg/s (gyr_*_dps)"
         )
-    rate = float(rate_hz) if rate_hz else float(1.0 / np.median(dt))
+    est = float(1.0 / np.median(dt))
+    if rate_hz is not None and abs(rate_hz / est - 1.0) > RATE_TOLERANCE:
+        raise RawInputError(f"{path}: sample rate {rate_hz:g} Hz given, but time_s advances by a median "
+                            f"{1e3 / est:.4g} ms per sample ({est:.4g} Hz)")
+    rate = float(rate_hz) if rate_hz is not None else est
     g_sat = saturation_level(gyr_dps)
     # contiguous copies of the time and acceleration columns (views of the (n, 7) table would
     # make every block the core reads a strided array: ~4x slower reductions and copies there)
     return RawRecording(path, placement, np.ascontiguousarray(t), np.ascontiguousarray(acc), gyr_dps * RAD_PER_DEG, rate,
-                        saturation_level(acc), None if g_sat is None else g_sat * RAD_PER_DEG)
+                        saturation_level(acc), None if g_sat is None else g_sat * RAD_PER_DEG, _rate_notes(t, est))
+
+
+def _rate_notes(t: np.ndarray, rate_hz: float) -> list[str]:
+    """A note when the sample rate changes within the file: the median time step of chunks of
+    RATE_CHUNK samples, against the file's (gaps do not move a chunk's median)."""
+    dt = np.diff(t)
+    n = dt.size // RATE_CHUNK * RATE_CHUNK
+    if n == 0:
+        return []
+    chunk_rate = 1.0 / np.median(dt[:n].reshape(-1, RATE_CHUNK), axis=1)
+    off = np.flatnonzero(np.abs(chunk_rate / rate_hz - 1.0) > RATE_CHANGE)
+    if off.size == 0:
+        return []
+    i = int(off[0])
+    return [f"sample rate changes within the file: {rate_hz:.4g} Hz overall, {chunk_rate[i]:.4g} Hz from "
+            f"time_s {t[i * RATE_CHUNK]:.3f} ({off.size} of {chunk_rate.size} chunks of {RATE_CHUNK} samples "
+            f"off by more than {RATE_CHANGE:.0%}); analysed at {rate_hz:.4g} Hz"]
+
+
+def check_plausible(rec: RawRecording) -> None:
+    """Refuse what cannot be a recording in the documented units, beyond what
+    :func:`read_raw_csv` checks: a sample rate outside PLAUSIBLE_RATE_HZ (time_s in ms or us),
+    a channel that never changes while the sensor moves (a dead or disconnected axis). Used by
+    ``runform analyze``; not by export, which must write what was recorded whatever it is."""
+    lo, hi = PLAUSIBLE_RATE_HZ
+    if rec.time_s.size >= 2 and not lo <= rec.rate_hz <= hi:
+        step = (rec.time_s[-1] - rec.time_s[0]) / (rec.time_s.size - 1)
+        hint = "; is time_s in ms?" if rec.rate_hz < lo else "; is time_s in another unit than s?"
+        raise RawInputError(f"{rec.path}: sample rate {rec.rate_hz:.4g} Hz (time_s advances by {step:.4g} per sample), "
+                            f"expected {lo:g}-{hi:g} Hz{hint}")
+    acc_norm = np.linalg.norm(rec.acc_mps2, axis=1)
+    gyr = rec.gyr_rps * DEG_PER_RAD
+    moves = np.std(acc_norm) > 0.5 or np.percentile(np.linalg.norm(gyr, axis=1), 99) > 40.0
+    if not moves:
+        return
+    for k, name in enumerate(RAW_COLUMNS[1:]):
+        col = rec.acc_mps2[:, k] if k < 3 else gyr[:, k - 3]
+        if col[0] == col[-1] and np.all(col == col[0]):
+            raise RawInputError(f"{rec.path}: {name} is {col[0]:g} in all {col.size} samples while the sensor moves: "
+                                f"a dead or disconnected axis")

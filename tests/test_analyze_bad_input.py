@@ -1,0 +1,185 @@
+"""`runform analyze` on the bad input a user brings (found by feeding it damaged copies of real
+and simulated recordings): each case either analyses what is good and says what is odd (stdout
+and summary.json), or stops with exit status 2 and a message naming the file, never a
+traceback and never numbers from a file it misread."""
+
+from __future__ import annotations
+
+import json
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from runform.cli import main
+from runform.core.schema import RAW_COLUMNS
+from runform.offline.raw import read_raw_csv
+from test_core_analyze import REC, read_rows, write_raw
+
+
+def _table(rec=REC, placement="left_foot"):
+    a, g = rec.raw[placement]
+    return np.column_stack([rec.time_s, a, g * 180 / np.pi])
+
+
+def _write(path, data, header=",".join(RAW_COLUMNS), sep=",", prefix=""):
+    with open(path, "w", newline="") as f:
+        f.write(prefix + header + "\n")
+        np.savetxt(f, data, delimiter=sep, fmt="%.6f")
+    return path
+
+
+def _ok(tmp_path, capsys, args, name="out"):
+    out = tmp_path / name
+    assert main(["analyze", *map(str, args), "--out", str(out)]) == 0
+    header, rows = read_rows(out / "strides.csv")
+    return rows, json.loads((out / "summary.json").read_text()), capsys.readouterr().out
+
+
+def _fails(tmp_path, capsys, args, expect):
+    out = tmp_path / "out"
+    assert main(["analyze", *map(str, args), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    for e in expect:
+        assert e in err, err
+    assert not (out / "strides.csv").exists()
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """strides.csv of the clean left-foot file."""
+    d = tmp_path_factory.mktemp("ref")
+    write_raw(d / "raw_left_foot.csv", REC, "left_foot")
+    assert main(["analyze", str(d / "raw_left_foot.csv"), "--out", str(d / "out")]) == 0
+    return (d / "out" / "strides.csv").read_bytes()
+
+
+def test_a_byte_order_mark_is_not_part_of_the_header(tmp_path, capsys, reference):
+    # spreadsheet programs save "CSV UTF-8" with a BOM; it was read as part of 'time_s'
+    p = _write(tmp_path / "raw_left_foot.csv", _table(), prefix="\ufeff")
+    _ok(tmp_path, capsys, [p])
+    assert (tmp_path / "out" / "strides.csv").read_bytes() == reference
+
+
+def test_the_columns_are_read_by_name_in_any_order(tmp_path, capsys, reference):
+    # the message was 'unexpected columns (unknown: none, missing: none)'
+    order = [0, 4, 5, 6, 1, 2, 3]
+    p = _write(tmp_path / "raw_left_foot.csv", _table()[:, order], header=",".join(RAW_COLUMNS[i] for i in order))
+    _ok(tmp_path, capsys, [p])
+    assert (tmp_path / "out" / "strides.csv").read_bytes() == reference
+
+
+@pytest.mark.parametrize("sep, word", [(";", "semicolons"), ("\t", "tabs")])
+def test_another_separator_is_named(tmp_path, capsys, sep, word):
+    p = _write(tmp_path / "raw_left_foot.csv", _table()[:50], header=sep.join(RAW_COLUMNS), sep=sep)
+    _fails(tmp_path, capsys, [p], [f"{p}:1:", f"separated by {word}"])
+
+
+@pytest.mark.parametrize("rate", ["200", "1000"])
+def test_a_rate_the_time_stamps_contradict_is_refused(tmp_path, capsys, rate):
+    # the file is at 400 Hz: --rate 200 analysed it as 200 Hz, --rate 1000 gave 0 strides, exit 0
+    p = write_raw(tmp_path / "raw_left_foot.csv", REC, "left_foot")
+    _fails(tmp_path, capsys, [p, "--rate", rate], [str(p), f"{rate} Hz given", "400 Hz"])
+
+
+@pytest.mark.parametrize("rate", ["0", "-5", "nan", "inf"])
+def test_a_rate_that_is_no_rate_is_refused(tmp_path, capsys, rate):
+    # 0 meant 'estimate', -5 gave 0 strides, nan and inf ended in a traceback
+    p = write_raw(tmp_path / "raw_left_foot.csv", REC, "left_foot")
+    _fails(tmp_path, capsys, [p, "--rate", rate], [str(p), "expected a positive number"])
+
+
+def test_time_in_milliseconds_is_refused(tmp_path, capsys):
+    # the core ran at 0.4 Hz and said 'calibration bad (not_enough_motion)', exit 0
+    x = _table()
+    x[:, 0] *= 1000.0
+    p = _write(tmp_path / "raw_left_foot.csv", x)
+    _fails(tmp_path, capsys, [p], [str(p), "0.4 Hz", "in ms?"])
+
+
+@pytest.mark.parametrize("col", [1, 4])
+def test_a_dead_axis_is_refused(tmp_path, capsys, col):
+    # an all-zero accelerometer or gyroscope axis gave strides marked valid
+    x = _table()
+    x[:, col] = 0.0
+    p = _write(tmp_path / "raw_left_foot.csv", x)
+    _fails(tmp_path, capsys, [p], [str(p), f"{RAW_COLUMNS[col]} is 0 in all", "dead"])
+
+
+def test_a_rate_change_within_the_file_is_said(tmp_path, capsys):
+    # the second half at half the rate (steps of 2 periods are not gaps): analysed at one rate
+    # and nothing said
+    x = _table()
+    h = len(x) // 2
+    p = _write(tmp_path / "raw_left_foot.csv", np.vstack([x[:h], x[h::2]]))
+    rows, summary, out = _ok(tmp_path, capsys, [p])
+    assert rows
+    notes = summary["inputs"][0]["notes"]
+    assert len(notes) == 1 and "sample rate changes within the file" in notes[0] and "200 Hz" in notes[0], notes
+    assert f"note: {p}: sample rate changes" in out
+
+
+def test_a_gap_is_counted_and_said(tmp_path, capsys):
+    x = _table()
+    x[len(x) // 2:, 0] += 10.0
+    p = _write(tmp_path / "raw_left_foot.csv", x)
+    rows, summary, out = _ok(tmp_path, capsys, [p])
+    inp = summary["inputs"][0]
+    assert inp["gaps"] == 1 and inp["gap_s"] == pytest.approx(10.0, abs=1e-3)
+    assert f"note: {p}: 1 gap(s) in time_s, 10.000 s without samples" in out
+    assert any("gap" in r[-1] for r in rows)
+
+
+def test_two_directories_of_the_same_name_do_not_overwrite_each_other(tmp_path, capsys):
+    # a/run1 and b/run1 both wrote OUT/run1: the first one's results were lost
+    for parent in ("a", "b"):
+        (tmp_path / parent / "run1").mkdir(parents=True)
+    write_raw(tmp_path / "a" / "run1" / "raw_left_foot.csv", REC, "left_foot")
+    write_raw(tmp_path / "b" / "run1" / "raw_right_foot.csv", REC, "right_foot")
+    assert main(["analyze", str(tmp_path / "a" / "run1"), str(tmp_path / "b" / "run1"), "--out", str(tmp_path / "out")]) == 0
+    assert "wrote" in capsys.readouterr().out
+    _, left = read_rows(tmp_path / "out" / "run1" / "strides.csv")
+    _, right = read_rows(tmp_path / "out" / "run1_2" / "strides.csv")
+    assert left and {r[0] for r in left} == {"left"} and right and {r[0] for r in right} == {"right"}
+
+
+def test_an_out_that_is_a_file_is_refused_before_the_analysis(tmp_path, capsys):
+    # a traceback (FileExistsError) after the whole analysis
+    p = write_raw(tmp_path / "raw_left_foot.csv", REC, "left_foot")
+    f = tmp_path / "out"
+    f.write_text("keep")
+    assert main(["analyze", str(p), "--out", str(f)]) == 2
+    assert "is not a directory" in capsys.readouterr().err
+    assert f.read_text() == "keep"
+
+
+def test_a_placement_that_contradicts_the_file_name_is_refused(tmp_path, capsys):
+    # --placement right_foot on raw_left_foot.csv silently analysed a left foot
+    p = write_raw(tmp_path / "raw_left_foot.csv", REC, "left_foot")
+    _fails(tmp_path, capsys, [p, "--placement", "right_foot"], [str(p), "says left_foot", "right_foot"])
+
+
+def test_text_that_is_not_utf8_names_its_line(tmp_path, capsys):
+    p = write_raw(tmp_path / "raw_left_foot.csv", REC, "left_foot")
+    with open(p, "ab") as f:
+        f.write("# caf\xe9\n".encode("latin-1"))
+    n = p.read_bytes().count(b"\n")
+    _fails(tmp_path, capsys, [p], [f"{p}:{n}:", "not UTF-8"])
+
+
+def test_reading_does_not_hold_the_text_of_the_file(tmp_path):
+    # a 3-hour 4 x 400 Hz session (4 x 250 MB of CSV) peaked at 2.8 GB RSS in runform analyze:
+    # the file as one string, its lines and a StringIO of it (4 bytes per character) beside
+    # the table. Read as a stream, the peak is the table, its column copies and the parser's buffers
+    x = np.tile(_table(), (4, 1))
+    x[:, 0] = np.arange(len(x)) / 400.0
+    p = _write(tmp_path / "raw_left_foot.csv", x)
+    size = p.stat().st_size
+    tracemalloc.start()
+    try:
+        rec = read_raw_csv(p)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert rec.time_s.size == len(x)
+    assert peak < 4.5 * size, (peak, size)  # 2.3 x the file read as a stream, 7.6 x as one string
