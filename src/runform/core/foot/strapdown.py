@@ -49,8 +49,9 @@ _Z = np.array([0.0, 0.0, 1.0])
 #: default height (m) of a foot sensor on the laces above the ground contact (the tracker's
 #: ``sensor_height_m``): the sole point under the sensor, not the sensor, is still at
 #: mid-stance. 0.08 m: measured from the IMU alone on pyshoe_dev (a pivot below the sensor fits
-#: the push-off's accelerations: 0.080-0.089 m on all four trials, walking and running,
-#: docs/validation-foot.md); the virtual runner's sensor sits 0.08 m above the ground too.
+#: the push-off's accelerations: per-trial medians 0.086-0.090 m on all four trials, walking and
+#: running; benchmarks/bench_events.py sensor_height_from_push_off, docs/validation-foot.md);
+#: the virtual runner's sensor sits 0.08 m above the ground too.
 SENSOR_HEIGHT_M = 0.08
 
 
@@ -102,9 +103,9 @@ def integrate_stride(
     gyroscope sample at the mid-stance) and is the boundary condition of the velocity at both
     mid-stances (and of the velocity-aided tilt). ``h = 0`` is the classic zero-velocity
     update of the sensor itself. In running the foot rolls and pivots through mid-stance
-    (|w| 30-60 deg/s at the stillest sample); with ``h = 0`` the sensor's forward motion there
-    (0.05-0.1 m/s) was missing from the stride: pyshoe_dev running -1.5..-2.0 % stride length
-    bias (docs/validation-foot.md).
+    (|w| 29-45 deg/s median at the stillest sample on pyshoe_dev, up to 77); with ``h = 0`` the
+    sensor's forward motion there (``h |w|``, ~0.04-0.06 m/s) was missing from the stride:
+    pyshoe_dev running -1.5..-2.0 % stride length bias (docs/validation-foot.md).
 
     Returns ``quat`` (i_ms1 + 1, 4) for samples 0..i_ms1, the displacement (3,) in m from the
     first to the second mid-stance (world frame, yaw 0 at the first), and the heading change
@@ -222,8 +223,9 @@ def integrate_strides_steps(strides: list[tuple]) -> Generator[None, None, list[
     height = np.array([float(s[8]) if len(s) > 8 else 0.0 for s in strides])
     moving = height != 0.0
     if moving.any():
-        u0 = _sensor_velocity(take_rows(quat, st + i0), take_rows(gyr, st + i0), height)
-        u1 = _sensor_velocity(take_rows(quat, st + i1), take_rows(gyr, st + i1), height)
+        ends = np.concatenate([st + i0, st + i1])  # both mid-stances in one call (row-wise maths)
+        u = _sensor_velocity(take_rows(quat, ends), take_rows(gyr, ends), np.concatenate([height, height]))
+        u0, u1 = u[:k], u[k:]
         v_end = v_last + u0 - u1  # the velocity error left at the next mid-stance
     else:
         v_end = v_last
