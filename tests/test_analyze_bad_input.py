@@ -183,3 +183,16 @@ def test_reading_does_not_hold_the_text_of_the_file(tmp_path):
         tracemalloc.stop()
     assert rec.time_s.size == len(x)
     assert peak < 4.5 * size, (peak, size)  # 2.3 x the file read as a stream, 7.6 x as one string
+
+
+def test_a_directory_without_raw_files_says_what_it_has(tmp_path, capsys):
+    # 'no raw_<placement>.csv files' and nothing else: a misspelt placement, another device's
+    # file names, or a folder of sessions given instead of the sessions were left to guess
+    d = tmp_path / "run1"
+    d.mkdir()
+    write_raw(d / "raw_left_feet.csv", REC, "left_foot")
+    _fails(tmp_path, capsys, [d], [str(d), "raw_left_feet.csv", "left_foot, right_foot"])
+    root = tmp_path / "sessions"
+    (root / "s1").mkdir(parents=True)
+    write_raw(root / "s1" / "raw_left_foot.csv", REC, "left_foot")
+    _fails(tmp_path, capsys, [root], ["1 of its subdirectories are sessions (s1)", str(root / "*")])

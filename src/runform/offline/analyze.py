@@ -19,6 +19,7 @@ import numpy as np
 from ..core.params import CoreParams, SensorSpec
 from ..core.processor import SessionProcessor
 from ..core.schema import STRIDE_COLUMNS
+from ..placements import PLACEMENTS
 from ..units import DEG_PER_RAD, STANDARD_GRAVITY_MPS2
 from .raw import RawInputError, RawRecording, check_plausible, placement_from_name, read_raw_csv
 
@@ -47,7 +48,7 @@ def sessions_from_inputs(inputs: Iterable[str | Path], placement: str | None = N
             if placement:
                 files = [f for f in files if placement_from_name(f) == placement]
             if not files:
-                raise RawInputError(f"{p}: no raw_<placement>.csv files" + (f" for {placement}" if placement else ""))
+                raise RawInputError(f"{p}: no raw_<placement>.csv files" + (f" for {placement}" if placement else "") + _what_is_there(p))
             sessions.append((p.name, files))
         elif p.is_file():
             named = placement_from_name(p)
@@ -59,6 +60,21 @@ def sessions_from_inputs(inputs: Iterable[str | Path], placement: str | None = N
     if loose:
         sessions.append(("session", loose))
     return sessions
+
+
+def _what_is_there(d: Path) -> str:
+    """For the message about a directory without raw files: its CSV files (a misspelt
+    placement, another device's names) or its subdirectories that are sessions (a folder of
+    sessions given instead of the sessions)."""
+    csvs = sorted(f.name for f in d.glob("*") if f.suffix.lower() == ".csv")
+    subs = sorted(s.name for s in d.iterdir() if s.is_dir() and any(placement_from_name(f) for f in s.glob("raw_*.csv")))
+    say = ""
+    if csvs:
+        say += f" (CSV files there: {', '.join(csvs[:5])}{' ...' if len(csvs) > 5 else ''}; placements: {', '.join(PLACEMENTS)})"
+    if subs:
+        say += (f"; {len(subs)} of its subdirectories are sessions ({', '.join(subs[:3])}{' ...' if len(subs) > 3 else ''}): "
+                f"give them as inputs, e.g. {d / '*'}")
+    return say
 
 
 def sensor_spec(rec: RawRecording) -> SensorSpec:
