@@ -196,3 +196,25 @@ def test_a_directory_without_raw_files_says_what_it_has(tmp_path, capsys):
     (root / "s1").mkdir(parents=True)
     write_raw(root / "s1" / "raw_left_foot.csv", REC, "left_foot")
     _fails(tmp_path, capsys, [root], ["1 of its subdirectories are sessions (s1)", str(root / "*")])
+
+
+def test_a_saturated_channel_is_said(tmp_path, capsys):
+    # clipped strides were flagged, but the command said '29 strides (0 valid)' and not why
+    x = _table()
+    x[:, 4:7] = np.clip(x[:, 4:7], -250.0, 250.0)
+    p = _write(tmp_path / "raw_left_foot.csv", x)
+    rows, summary, out = _ok(tmp_path, capsys, [p])
+    n = int(np.count_nonzero(np.any(np.abs(x[:, 4:7]) >= 250.0 * (1 - 1e-6), axis=1)))
+    assert f"note: {p}: gyroscope saturates at 250 deg/s in {n} of {len(x)} samples" in out
+    assert any("clipped_gyr" in r[-1] for r in rows)
+    assert summary["inputs"][0]["gyr_saturation_dps"] == pytest.approx(250.0)
+
+
+@pytest.mark.parametrize("cols, says", [(slice(1, 4), "the accelerometer is 0 in every sample"),
+                                        (slice(4, 7), "the gyroscope is 0 in every sample")])
+def test_an_all_zero_sensor_is_called_dead_not_a_unit_mistake(tmp_path, capsys, cols, says):
+    # 'looks like g' / 'looks like rad/s' sent the user converting units of a dead sensor
+    x = _table()
+    x[:, cols] = 0.0
+    p = _write(tmp_path / "raw_left_foot.csv", x)
+    _fails(tmp_path, capsys, [p], [str(p), says])

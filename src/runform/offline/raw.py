@@ -157,9 +157,13 @@ def read_raw_csv(path: Path, placement: str | None = None, rate_hz: float | None
         raise RawInputError(f"{path}:{i + 3}: time_s does not increase ({t[i]} then {t[i + 1]})")
     acc, gyr_dps = data[:, 1:4], data[:, 4:7]
     norm = np.linalg.norm(acc, axis=1)
+    if not np.any(norm):
+        raise RawInputError(f"{path}: the accelerometer is 0 in every sample (a dead sensor, or no accelerometer data)")
     if np.median(norm) < 0.3 * STANDARD_GRAVITY_MPS2:
         raise RawInputError(f"{path}: accelerometer median |a| = {np.median(norm):.2f}: looks like g, expected m/s^2 (acc_*_mps2)")
     gnorm = np.linalg.norm(gyr_dps, axis=1)
+    if not np.any(gnorm):
+        raise RawInputError(f"{path}: the gyroscope is 0 in every sample (a dead sensor, or no gyroscope data)")
     # walking or running turns a foot or shank faster than ~100 deg/s at the 99th percentile;
     # the same motion in rad/s stays below ~35 (2000 deg/s): below 40 while moving is rad/s
     if np.std(norm) > 2.0 and np.percentile(gnorm, 99) < 40.0:
@@ -172,11 +176,23 @@ def read_raw_csv(path: Path, placement: str | None = None, rate_hz: float | None
         raise RawInputError(f"{path}: sample rate {rate_hz:g} Hz given, but time_s advances by a median "
                             f"{1e3 / est:.4g} ms per sample ({est:.4g} Hz)")
     rate = float(rate_hz) if rate_hz is not None else est
-    g_sat = saturation_level(gyr_dps)
+    a_sat, g_sat = saturation_level(acc), saturation_level(gyr_dps)
+    notes = [*_rate_notes(t, est), *_saturation_notes("accelerometer", acc, a_sat, f"{{:.4g}} m/s^2 ({{:.3g}} g)", "clipped_acc"),
+             *_saturation_notes("gyroscope", gyr_dps, g_sat, "{:.4g} deg/s", "clipped_gyr")]
     # contiguous copies of the time and acceleration columns (views of the (n, 7) table would
     # make every block the core reads a strided array: ~4x slower reductions and copies there)
     return RawRecording(path, placement, np.ascontiguousarray(t), np.ascontiguousarray(acc), gyr_dps * RAD_PER_DEG, rate,
-                        saturation_level(acc), None if g_sat is None else g_sat * RAD_PER_DEG, _rate_notes(t, est))
+                        a_sat, None if g_sat is None else g_sat * RAD_PER_DEG, notes)
+
+
+def _saturation_notes(what: str, values: np.ndarray, level: float | None, fmt: str, flag: str) -> list[str]:
+    """A note when :func:`saturation_level` found the sensor's full scale in the data."""
+    if level is None:
+        return []
+    n = int(np.count_nonzero(np.any(np.abs(values) >= level * (1 - 1e-6), axis=1)))
+    shown = fmt.format(level, level / STANDARD_GRAVITY_MPS2) if "g)" in fmt else fmt.format(level)
+    return [f"{what} saturates at {shown} in {n} of {values.shape[0]} samples ({100 * n / values.shape[0]:.1f} %): "
+            f"strides with clipped samples are flagged {flag} and not valid"]
 
 
 def _rate_notes(t: np.ndarray, rate_hz: float) -> list[str]:
