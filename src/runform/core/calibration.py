@@ -201,13 +201,17 @@ def travel_sign(time_s: np.ndarray, acc_mps2: np.ndarray, gyr_rps: np.ndarray, m
     ``margin`` = half the difference of the mean forward share (displacement_x / |displacement|,
     3-D) of the two runs (1 = clear). None when neither run finds a stride. ``strides_out``: when
     given, the chosen sign's FootStride records are appended to it (for the swing axis)."""
-    from .foot import FootTracker  # the foot engineer's package
+    from .foot import FootParams, FootTracker  # the foot engineer's package
     from .foot.tracker import PendingStride, build_strides
 
     pending = []
+    # the classic zero-velocity update (sensor_height_m=0): with the wrong sign the "mid-stances"
+    # can fall where the foot turns fast (HuGaDB 09_00 right: |w| 190 deg/s), and the rolling
+    # contact's sensor velocity (w x h z) would then add travel to the wrong run
+    params = FootParams(sensor_height_m=0.0)
     for sgn in (1.0, -1.0):
         ms = m * np.array([[sgn], [sgn], [1.0]])
-        tracker = FootTracker(rate_hz, defer_strides=True)
+        tracker = FootTracker(rate_hz, params, defer_strides=True)
         outs = tracker.push(time_s, acc_mps2 @ ms.T, gyr_rps @ ms.T)
         # a push shorter than LIVE_PUSH returns no stride without defer_strides (the stride waits
         # for a next push that never comes here): the same here

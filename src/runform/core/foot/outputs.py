@@ -48,8 +48,10 @@ class FootStride:
       gravity gives the first guess of the tilt).
     * ``next_ic_time_s``, ``next_midstance_time_s``: the following stance of the same foot.
     * ``stride_length_m``: horizontal displacement of the foot between the two mid-stances,
-      from strapdown integration with zero velocity at both mid-stances and linear removal of
-      the velocity drift in between (Skog et al. 2010, IEEE TBME 57:2657; Zrenner et al. 2018,
+      from strapdown integration with the sensor's velocity at both mid-stances that of a
+      point ``FootParams.sensor_height_m`` above a still ground contact (``w x (0, 0, h)``;
+      zero for ``h = 0``, the classic zero-velocity update) and linear removal of the velocity
+      drift in between (Skog et al. 2010, IEEE TBME 57:2657; Zrenner et al. 2018,
       Sensors 18:4194). NaN when not available (e.g. a gap).
     * ``speed_mps``: ``stride_length_m / stride_time_s``.
     * ``heading_change_rad``: yaw of the foot at the next mid-stance relative to this one.

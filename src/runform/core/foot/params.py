@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from .strapdown import SENSOR_HEIGHT_M
+
 
 @dataclass(frozen=True)
 class FootParams:
@@ -72,6 +74,12 @@ class FootParams:
       :func:`runform.core.foot.strapdown.integrate_stride`.
     * ``turn_threshold_rad``: heading change between consecutive mid-stances above which the
       stride is flagged ``turn``.
+    * ``sensor_height_m``: height (m) of the foot sensor above the ground contact. At mid-stance
+      the contact point under the sensor is still, not the sensor: the strapdown integration
+      takes the sensor's velocity there as ``w x (0, 0, h)`` (foot frame) instead of zero (the
+      foot rolls and pivots through a running mid-stance); 0 is the classic zero-velocity update.
+      Default 0.08 m (a sensor on the laces; measured from the IMU alone on pyshoe_dev's
+      push-offs: 0.085-0.090 m); see :func:`runform.core.foot.strapdown.integrate_stride`.
 
     Clipping (optional, in the sensor's own terms): ``acc_range_mps2``, ``gyr_range_rps``; a sample
     whose vector norm reaches ``clip_fraction`` of the range is flagged. Exact per-sample flags from
@@ -96,6 +104,7 @@ class FootParams:
     midstance_acc_weight_s2: float = 0.05
     turn_threshold_rad: float = 0.35
     tilt_method: str = "velocity"
+    sensor_height_m: float = SENSOR_HEIGHT_M
     acc_range_mps2: float | None = None
     gyr_range_rps: float | None = None
     clip_fraction: float = 0.98

@@ -13,7 +13,7 @@ from .events import Decision, PitchRateEventDetector
 from .outputs import FootEvent, FootOutput, FootStride
 from ..orientation import qmatrix_planes
 from .params import FootParams
-from .strapdown import SENSOR_HEIGHT_M, integrate_strides_steps, run_steps
+from .strapdown import integrate_strides_steps, run_steps
 
 
 @dataclass
@@ -78,7 +78,7 @@ class PendingStride:
         i_ms0 = self.a.ms_index - self.start
         if self.have_ms1:
             return (self.t, self.acc, self.gyr, i_ms0, self.b.ms_index - self.start, self.a.f_ms, self.b.f_ms, self.params.tilt_method,
-                    sensor_height(self.params))
+                    self.params.sensor_height_m)
         # orientation only: integrate to the next IC without a tilt correction at its end. Its
         # tilt: the previous stride's velocity-corrected tilt at this mid-stance when there is
         # one; gravity from the mid-stance's mean specific force otherwise (in running the foot
@@ -133,13 +133,6 @@ class PendingStride:
             flags=tuple(flags),
             valid=valid,
         )
-
-
-def sensor_height(params: FootParams) -> float:
-    """The foot sensor's height above the ground contact (m) for the strapdown integration:
-    ``params.sensor_height_m`` (FootParams, once it has that field) or
-    :data:`runform.core.foot.strapdown.SENSOR_HEIGHT_M`."""
-    return float(getattr(params, "sensor_height_m", SENSOR_HEIGHT_M))
 
 
 def build_strides(pending: list[PendingStride]) -> list[FootStride]:
