@@ -218,3 +218,22 @@ def test_an_all_zero_sensor_is_called_dead_not_a_unit_mistake(tmp_path, capsys, 
     x[:, cols] = 0.0
     p = _write(tmp_path / "raw_left_foot.csv", x)
     _fails(tmp_path, capsys, [p], [str(p), says])
+
+
+def test_files_on_different_time_bases_do_not_hang_and_are_said(tmp_path, capsys, monkeypatch):
+    # one file from 0 s, the other in epoch seconds: run_core stepped through every empty 4-s
+    # block in between (4e8 of them for a real epoch time: a hang). Counted here with 1e5 s
+    from runform.core.processor import SessionProcessor
+
+    calls = []
+    real = SessionProcessor.advance
+    monkeypatch.setattr(SessionProcessor, "advance", lambda self, t: calls.append(t) or real(self, t))
+    write_raw(tmp_path / "raw_left_foot.csv", REC, "left_foot")
+    x = _table(placement="right_foot")
+    x[:, 0] += 1e5
+    _write(tmp_path / "raw_right_foot.csv", x)
+    rows, summary, out = _ok(tmp_path, capsys, [tmp_path / "raw_left_foot.csv", tmp_path / "raw_right_foot.csv"])
+    assert len(calls) < 50, len(calls)
+    assert {r[0] for r in rows} == {"left", "right"}
+    assert "overlaps no other file of the session" in out
+    assert all(len(i["notes"]) == 1 for i in summary["inputs"])

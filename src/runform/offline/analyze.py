@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -115,15 +116,34 @@ def run_core(recs: list[RawRecording], params: CoreParams | None = None) -> tupl
                 take(proc.push(r.placement, t[s0:s1], r.acc_mps2[i0 + s0 : i0 + s1], r.gyr_rps[i0 + s0 : i0 + s1], gap_before=prev_gap if k == 0 else True))
             cursors[r.placement] = i1
         take(proc.advance(edge))
+        # no stream has a sample in the next blocks (every sensor in a gap, or files whose
+        # time_s do not overlap): go to the block of the next sample on the same grid of edges
+        # (a file in epoch seconds beside one from 0 was 4e8 empty blocks: a hang)
+        nxt = min((float(r.time_s[cursors[r.placement]]) for r in recs if cursors[r.placement] < r.time_s.size), default=None)
+        if nxt is not None and nxt >= edge + BLOCK_S:
+            edge += math.floor((nxt - edge) / BLOCK_S) * BLOCK_S
+            take(proc.advance(edge))
     take(proc.finish())
     rows.sort(key=lambda row: (row["ic_time_s"], row["leg"]))
     summary = proc.summary()
     summary["inputs"] = [{"file": str(r.path), "placement": r.placement, "samples": int(r.time_s.size), "rate_hz": r.rate_hz,
                           "acc_saturation_mps2": r.acc_range_mps2,
                           "gyr_saturation_dps": None if r.gyr_range_rps is None else r.gyr_range_rps * DEG_PER_RAD,
-                          **_gaps(r), "notes": [*r.notes, *_gap_notes(r)]}
+                          **_gaps(r), "notes": [*r.notes, *_gap_notes(r), *_overlap_notes(r, recs)]}
                          for r in recs]
     return rows, summary
+
+
+def _overlap_notes(rec: RawRecording, recs: list[RawRecording]) -> list[str]:
+    """A note when a file's time_s range meets none of the other files' (another time base:
+    its strides are not paired with the other sensors' and left/right are compared across time)."""
+    others = [r for r in recs if r is not rec]
+    t0, t1 = float(rec.time_s[0]), float(rec.time_s[-1])
+    if not others or any(float(r.time_s[0]) <= t1 and t0 <= float(r.time_s[-1]) for r in others):
+        return []
+    spans = ", ".join(f"{r.placement} {float(r.time_s[0]):.3f}-{float(r.time_s[-1]):.3f}" for r in others)
+    return [f"time_s {t0:.3f}-{t1:.3f} s overlaps no other file of the session ({spans}): another time base? "
+            f"it is analysed apart from the other sensors"]
 
 
 def _gaps(rec: RawRecording) -> dict[str, Any]:
