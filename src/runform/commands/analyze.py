@@ -7,11 +7,21 @@ import sys
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("analyze", help="run the gait core on session directories or raw_<placement>.csv files; write strides.csv and summary.json")
+    p = subparsers.add_parser(
+        "analyze", help="run the gait core on session directories or raw_<placement>.csv files; write strides.csv and summary.json",
+        description="Run the gait core on recordings and write strides.csv (one row per stride and leg, docs/metrics.md) "
+                    "and summary.json into --out (OUT/<directory name> for several sessions). Each directory is one session "
+                    "(its raw_<placement>.csv files; any subset of left_foot, right_foot, left_shank, right_shank); loose "
+                    "files together are one session. A raw CSV has the header time_s,acc_x_mps2,acc_y_mps2,acc_z_mps2,"
+                    "gyr_x_dps,gyr_y_dps,gyr_z_dps (sensor frame; s, m/s^2, deg/s). Every file is checked before anything is "
+                    "written; a bad one stops the command with its file and line (exit status 2; with --jobs its session is "
+                    "skipped); what is analysed but odd "
+                    "(gaps, a rate change, saturation) is kept in summary.json and printed as 'note:' lines "
+                    "(docs/data-format.md).")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="session directory or raw_<placement>.csv file")
-    p.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    p.add_argument("--out", required=True, metavar="DIR", help="output directory (created; the strides.csv and summary.json in it are replaced)")
     p.add_argument("--placement", help="placement of a raw CSV whose name does not say it (or: only this placement of a directory)")
-    p.add_argument("--rate", type=float, metavar="HZ", help="sample rate (default: estimated from time_s)")
+    p.add_argument("--rate", type=float, metavar="HZ", help="sample rate (default: estimated from time_s; a rate more than 10 %% off time_s is refused)")
     p.add_argument("--jobs", type=int, metavar="N", help="batch: analyse sessions in N processes, with a progress bar and summary.csv across sessions (runform.batch)")
     p.add_argument("--dask", metavar="ADDRESS", help="batch: run the sessions on the Dask scheduler at ADDRESS (optional extra runform[dask])")
     p.set_defaults(func=_run)
