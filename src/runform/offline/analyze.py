@@ -129,9 +129,42 @@ def run_core(recs: list[RawRecording], params: CoreParams | None = None) -> tupl
     summary["inputs"] = [{"file": str(r.path), "placement": r.placement, "samples": int(r.time_s.size), "rate_hz": r.rate_hz,
                           "acc_saturation_mps2": r.acc_range_mps2,
                           "gyr_saturation_dps": None if r.gyr_range_rps is None else r.gyr_range_rps * DEG_PER_RAD,
-                          **_gaps(r), "notes": [*r.notes, *_gap_notes(r), *_overlap_notes(r, recs)]}
+                          **_gaps(r), "notes": [*r.notes, *_gap_notes(r), *_overlap_notes(r, recs), *_side_notes(r, rows)]}
                          for r in recs]
     return rows, summary
+
+
+#: a foot sensor is noted as maybe on the other foot when at least this share of its leg's
+#: valid strides (and MIRROR_MIN_STRIDES of them) peak in eversion in the last MIRROR_LATE of
+#: stance: a foot rolls in (everts) early in stance and out at push-off, so a foot read with
+#: the other foot's mirroring has its 'peak eversion' at toe-off. Measured (valid strides): 0-6 %
+#: for every foot of gaitmap, the four pyshoe trials and the virtual runner; with left and right
+#: swapped 94-100 % (gaitmap), 50-100 % (pyshoe, read as a left foot). Not caught: a foot whose
+#: shank is swapped with it (virtual runner: the mirrored rearfoot angle peaks at contact instead,
+#: 3-34 %) and the virtual runner's feet swapped alone (peak at contact too: 0 % late). A 'peak
+#: at contact, no excursion' rule would catch those but also 34 % of pyshoe 18-11's right strides;
+#: hugadb has no valid strides
+MIRROR_LATE = 0.8
+MIRROR_SHARE = 0.3
+MIRROR_MIN_STRIDES = 5
+
+
+def _side_notes(rec: RawRecording, rows: list[dict[str, Any]]) -> list[str]:
+    if not rec.placement.endswith("_foot"):
+        return []
+    leg = rec.placement.split("_")[0]
+    frac = [r["time_to_peak_eversion_ms"] / r["contact_time_ms"] for r in rows
+            if r["leg"] == leg and r.get("valid") and isinstance(r.get("time_to_peak_eversion_ms"), float)
+            and isinstance(r.get("contact_time_ms"), float) and r["contact_time_ms"] > 0
+            and np.isfinite(r["time_to_peak_eversion_ms"])]
+    if len(frac) < MIRROR_MIN_STRIDES:
+        return []
+    late = float(np.mean(np.asarray(frac) > MIRROR_LATE))
+    if late < MIRROR_SHARE:
+        return []
+    return [f"peak eversion in the last {100 - 100 * MIRROR_LATE:.0f} % of stance in {100 * late:.0f} % of the {len(frac)} "
+            f"valid {leg} strides (a foot everts early in stance): is this sensor on the other foot (left and right "
+            f"swapped), or are its axes not right-handed? Its eversion numbers would be mirrored"]
 
 
 def _overlap_notes(rec: RawRecording, recs: list[RawRecording]) -> list[str]:
