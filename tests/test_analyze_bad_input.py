@@ -255,3 +255,18 @@ def test_feet_swapped_left_for_right_are_said(shared_data, tmp_path, capsys):
     for p in ("left_foot", "right_foot"):
         assert f"note: {swapped / f'raw_{p}.csv'}: peak eversion in the last 20 % of stance" in out, out
     assert "is this sensor on the other foot (left and right swapped)" in out
+
+
+def test_a_value_beyond_any_imu_is_refused_with_its_line(tmp_path, capsys):
+    # one acc_x of 1e300 ended runform analyze in a traceback (math domain error, strapdown)
+    x = _table()
+    x[1000, 1] = 1e300
+    p = _write(tmp_path / "raw_left_foot.csv", x)
+    _fails(tmp_path, capsys, [p], [f"{p}:1002:", "acc_x_mps2 = 1e+300 is beyond any IMU's range"])
+
+
+def test_a_shank_without_its_foot_says_why_it_has_no_strides(tmp_path, capsys):
+    p = write_raw(tmp_path / "raw_left_shank.csv", REC, "left_shank")
+    rows, summary, out = _ok(tmp_path, capsys, [p])
+    assert rows == []
+    assert f"note: {p}: no left_foot file in the session" in out

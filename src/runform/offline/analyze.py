@@ -129,7 +129,8 @@ def run_core(recs: list[RawRecording], params: CoreParams | None = None) -> tupl
     summary["inputs"] = [{"file": str(r.path), "placement": r.placement, "samples": int(r.time_s.size), "rate_hz": r.rate_hz,
                           "acc_saturation_mps2": r.acc_range_mps2,
                           "gyr_saturation_dps": None if r.gyr_range_rps is None else r.gyr_range_rps * DEG_PER_RAD,
-                          **_gaps(r), "notes": [*r.notes, *_gap_notes(r), *_overlap_notes(r, recs), *_side_notes(r, rows)]}
+                          **_gaps(r), "notes": [*r.notes, *_gap_notes(r), *_overlap_notes(r, recs), *_side_notes(r, rows),
+                                                   *_footless_notes(r, recs)]}
                          for r in recs]
     return rows, summary
 
@@ -165,6 +166,15 @@ def _side_notes(rec: RawRecording, rows: list[dict[str, Any]]) -> list[str]:
     return [f"peak eversion in the last {100 - 100 * MIRROR_LATE:.0f} % of stance in {100 * late:.0f} % of the {len(frac)} "
             f"valid {leg} strides (a foot everts early in stance): is this sensor on the other foot (left and right "
             f"swapped), or are its axes not right-handed? Its eversion numbers would be mirrored"]
+
+
+def _footless_notes(rec: RawRecording, recs: list[RawRecording]) -> list[str]:
+    """A shank without its leg's foot sensor gives no strides (the events come from the foot):
+    said, instead of a bare 'left 0 strides'."""
+    leg = rec.placement.split("_")[0]
+    if rec.placement.endswith("_shank") and not any(r.placement == f"{leg}_foot" for r in recs):
+        return [f"no {leg}_foot file in the session: strides are found from the foot sensor, so this shank gives none"]
+    return []
 
 
 def _overlap_notes(rec: RawRecording, recs: list[RawRecording]) -> list[str]:

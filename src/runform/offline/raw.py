@@ -23,6 +23,13 @@ PLAUSIBLE_RATE_HZ = (20.0, 10_000.0)
 #: whole file's by more than RATE_CHANGE is reported (a rate change within the file)
 RATE_CHUNK = 256
 RATE_CHANGE = 0.15
+#: larger values are no measurement, and squared they overflow (one acc_x of 1e300 ended runform
+#: analyze in a traceback in the foot strapdown). Far above any IMU (~400 g, ~5000 deg/s): a
+#: spike of 1e6 is analysed (its strides flagged), and tests/test_core_synth.py's generator
+#: has 2e6 m/s^2 where standing turns into running
+MAX_ACC_MPS2 = 1e9
+MAX_GYR_DPS = 1e9
+_LIMITS = np.array([MAX_ACC_MPS2] * 3 + [MAX_GYR_DPS] * 3)
 
 
 class RawInputError(ValueError):
@@ -150,6 +157,11 @@ def read_raw_csv(path: Path, placement: str | None = None, rate_hz: float | None
     if np.any(bad):
         i = int(np.flatnonzero(bad)[0])
         raise RawInputError(f"{path}:{i + 2}: NaN or infinite value")
+    beyond = np.abs(data[:, 1:]) > _LIMITS
+    if np.any(beyond):
+        i, k = (int(v[0]) for v in np.nonzero(beyond))
+        raise RawInputError(f"{path}:{i + 2}: {RAW_COLUMNS[k + 1]} = {data[i, k + 1]:g} is beyond any IMU's range "
+                            f"(|acc| <= {MAX_ACC_MPS2:g} m/s^2, |gyr| <= {MAX_GYR_DPS:g} deg/s): a corrupt value")
     t = data[:, 0]
     dt = np.diff(t)
     if np.any(dt <= 0):
