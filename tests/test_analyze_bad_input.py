@@ -270,3 +270,15 @@ def test_a_shank_without_its_foot_says_why_it_has_no_strides(tmp_path, capsys):
     rows, summary, out = _ok(tmp_path, capsys, [p])
     assert rows == []
     assert f"note: {p}: no left_foot file in the session" in out
+
+
+@pytest.mark.parametrize("cols, scale, says", [(slice(1, 4), 1000 / 9.80665, "looks like mg, cm/s^2 or raw counts"),
+                                               (slice(1, 4), 100.0, "looks like mg, cm/s^2 or raw counts"),
+                                               (slice(4, 7), 1000.0, "looks like mdeg/s or raw counts")])
+def test_units_far_above_si_are_refused(tmp_path, capsys, cols, scale, says):
+    # acceleration in mg or cm/s^2, angular rate in mdeg/s: strides, none
+    # valid, exit 0 and no reason (only values below the expected units were caught)
+    x = _table()
+    x[:, cols] *= scale
+    p = _write(tmp_path / "raw_left_foot.csv", x)
+    _fails(tmp_path, capsys, [p], [str(p), says])

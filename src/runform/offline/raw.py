@@ -29,6 +29,12 @@ RATE_CHANGE = 0.15
 #: has 2e6 m/s^2 where standing turns into running
 MAX_ACC_MPS2 = 1e9
 MAX_GYR_DPS = 1e9
+#: above these a file is in other units (mg, cm/s^2, mdeg/s, raw int16 counts): the median |a|
+#: of a foot or shank is 1-3 g (check recordings: at most 30 m/s^2, the virtual shank), the 99th
+#: percentile of |gyro| below any gyroscope's range (check recordings: at most 3,464 deg/s,
+#: hugadb's clipped +-2000 deg/s on three axes). Such files gave strides, none valid, and no reason
+MAX_MEDIAN_ACC_MPS2 = 10 * STANDARD_GRAVITY_MPS2
+MAX_P99_GYR_DPS = 10_000.0
 _LIMITS = np.array([MAX_ACC_MPS2] * 3 + [MAX_GYR_DPS] * 3)
 
 
@@ -173,7 +179,13 @@ def read_raw_csv(path: Path, placement: str | None = None, rate_hz: float | None
         raise RawInputError(f"{path}: the accelerometer is 0 in every sample (a dead sensor, or no accelerometer data)")
     if np.median(norm) < 0.3 * STANDARD_GRAVITY_MPS2:
         raise RawInputError(f"{path}: accelerometer median |a| = {np.median(norm):.2f}: looks like g, expected m/s^2 (acc_*_mps2)")
+    if np.median(norm) > MAX_MEDIAN_ACC_MPS2:
+        raise RawInputError(f"{path}: accelerometer median |a| = {np.median(norm):.4g}: looks like mg, cm/s^2 or raw counts, "
+                            f"expected m/s^2 (acc_*_mps2; gravity is 9.81)")
     gnorm = np.linalg.norm(gyr_dps, axis=1)
+    if np.percentile(gnorm, 99) > MAX_P99_GYR_DPS:
+        raise RawInputError(f"{path}: |gyro| reaches {np.percentile(gnorm, 99):.4g} at the 99th percentile: looks like mdeg/s or "
+                            f"raw counts, expected deg/s (gyr_*_dps)")
     if not np.any(gnorm):
         raise RawInputError(f"{path}: the gyroscope is 0 in every sample (a dead sensor, or no gyroscope data)")
     # walking or running turns a foot or shank faster than ~100 deg/s at the 99th percentile;
