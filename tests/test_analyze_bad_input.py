@@ -282,3 +282,17 @@ def test_units_far_above_si_are_refused(tmp_path, capsys, cols, scale, says):
     x[:, cols] *= scale
     p = _write(tmp_path / "raw_left_foot.csv", x)
     _fails(tmp_path, capsys, [p], [str(p), says])
+
+
+def test_the_live_strides_of_an_exported_session_are_not_replaced(tmp_path, capsys):
+    # runform analyze DIR --out DIR on a session exported with --analysis live replaced the
+    # strides the therapist saw live (not computable again) and left session.json saying 'live'
+    d = tmp_path / "run1"
+    d.mkdir()
+    write_raw(d / "raw_left_foot.csv", REC, "left_foot")
+    (d / "session.json").write_text(json.dumps({"format": "runform-session", "algorithm": {"strides_source": "live"}}))
+    (d / "strides.csv").write_text("live strides\n")
+    assert main(["analyze", str(d), "--out", str(d)]) == 2
+    assert "strides computed live" in capsys.readouterr().err
+    assert (d / "strides.csv").read_text() == "live strides\n"
+    assert main(["analyze", str(d), "--out", str(tmp_path / "elsewhere")]) == 0

@@ -280,9 +280,20 @@ def analyze(inputs: Iterable[str | Path], out_dir: str | Path, placement: str | 
 
 
 def _check_writable(dest: Path) -> None:
-    """Create ``dest`` (a directory) or raise :class:`RawInputError` saying why it cannot be."""
+    """Create ``dest`` (a directory) or raise :class:`RawInputError` saying why it cannot be.
+    An exported session whose strides.csv holds the strides computed live (``runform export
+    --analysis live``) is not written into: those cannot be computed again from its raw files."""
     if dest.exists() and not dest.is_dir():
         raise RawInputError(f"{dest}: exists and is not a directory (--out must be a directory)")
+    meta = dest / "session.json"
+    if meta.is_file() and (dest / "strides.csv").is_file():
+        try:
+            source = json.loads(meta.read_text()).get("algorithm", {}).get("strides_source")
+        except (OSError, ValueError, AttributeError):
+            source = None
+        if source == "live":
+            raise RawInputError(f"{dest}: its strides.csv holds the strides computed live (session.json strides_source "
+                                f"'live'), which a re-analysis would replace; choose another --out")
     try:
         dest.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".runform-write-test.", dir=dest)
