@@ -112,3 +112,28 @@ def test_cli_jobs_prints_the_table_and_a_bad_session_does_not_stop_the_others(se
     assert "symmetry_index_pct" in res.stdout and "run2" in res.stdout and "cadence_spm" in res.stdout
     printed = {r["session"] for r in read_csv(tmp_path / "o" / "summary.csv")}
     assert printed == {"run1", "run2", "run3"}
+
+
+def test_batch_makes_the_checks_of_analyze_and_prints_its_notes(sessions, tmp_path):
+    """--jobs refused nothing of runform.offline.raw.check_plausible (a dead axis, time_s in ms)
+    and printed none of the notes (gaps, saturation) that runform analyze prints."""
+    from runform.cli import main
+
+    dirs, _ = sessions
+    dead = tmp_path / "dead"
+    shutil.copytree(dirs[0], dead)
+    raw = dead / "raw_left_foot.csv"
+    data = np.loadtxt(raw, delimiter=",", skiprows=1)
+    data[:, 4] = 0.0
+    np.savetxt(raw, data, delimiter=",", fmt="%.6f", header=raw.read_text().splitlines()[0], comments="")
+    gap = tmp_path / "gap"
+    shutil.copytree(dirs[1], gap)
+    raw = gap / "raw_right_foot.csv"
+    data = np.loadtxt(raw, delimiter=",", skiprows=1)
+    data[len(data) // 2:, 0] += 10.0
+    np.savetxt(raw, data, delimiter=",", fmt="%.6f", header=raw.read_text().splitlines()[0], comments="")
+    proc = subprocess.run([sys.executable, "-m", "runform.cli", "analyze", str(dead), str(gap), "--out", str(tmp_path / "out"),
+                           "--jobs", "1"], capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stderr
+    assert "gyr_x_dps is 0 in all" in proc.stderr and "dead" in proc.stderr, proc.stderr
+    assert f"note: {gap / 'raw_right_foot.csv'}: 1 gap(s) in time_s" in proc.stderr, proc.stderr

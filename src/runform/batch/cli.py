@@ -22,6 +22,9 @@ def run_batch_command(args: argparse.Namespace) -> int:
     def report(res) -> None:
         if res.error:
             print(f"runform analyze: error: {res.error}", file=sys.stderr)
+        for inp in (res.summary or {}).get("inputs", []):  # what runform analyze prints without --jobs
+            for note in inp.get("notes", []):
+                print(f"runform analyze: note: {inp['file']}: {note}", file=sys.stderr)
 
     try:
         if args.placement:

@@ -81,12 +81,14 @@ def plan(inputs: Iterable[str | os.PathLike], placement: str | None = None, rate
 def analyze_session(job: SessionJob) -> SessionResult:
     """Read and analyse one session (runs in a worker; never writes)."""
     from ..offline.analyze import run_core
-    from ..offline.raw import RawInputError, placement_from_name, read_raw_csv
+    from ..offline.raw import RawInputError, check_plausible, placement_from_name, read_raw_csv
 
     res = SessionResult(job.name)
     t0 = time.perf_counter()
     try:
         recs = [read_raw_csv(Path(f), placement_from_name(Path(f)) or job.placement, job.rate_hz) for f in job.files]
+        for r in recs:  # the checks runform analyze makes without --jobs (time_s in ms, a dead axis)
+            check_plausible(r)
         seen = [r.placement for r in recs]
         if len(set(seen)) != len(seen):
             raise RawInputError(f"session {job.name}: the same placement twice: {seen}")
