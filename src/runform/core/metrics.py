@@ -439,7 +439,10 @@ def stride_metrics_steps(jobs: Sequence[MetricsJob], params: MetricsParams | Non
 
     # eversion over the stance of every stride
     ev_ic = fsegs.interp(rows_all, ic, ev)
-    dvel = np.diff(ev) / np.diff(ft) if ft.size > 1 else np.zeros(0)
+    # rate between consecutive samples; where two strides' segments meet, the next segment can
+    # start at the previous one's last time (dt 0): that pair is in no stance window, NaN there
+    dt = np.diff(ft)
+    dvel = np.divide(np.diff(ev), dt, out=np.full(dt.shape, np.nan), where=dt > 0)
     ev_rows = np.flatnonzero(st_n >= 2)
     ev_cur = _curves(fsegs, ev_rows, ic[ev_rows], to[ev_rows], [ev])[0] if ev_rows.size else []
     ev_cur_of = dict(zip(ev_rows.tolist(), ev_cur))
