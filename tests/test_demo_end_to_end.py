@@ -287,3 +287,6 @@ def test_a_port_in_use_is_a_clear_message_and_exit_status_1(tmp_path):
     assert res.returncode == 1, res.stderr
     assert "could not listen" in res.stderr and "--port" in res.stderr
     assert "Traceback" not in res.stderr
+    # said before anything is recorded: no empty session left behind
+    assert "recorded session" not in res.stderr
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()], list(tmp_path.rglob("*"))

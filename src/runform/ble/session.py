@@ -10,7 +10,7 @@ import sys
 
 from ..live.core_factory import make_core
 from ..live.hub import Hub
-from ..live.runner import run_live
+from ..live.runner import listen_socket, run_live
 from ..live.session import LiveSession
 from .errors import BleError, IncompatibleSensorError, PlacementError
 from .manager import ConnectionManager, SensorRequest, parse_sensor_arg
@@ -50,6 +50,10 @@ async def _close_quietly(manager: object) -> None:
 
 
 async def run_ble(args: argparse.Namespace, *, backend: type | None = None, scanner_backend: type | None = None, sleep=None, clock=None) -> int:
+    # the port first: a port in use is said before sensors are connected and a session is recorded
+    sock = listen_socket(args.host, args.port)
+    if sock is None:
+        return 1
     hub = Hub()
     kwargs = {} if clock is None else {"clock": clock}
     session = LiveSession(hub, core_factory=make_core, recorder=None, **kwargs)
@@ -62,10 +66,12 @@ async def run_ble(args: argparse.Namespace, *, backend: type | None = None, scan
     except (BleError, PlacementError) as exc:
         _err(str(exc))
         await _close_quietly(locals().get("manager"))
+        sock.close()
         return 2
     except Exception as exc:  # noqa: BLE001 - bleak/OS errors: a message, not a traceback
         _err(f"could not set up the sensors: {type(exc).__name__}: {exc} (is Bluetooth on? is the address a runform sensor?)")
         await _close_quietly(locals().get("manager"))
+        sock.close()
         return 2
     names = ", ".join(f"{p}={a}" for a, p in manager.placements.items())
     from ..store import RecordingControl
@@ -77,6 +83,7 @@ async def run_ble(args: argparse.Namespace, *, backend: type | None = None, scan
     except Exception as exc:  # noqa: BLE001 - unwritable directory, damaged or newer index
         _err(f"cannot record sessions in the data directory ({type(exc).__name__}: {exc}); choose another with --data-dir")
         await _close_quietly(manager)
+        sock.close()
         return 2
 
     def ready(url: str) -> None:
@@ -84,7 +91,8 @@ async def run_ble(args: argparse.Namespace, *, backend: type | None = None, scan
 
     try:
         status = await run_live(session, manager.run, host=args.host, port=args.port, duration_s=args.duration,
-                                open_browser=not args.no_browser, on_ready=ready, app_state=recording.app_state)
+                                open_browser=not args.no_browser, on_ready=ready, app_state=recording.app_state,
+                                sock=sock)
     finally:
         await _close_quietly(manager)  # sensors are released whatever happened
         recording.close()

@@ -37,7 +37,7 @@ async def _replay(args: argparse.Namespace) -> int:
 
     from ..live.core_factory import make_core
     from ..live.hub import Hub
-    from ..live.runner import run_live
+    from ..live.runner import listen_socket, run_live
     from ..live.session import LiveSession
     from ..store import SessionNotFound
     from ..store.replay import Replayer
@@ -47,6 +47,9 @@ async def _replay(args: argparse.Namespace) -> int:
         replayer = Replayer(store, args.session, args.speed)
     except (SessionNotFound, ValueError) as e:
         print(f"runform replay: {e}", file=sys.stderr)
+        return 1
+    sock = listen_socket(args.host, args.port)  # before the recording: a port in use records nothing
+    if sock is None:
         return 1
     session = LiveSession(Hub(), core_factory=make_core)
     replayer.register(session)
@@ -68,7 +71,7 @@ async def _replay(args: argparse.Namespace) -> int:
         state["annotation_sink"] = lambda time_s, text: (recorder.annotate(time_s, text), store.index.add_annotation(recorder.session_id, time_s, text))
     try:
         status = await run_live(session, source, host=args.host, port=args.port, duration_s=args.duration,
-                                open_browser=not args.no_browser, on_ready=ready, app_state=state)
+                                open_browser=not args.no_browser, on_ready=ready, app_state=state, sock=sock)
     finally:
         if recorder is not None:
             recorder.close()

@@ -8,7 +8,7 @@ import sys
 
 from .core_factory import make_core
 from .hub import Hub
-from .runner import run_live
+from .runner import listen_socket, run_live
 from .session import LiveSession
 from .virtual_sensors import make_virtual_sensors
 from .virtual_source import VirtualSource
@@ -35,6 +35,9 @@ async def run_demo(args: argparse.Namespace) -> int:
     link = motion.link if motion.link.active else LinkEffects(jitter_ms=4.0)
     from ..store import RecordingControl
 
+    sock = listen_socket(args.host, args.port)  # before the recording: a port in use records nothing
+    if sock is None:
+        return 1
     hub = Hub()
     session = LiveSession(hub, core_factory=make_core)
     recording = RecordingControl.open(args.data_dir, session, {"source": "demo", "label": f"demo {args.profile}",
@@ -61,6 +64,7 @@ async def run_demo(args: argparse.Namespace) -> int:
             open_browser=not args.no_browser,
             on_ready=ready,
             app_state=recording.app_state,
+            sock=sock,
         )
     finally:
         recording.close()

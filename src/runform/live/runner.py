@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 import webbrowser
 from typing import Any, Awaitable, Callable
 
@@ -18,6 +19,19 @@ from .session import LiveSession
 log = logging.getLogger(__name__)
 
 
+def listen_socket(host: str, port: int) -> socket.socket | None:
+    """The server's listening socket on ``host:port``, or None (the reason logged) when it cannot
+    be had. Commands take it before they open a recording or connect sensors, so that a port in
+    use is said at once and leaves no empty session behind; :func:`run_live` serves on it."""
+    config = uvicorn.Config(app=None, host=host, port=port)
+    try:
+        return config.bind_socket()
+    except (OSError, SystemExit) as exc:  # uvicorn logs and exits on a port in use
+        log.error("the server could not listen on %s:%s (%s); is another runform running? choose "
+                  "another port with --port", host, port, exc if isinstance(exc, OSError) else "address in use")
+        return None
+
+
 async def run_live(
     session: LiveSession,
     source: Callable[[], Awaitable[None]],
@@ -29,13 +43,15 @@ async def run_live(
     on_ready: Callable[[str], None] | None = None,
     token: str | None = None,
     app_state: dict[str, Any] | None = None,
+    sock: socket.socket | None = None,
 ) -> int:
     """Serve the dashboard and run ``source`` until it ends, ``duration_s`` passes, or SIGINT/SIGTERM.
     Returns an exit status (0 = normal end).
 
     On a non-loopback ``host`` every request needs a token (runform.server.auth): ``token`` or a
     new random one; the URL given to ``on_ready`` and the browser carries it (``?token=...``).
-    ``app_state``: extra ``app.state`` entries for the routers (e.g. ``data_dir``, ``annotation_sink``)."""
+    ``app_state``: extra ``app.state`` entries for the routers (e.g. ``data_dir``, ``annotation_sink``).
+    ``sock``: the listening socket from :func:`listen_socket` (bound here when None)."""
     token = token_for_host(host, token)
     app = create_app(session, **{**(app_state or {}), "token": token, "bind_host": host})
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off", ws_ping_interval=20)
@@ -49,12 +65,10 @@ async def run_live(
         except (NotImplementedError, RuntimeError):  # pragma: no cover - not on this platform/thread
             pass
     # bind first, so that a port in use is a clear message, not uvicorn's sys.exit in a task
-    try:
-        sock = config.bind_socket()
-    except (OSError, SystemExit) as exc:
-        log.error("the server could not listen on %s:%s (%s); is another runform running? choose "
-                  "another port with --port", host, port, exc if isinstance(exc, OSError) else "address in use")
-        return 1
+    if sock is None:
+        sock = listen_socket(host, port)
+        if sock is None:
+            return 1
     session.start(loop)
 
     async def serve() -> None:
