@@ -97,13 +97,89 @@ def test_time_in_milliseconds_is_refused(tmp_path, capsys):
     _fails(tmp_path, capsys, [p], [str(p), "0.4 Hz", "in ms?"])
 
 
+def _col(header, rows, name):
+    i = header.index(name)
+    return [r[i] for r in rows]
+
+
 @pytest.mark.parametrize("col", [1, 4])
-def test_a_dead_axis_is_refused(tmp_path, capsys, col):
-    # an all-zero accelerometer or gyroscope axis gave strides marked valid
+def test_a_dead_axis_is_analysed_and_its_legs_strides_flagged(tmp_path, capsys, col):
+    # an all-zero accelerometer or gyroscope axis gave strides marked valid; then it was refused,
+    # which stopped the whole run for one stuck axis (a hugadb-like file must be analysed). The
+    # other leg's strides are not touched
     x = _table()
     x[:, col] = 0.0
     p = _write(tmp_path / "raw_left_foot.csv", x)
-    _fails(tmp_path, capsys, [p], [str(p), f"{RAW_COLUMNS[col]} is 0 in all", "dead"])
+    q = write_raw(tmp_path / "raw_right_foot.csv", REC, "right_foot")
+    out = tmp_path / "out"
+    assert main(["analyze", str(p), str(q), "--out", str(out)]) == 0
+    header, rows = read_rows(out / "strides.csv")
+    summary = json.loads((out / "summary.json").read_text())
+    stdout = capsys.readouterr().out
+    left = [r for r in rows if r[0] == "left"]
+    right = [r for r in rows if r[0] == "right"]
+    assert left and all("dead_channel" in r[header.index("flags")].split(";") for r in left)
+    assert set(_col(header, left, "valid")) == {"0"}
+    assert right and "1" in _col(header, right, "valid") and not any("dead_channel" in r[-1] for r in right)
+    assert summary["legs"]["left"]["valid_strides"] == 0 and summary["legs"]["left"]["flags"]["dead_channel"] == len(left)
+    assert "dead_channel" not in summary["legs"]["right"]["flags"]
+    said = f"{RAW_COLUMNS[col]} is 0 in all {len(x)} samples while the sensor moves"
+    assert f"note: {p}: {said}" in stdout
+    notes = {i["placement"]: i["notes"] for i in summary["inputs"]}
+    assert any(said in n for n in notes["left_foot"]) and notes["right_foot"] == []
+
+
+@pytest.mark.parametrize("cell", ["nan", "inf", "-inf", ""])
+def test_a_missing_sensor_value_is_a_counted_dropout(tmp_path, capsys, cell):
+    # a NaN, inf or empty cell stopped the run (NaN or infinite value / not a number); the
+    # sample now reaches the core as non-finite, which drops it as a gap and counts it
+    p = write_raw(tmp_path / "raw_left_foot.csv", REC, "left_foot")
+    lines = p.read_text().split("\n")
+    for k in (1000, 1001, 3000):
+        parts = lines[k].split(",")
+        parts[2 if k != 1001 else 5] = cell
+        lines[k] = ",".join(parts)
+    p.write_text("\n".join(lines))
+    rows, summary, out = _ok(tmp_path, capsys, [p])
+    assert rows
+    assert summary["calibration"]["left_foot"]["dropout_samples"] == 3
+    said = "3 sample(s) with an empty, NaN or infinite sensor value (3 value(s), first at line 1001)"
+    assert f"note: {p}: {said}" in out
+    assert any(said in n for n in summary["inputs"][0]["notes"])
+
+
+def test_a_row_without_time_is_dropped_and_counted(tmp_path, capsys):
+    p = write_raw(tmp_path / "raw_left_foot.csv", REC, "left_foot")
+    lines = p.read_text().split("\n")
+    for k, cell in ((700, ""), (701, "nan")):
+        parts = lines[k].split(",")
+        parts[0] = cell
+        lines[k] = ",".join(parts)
+    p.write_text("\n".join(lines))
+    rows, summary, out = _ok(tmp_path, capsys, [p])
+    assert rows and summary["inputs"][0]["samples"] == len(lines) - 2 - 2  # header, trailing newline
+    assert f"note: {p}: 2 row(s) with an empty or non-finite time_s (first at line 701): dropped" in out
+
+
+def test_a_repeated_time_drops_the_later_row(tmp_path, capsys, reference):
+    # a repeated timestamp stopped the run (time_s does not increase); the recorder drops the
+    # later of two frames with one time live, and so does the reader: the same strides as the
+    # file without the repeated rows
+    p = write_raw(tmp_path / "raw_left_foot.csv", REC, "left_foot")
+    lines = p.read_text().split("\n")
+    lines = lines[:501] + [lines[500]] + lines[501:2001] + [lines[2000].split(",")[0] + ",1,2,3,4,5,6"] + lines[2001:]
+    p.write_text("\n".join(lines))
+    rows, summary, out = _ok(tmp_path, capsys, [p])
+    assert (tmp_path / "out" / "strides.csv").read_bytes() == reference
+    assert f"note: {p}: 2 row(s) repeat the previous row's time_s (first at line 502," in out
+
+
+def test_time_going_back_is_still_refused(tmp_path, capsys):
+    p = write_raw(tmp_path / "raw_left_foot.csv", REC, "left_foot")
+    lines = p.read_text().split("\n")
+    lines[500], lines[501] = lines[501], lines[500]
+    p.write_text("\n".join(lines))
+    _fails(tmp_path, capsys, [p], [f"{p}:502:", "time_s does not increase"])
 
 
 def test_a_rate_change_within_the_file_is_said(tmp_path, capsys):
@@ -296,3 +372,12 @@ def test_the_live_strides_of_an_exported_session_are_not_replaced(tmp_path, caps
     assert "strides computed live" in capsys.readouterr().err
     assert (d / "strides.csv").read_text() == "live strides\n"
     assert main(["analyze", str(d), "--out", str(tmp_path / "elsewhere")]) == 0
+
+
+def test_time_stamps_coarser_than_the_samples_are_refused_not_thinned(tmp_path, capsys):
+    # repeated time_s are dropped while they are rare (a frame recorded twice); time_s rounded to
+    # 10 ms at 400 Hz repeats in half the rows: dropping those analysed every other sample
+    x = _table()
+    x[:, 0] = np.floor(x[:, 0] * 100.0) / 100.0
+    p = _write(tmp_path / "raw_left_foot.csv", x)
+    _fails(tmp_path, capsys, [p], [f"{p}:3:", "time_s repeats the previous row's", "coarser than the sample period"])

@@ -93,14 +93,15 @@ def test_unknown_columns(tmp_path, capsys):
     _fails(tmp_path, capsys, [p], [f"{p}:1:", "gyr_x_rps"])
 
 
-def test_nan(tmp_path, capsys):
+def test_text_that_is_not_a_number(tmp_path, capsys):
+    # (a NaN is analysed as a dropout: tests/test_analyze_bad_input.py)
     p = write_raw(tmp_path / "raw_left_foot.csv", REC, "left_foot")
     lines = p.read_text().split("\n")
     parts = lines[100].split(",")
-    parts[2] = "nan"
+    parts[2] = "NA"
     lines[100] = ",".join(parts)
     p.write_text("\n".join(lines))
-    _fails(tmp_path, capsys, [p], [f"{p}:101:", "NaN"])
+    _fails(tmp_path, capsys, [p], [f"{p}:101:", "not a number: 'NA'"])
 
 
 def test_acc_in_g(tmp_path, capsys):

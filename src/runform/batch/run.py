@@ -86,8 +86,8 @@ def analyze_session(job: SessionJob) -> SessionResult:
     res = SessionResult(job.name)
     t0 = time.perf_counter()
     try:
-        recs = [read_raw_csv(Path(f), placement_from_name(Path(f)) or job.placement, job.rate_hz) for f in job.files]
-        for r in recs:  # the checks runform analyze makes without --jobs (time_s in ms, a dead axis)
+        recs = [read_raw_csv(Path(f), placement_from_name(Path(f)) or job.placement, job.rate_hz, repair=True) for f in job.files]
+        for r in recs:  # the checks runform analyze makes without --jobs (time_s in ms; a dead axis is noted)
             check_plausible(r)
         seen = [r.placement for r in recs]
         if len(set(seen)) != len(seen):

@@ -16,7 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "gyr_x_dps,gyr_y_dps,gyr_z_dps (sensor frame; s, m/s^2, deg/s). Every file is checked before anything is "
                     "written; a bad one stops the command with its file and line (exit status 2; with --jobs its session is "
                     "skipped); what is analysed but odd "
-                    "(gaps, a rate change, saturation) is kept in summary.json and printed as 'note:' lines "
+                    "(gaps, a rate change, saturation, missing values, a dead axis) is kept in summary.json and printed as 'note:' lines "
                     "(docs/data-format.md).")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="session directory or raw_<placement>.csv file")
     p.add_argument("--out", required=True, metavar="DIR", help="output directory (created; the strides.csv and summary.json in it are replaced)")

@@ -23,6 +23,11 @@ PLAUSIBLE_RATE_HZ = (20.0, 10_000.0)
 #: whole file's by more than RATE_CHANGE is reported (a rate change within the file)
 RATE_CHUNK = 256
 RATE_CHANGE = 0.15
+#: repeated time_s (a frame recorded twice) are dropped by ``runform analyze`` while they are at
+#: most this share of the rows; more are time stamps coarser than the sample period (a 400 Hz
+#: file with time_s rounded to 10 ms repeats in half its rows: dropping them analysed every other
+#: sample, an epoch time written with too few digits), which are refused: the samples cannot be ordered
+MAX_REPEAT_SHARE = 0.01
 #: larger values are no measurement, and squared they overflow (one acc_x of 1e300 ended runform
 #: analyze in a traceback in the foot strapdown). Far above any IMU (~400 g, ~5000 deg/s): a
 #: spike of 1e6 is analysed (its strides flagged), and tests/test_core_synth.py's generator
@@ -58,6 +63,9 @@ class RawRecording:
     gyr_range_rps: float | None = None
     #: what is odd about the file but does not stop its analysis (shown on stdout, in summary.json)
     notes: list[str] = field(default_factory=list)
+    #: channels (RAW_COLUMNS names) that hold one value in every sample while the sensor moves
+    #: (:func:`check_plausible`): their leg's strides are flagged ``dead_channel``, not valid
+    dead_channels: list[str] = field(default_factory=list)
 
 
 def saturation_level(values: np.ndarray, min_count: int = 5, min_share: float = 1e-4) -> float | None:
@@ -98,7 +106,9 @@ def _undecodable_line(path: Path) -> str:
     return str(path)
 
 
-def _first_bad(path: Path, lines) -> str:
+def _first_bad(path: Path, lines, empty_ok: bool = False) -> str:
+    """The first line with another number of values or a value that is not a number (an
+    empty value is one unless ``empty_ok``)."""
     for i, line in lines:
         if not line.strip():
             continue
@@ -106,6 +116,8 @@ def _first_bad(path: Path, lines) -> str:
         if len(parts) != len(RAW_COLUMNS):
             return f"{path}:{i}: expected {len(RAW_COLUMNS)} values, found {len(parts)} (truncated or malformed line)"
         for p in parts:
+            if empty_ok and not p.strip():
+                continue
             try:
                 float(p)
             except ValueError:
@@ -113,8 +125,38 @@ def _first_bad(path: Path, lines) -> str:
     return f"{path}: could not be parsed"
 
 
-def read_raw_csv(path: Path, placement: str | None = None, rate_hz: float | None = None) -> RawRecording:
-    """Read and check one raw CSV. Raises :class:`RawInputError` with file and line."""
+def _empty_as_nan(text: str) -> float:
+    """loadtxt converter of the repairing read: an empty cell is a missing value (NaN)."""
+    return float(text) if text.strip() else np.nan
+
+
+def _load_repairing(path: Path) -> np.ndarray:
+    """The table again with empty cells read as NaN (only for a file whose plain read failed:
+    a Python converter per value is slower than the plain parse). Raises RawInputError with the
+    first line that is still bad (a non-number, a line with another number of values)."""
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            f.readline()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                return np.loadtxt(f, delimiter=",", ndmin=2, converters=_empty_as_nan)
+    except ValueError:
+        with open(path, encoding="utf-8-sig") as f:
+            lines = enumerate(f, start=1)
+            next(lines, None)
+            msg = _first_bad(path, lines, empty_ok=True)
+        raise RawInputError(msg) from None
+
+
+def read_raw_csv(path: Path, placement: str | None = None, rate_hz: float | None = None, repair: bool = False) -> RawRecording:
+    """Read and check one raw CSV. Raises :class:`RawInputError` with file and line.
+
+    ``repair`` (``runform analyze``): what can be analysed around is, and said in ``notes``
+    instead of refused: empty, NaN or infinite sensor values are kept as NaN (the core drops such
+    samples as a gap and counts them, ``dropout_samples``); a row whose time_s is empty or not
+    finite is dropped; a row whose time_s repeats the previous row's is dropped (the later one,
+    as the recorder does live). Without it (import) these are refused. Time going backwards and
+    text that is not a number are refused either way."""
     path = Path(path)
     placement = placement or placement_from_name(path)
     if placement is None:
@@ -148,7 +190,9 @@ def read_raw_csv(path: Path, placement: str | None = None, rate_hz: float | None
             except UnicodeDecodeError:
                 raise
             except ValueError:
-                raise RawInputError(_bad_line(path)) from None
+                if not repair:
+                    raise RawInputError(_bad_line(path)) from None
+                data = _load_repairing(path)
     except UnicodeDecodeError as e:
         raise RawInputError(f"{_undecodable_line(path)}: not UTF-8 text ({e.reason}, byte {e.object[e.start:e.start + 1]!r})") from e
     except OSError as e:
@@ -159,22 +203,96 @@ def read_raw_csv(path: Path, placement: str | None = None, rate_hz: float | None
         raise RawInputError(_bad_line(path))
     if order is not None:
         data = data[:, order]
+    repair_notes: list[str] = []
+    #: the file line of each row (rows dropped by the repair leave holes; blank lines are not counted)
+    line = None
     bad = ~np.all(np.isfinite(data), axis=1)
     if np.any(bad):
-        i = int(np.flatnonzero(bad)[0])
-        raise RawInputError(f"{path}:{i + 2}: NaN or infinite value")
+        if not repair:
+            i = int(np.flatnonzero(bad)[0])
+            raise RawInputError(f"{path}:{i + 2}: NaN or infinite value")
+        data, line, repair_notes = _repair_rows(data, bad)
     beyond = np.abs(data[:, 1:]) > _LIMITS
+    if repair:
+        beyond &= np.isfinite(data[:, 1:])  # inf is a missing value here, not a corrupt one
     if np.any(beyond):
         i, k = (int(v[0]) for v in np.nonzero(beyond))
-        raise RawInputError(f"{path}:{i + 2}: {RAW_COLUMNS[k + 1]} = {data[i, k + 1]:g} is beyond any IMU's range "
+        raise RawInputError(f"{_line(path, line, i)}: {RAW_COLUMNS[k + 1]} = {data[i, k + 1]:g} is beyond any IMU's range "
                             f"(|acc| <= {MAX_ACC_MPS2:g} m/s^2, |gyr| <= {MAX_GYR_DPS:g} deg/s): a corrupt value")
     t = data[:, 0]
     dt = np.diff(t)
+    if repair and np.any(dt == 0):
+        keep = np.ones(t.size, bool)
+        keep[1:] = dt != 0
+        n_dup = int(t.size - np.count_nonzero(keep))
+        first = int(np.flatnonzero(~keep)[0])
+        if n_dup > MAX_REPEAT_SHARE * t.size:
+            raise RawInputError(f"{_line(path, line, first)}: time_s repeats the previous row's ({t[first]}) in {n_dup} of "
+                                f"{t.size} rows: time stamps coarser than the sample period (rounded?); the samples "
+                                f"cannot be ordered in time")
+        repair_notes.append(f"{n_dup} row(s) repeat the previous row's time_s (first at line "
+                            f"{_line_no(line, first)}, time_s {t[first]}): the later row is dropped")
+        data = data[keep]
+        line = (np.arange(keep.size) + 2 if line is None else line)[keep]
+        if data.shape[0] < 2:
+            raise RawInputError(f"{path}: fewer than 2 rows with distinct time_s")
+        t = data[:, 0]
+        dt = np.diff(t)
     if np.any(dt <= 0):
         i = int(np.flatnonzero(dt <= 0)[0])
-        raise RawInputError(f"{path}:{i + 3}: time_s does not increase ({t[i]} then {t[i + 1]})")
+        raise RawInputError(f"{_line(path, line, i + 1)}: time_s does not increase ({t[i]} then {t[i + 1]})")
     acc, gyr_dps = data[:, 1:4], data[:, 4:7]
-    norm = np.linalg.norm(acc, axis=1)
+    fin = None  # rows whose six sensor values are finite (None: all of them)
+    if repair_notes:
+        fin = np.all(np.isfinite(data[:, 1:7]), axis=1)
+        if np.count_nonzero(fin) < 2:
+            raise RawInputError(f"{path}: fewer than 2 rows with six finite sensor values")
+        if fin.all():
+            fin = None
+    rec = _check_values(path, placement, t, acc, gyr_dps, rate_hz, fin)
+    rec.notes[:0] = repair_notes
+    return rec
+
+
+def _line_no(line: np.ndarray | None, i: int) -> int:
+    return int(line[i]) if line is not None else i + 2
+
+
+def _line(path: Path, line: np.ndarray | None, i: int) -> str:
+    return f"{path}:{_line_no(line, i)}"
+
+
+def _repair_rows(data: np.ndarray, bad: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
+    """The repairing read's non-finite values: rows whose time_s is not finite are dropped
+    (counted); non-finite sensor values stay (the core drops their samples as dropouts).
+    Returns the table, the file line of each kept row (None when none is dropped) and notes."""
+    notes = []
+    bad_t = ~np.isfinite(data[:, 0])
+    line = None
+    if np.any(bad_t):
+        first = int(np.flatnonzero(bad_t)[0])
+        notes.append(f"{int(np.count_nonzero(bad_t))} row(s) with an empty or non-finite time_s (first at line {first + 2}): dropped")
+        line = np.flatnonzero(~bad_t) + 2
+        data = data[~bad_t]
+        if data.shape[0] < 2:
+            raise RawInputError(f"{notes[0]}; fewer than 2 rows left")
+    sens = ~np.isfinite(data[:, 1:])
+    rows = np.any(sens, axis=1)
+    if np.any(rows):
+        first = int(np.flatnonzero(rows)[0])
+        notes.append(f"{int(np.count_nonzero(rows))} sample(s) with an empty, NaN or infinite sensor value "
+                     f"({int(np.count_nonzero(sens))} value(s), first at line {_line_no(line, first)}): "
+                     f"dropped by the core as a gap (dropout_samples)")
+    return data, line, notes
+
+
+def _check_values(path: Path, placement: str, t: np.ndarray, acc: np.ndarray, gyr_dps: np.ndarray,
+                  rate_hz: float | None, fin: np.ndarray | None) -> RawRecording:
+    """The unit checks, the rate and the saturation levels of the values read. ``fin``: rows
+    whose sensor values are all finite (None: every row), the only ones the checks look at."""
+    acc_f, gyr_f = (acc, gyr_dps) if fin is None else (acc[fin], gyr_dps[fin])
+    dt = np.diff(t)
+    norm = np.linalg.norm(acc_f, axis=1)
     if not np.any(norm):
         raise RawInputError(f"{path}: the accelerometer is 0 in every sample (a dead sensor, or no accelerometer data)")
     if np.median(norm) < 0.3 * STANDARD_GRAVITY_MPS2:
@@ -182,7 +300,7 @@ def read_raw_csv(path: Path, placement: str | None = None, rate_hz: float | None
     if np.median(norm) > MAX_MEDIAN_ACC_MPS2:
         raise RawInputError(f"{path}: accelerometer median |a| = {np.median(norm):.4g}: looks like mg, cm/s^2 or raw counts, "
                             f"expected m/s^2 (acc_*_mps2; gravity is 9.81)")
-    gnorm = np.linalg.norm(gyr_dps, axis=1)
+    gnorm = np.linalg.norm(gyr_f, axis=1)
     if np.percentile(gnorm, 99) > MAX_P99_GYR_DPS:
         raise RawInputError(f"{path}: |gyro| reaches {np.percentile(gnorm, 99):.4g} at the 99th percentile: looks like mdeg/s or "
                             f"raw counts, expected deg/s (gyr_*_dps)")
@@ -200,9 +318,9 @@ def read_raw_csv(path: Path, placement: str | None = None, rate_hz: float | None
         raise RawInputError(f"{path}: sample rate {rate_hz:g} Hz given, but time_s advances by a median "
                             f"{1e3 / est:.4g} ms per sample ({est:.4g} Hz)")
     rate = float(rate_hz) if rate_hz is not None else est
-    a_sat, g_sat = saturation_level(acc), saturation_level(gyr_dps)
-    notes = [*_rate_notes(t, est), *_saturation_notes("accelerometer", acc, a_sat, f"{{:.4g}} m/s^2 ({{:.3g}} g)", "clipped_acc"),
-             *_saturation_notes("gyroscope", gyr_dps, g_sat, "{:.4g} deg/s", "clipped_gyr")]
+    a_sat, g_sat = saturation_level(acc_f), saturation_level(gyr_f)
+    notes = [*_rate_notes(t, est), *_saturation_notes("accelerometer", acc_f, a_sat, f"{{:.4g}} m/s^2 ({{:.3g}} g)", "clipped_acc"),
+             *_saturation_notes("gyroscope", gyr_f, g_sat, "{:.4g} deg/s", "clipped_gyr")]
     # contiguous copies of the time and acceleration columns (views of the (n, 7) table would
     # make every block the core reads a strided array: ~4x slower reductions and copies there)
     return RawRecording(path, placement, np.ascontiguousarray(t), np.ascontiguousarray(acc), gyr_dps * RAD_PER_DEG, rate,
@@ -238,22 +356,29 @@ def _rate_notes(t: np.ndarray, rate_hz: float) -> list[str]:
 
 def check_plausible(rec: RawRecording) -> None:
     """Refuse what cannot be a recording in the documented units, beyond what
-    :func:`read_raw_csv` checks: a sample rate outside PLAUSIBLE_RATE_HZ (time_s in ms or us),
-    a channel that never changes while the sensor moves (a dead or disconnected axis). Used by
-    ``runform analyze``; not by export, which must write what was recorded whatever it is."""
+    :func:`read_raw_csv` checks: a sample rate outside PLAUSIBLE_RATE_HZ (time_s in ms or us).
+    A channel that never changes while the sensor moves (a dead or disconnected axis) is not
+    refused: it goes to ``rec.dead_channels`` with a note (run_core flags its leg's strides
+    ``dead_channel``, not valid). Used by ``runform analyze``; not by export, which must write
+    what was recorded whatever it is."""
     lo, hi = PLAUSIBLE_RATE_HZ
     if rec.time_s.size >= 2 and not lo <= rec.rate_hz <= hi:
         step = (rec.time_s[-1] - rec.time_s[0]) / (rec.time_s.size - 1)
         hint = "; is time_s in ms?" if rec.rate_hz < lo else "; is time_s in another unit than s?"
         raise RawInputError(f"{rec.path}: sample rate {rec.rate_hz:.4g} Hz (time_s advances by {step:.4g} per sample), "
                             f"expected {lo:g}-{hi:g} Hz{hint}")
-    acc_norm = np.linalg.norm(rec.acc_mps2, axis=1)
-    gyr = rec.gyr_rps * DEG_PER_RAD
+    acc, gyr = rec.acc_mps2, rec.gyr_rps * DEG_PER_RAD
+    fin = np.all(np.isfinite(acc), axis=1) & np.all(np.isfinite(gyr), axis=1)
+    if not fin.all():  # the repairing read's missing values: the checks look at the others
+        acc, gyr = acc[fin], gyr[fin]
+    acc_norm = np.linalg.norm(acc, axis=1)
     moves = np.std(acc_norm) > 0.5 or np.percentile(np.linalg.norm(gyr, axis=1), 99) > 40.0
     if not moves:
         return
+    leg = rec.placement.split("_")[0]
     for k, name in enumerate(RAW_COLUMNS[1:]):
-        col = rec.acc_mps2[:, k] if k < 3 else gyr[:, k - 3]
-        if col[0] == col[-1] and np.all(col == col[0]):
-            raise RawInputError(f"{rec.path}: {name} is {col[0]:g} in all {col.size} samples while the sensor moves: "
-                                f"a dead or disconnected axis")
+        col = acc[:, k] if k < 3 else gyr[:, k - 3]
+        if name not in rec.dead_channels and col[0] == col[-1] and np.all(col == col[0]):
+            rec.dead_channels.append(name)
+            rec.notes.append(f"{name} is {col[0]:g} in all {col.size} samples while the sensor moves: a dead or "
+                             f"disconnected axis; every {leg} stride is flagged dead_channel and not valid")
