@@ -115,8 +115,9 @@ def test_cli_jobs_prints_the_table_and_a_bad_session_does_not_stop_the_others(se
 
 
 def test_batch_makes_the_checks_of_analyze_and_prints_its_notes(sessions, tmp_path):
-    """--jobs refused nothing of runform.offline.raw.check_plausible (a dead axis, time_s in ms)
-    and printed none of the notes (gaps, saturation) that runform analyze prints."""
+    """--jobs refused nothing of runform.offline.raw.check_plausible (time_s in ms) and printed
+    none of the notes (gaps, saturation, a dead axis) that runform analyze prints. A dead axis
+    is analysed (its leg's strides flagged dead_channel), not refused, as without --jobs."""
     from runform.cli import main
 
     dirs, _ = sessions
@@ -134,6 +135,6 @@ def test_batch_makes_the_checks_of_analyze_and_prints_its_notes(sessions, tmp_pa
     np.savetxt(raw, data, delimiter=",", fmt="%.6f", header=raw.read_text().splitlines()[0], comments="")
     proc = subprocess.run([sys.executable, "-m", "runform.cli", "analyze", str(dead), str(gap), "--out", str(tmp_path / "out"),
                            "--jobs", "1"], capture_output=True, text=True)
-    assert proc.returncode == 2, proc.stderr
-    assert "gyr_x_dps is 0 in all" in proc.stderr and "dead" in proc.stderr, proc.stderr
+    assert proc.returncode == 0, proc.stderr
+    assert f"note: {dead / 'raw_left_foot.csv'}: gyr_x_dps is 0 in all" in proc.stderr and "dead_channel" in proc.stderr, proc.stderr
     assert f"note: {gap / 'raw_right_foot.csv'}: 1 gap(s) in time_s" in proc.stderr, proc.stderr
