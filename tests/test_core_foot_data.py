@@ -185,3 +185,24 @@ def test_three_cornered_hat_recovers_each_series_noise(bench):
     small = {"ic": 0.002, "b": 0.010, "c": 0.020}
     got = bench.three_cornered_hat({k: truth[:30] + rng.normal(0.0, s, 30) for k, s in small.items()})
     assert got["ic"] < min(got["b"], got["c"]), got
+
+
+@pytest.mark.shared_data
+def test_a_weaker_rise_long_before_a_heel_strike_is_not_its_landing(shared_data):
+    """pyshoe 2017-12-15-18-03-05's first step out of standing is a heel strike (IC ~2.86 s). In
+    the foot frame of the 0.25-0.67 swing window the detector sees a swing before it whose only
+    |f| rise above half the impact threshold comes 0.36 s before the heel strike (2.495 s, the
+    foot rocking in standing), followed by a toes-up turn: the first-landing rule took that rise
+    as the forefoot's landing (IC 367 ms early, one 0.7-s 'stance'). The heel lands 50-75 ms
+    after a forefoot landing; the rule now needs it within LANDING_S (0.15 s)."""
+    from runform.core import SessionProcessor
+    from runform.core.params import CalibrationParams, CoreParams, SensorSpec
+    from runform.offline.public import load_pyshoe
+    from runform.units import RAD_PER_DEG
+
+    t, a, g = load_pyshoe(shared_data / "pyshoe_dev" / "2017-12-15-18-03-05.mat")["right_foot"]
+    params = CoreParams(calibration=CalibrationParams(swing_axis_to=0.67))
+    proc = SessionProcessor({"right_foot": SensorSpec(rate_hz=200.0, accel_range_g=1e6, gyro_range_dps=1e9)}, params)
+    outs = list(proc.push("right_foot", t, a, g * RAD_PER_DEG)) + list(proc.finish())
+    ic = sorted(o.row["ic_time_s"] for o in outs if hasattr(o, "row"))
+    assert ic and 2.8 < ic[0] < 2.9, ic[:3]

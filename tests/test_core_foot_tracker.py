@@ -423,3 +423,26 @@ def test_first_forefoot_landing_out_of_standing_is_found_at_its_impact(rate):
         ic = np.array([e.time_s for e in whole if isinstance(e, FootEvent) and e.kind == "ic"])
         first = runner.events(leg, 8.0)["ic"][0]
         assert abs(ic[0] - first) <= 0.003, (leg, ic[0] - first)
+
+
+@pytest.mark.parametrize("rate", [400.0, 200.0])
+@pytest.mark.parametrize("heading_deg", [-8.0, -4.0, 4.0])
+def test_first_forefoot_landing_is_found_whether_the_heel_lands_by_its_crossing_or_its_impact(rate, heading_deg):
+    """The same first forefoot landing (virtual forefoot runner, seed 2, left foot) in a foot
+    frame turned about the vertical by a few degrees (a calibrated frame's heading error): the
+    heading error mixes roll rate into the pitch rate and moves its zero crossing past the heel's
+    own impact (above the threshold, 72-75 ms after the forefoot's, -4 and -8 deg); the heel's
+    landing is then that impact, and the IC is still the forefoot's. Before, the rule looked only
+    at the crossing and the IC came 72.5 / 75 ms late."""
+    from runform.sim import VirtualRunner
+
+    runner = VirtualRunner.from_profile("forefoot", seed=2, placements=("left_foot",),
+                                        overrides={"mounting": "aligned", "sensor_error_scale": 0.0})
+    t = np.arange(0.0, 8.0, 1.0 / rate)
+    acc, gyr = runner.imu("left_foot", t)
+    a = np.radians(heading_deg)
+    rot = np.array([[np.cos(a), -np.sin(a), 0.0], [np.sin(a), np.cos(a), 0.0], [0.0, 0.0, 1.0]])
+    outs = run(t, acc @ rot.T, gyr @ rot.T, rate)
+    ic = [e.time_s for e in outs if isinstance(e, FootEvent) and e.kind == "ic"]
+    first = runner.events("left", 8.0)["ic"][0]
+    assert abs(ic[0] - first) <= 0.003, ic[0] - first

@@ -45,12 +45,17 @@ state machine; thresholds in :class:`FootParams`):
   ``impact_jerk_mps3``; its pitch rate then crosses zero only when the heel lands, 50-75 ms
   later. In such a swing the first impact above half the threshold (its floor below 200 Hz:
   above the late swing's own ``|f|`` trend) is remembered, and when the zero crossing is
-  confirmed the IC is that impact's onset if the foot turned toes-up by at least
-  ``HEEL_DROP_RAD`` (1.6 deg: a forefoot strike lands at least that far toes-down, Altman &
-  Davis 2012) from its steepest rise to the crossing (the heel dropping; a heel strike's
-  crossing comes with its impact: 0-0.05 deg in between), within ``max_stance_s``; decided at
-  the crossing's decision, as before. At <= 100 Hz the threshold is its floor already (the rule
-  changes nothing there);
+  confirmed (or an impact above the threshold comes first: the heel's own landing) the IC is
+  that impact's onset if the foot turned toes-up by at least ``HEEL_DROP_RAD`` (1.6 deg: a
+  forefoot strike lands at least that far toes-down, Altman & Davis 2012) from its steepest
+  rise to the heel's landing (the heel dropping; a heel strike's crossing comes with its impact:
+  0-0.05 deg in between), within ``LANDING_S`` (the heel lands 50-75 ms after the forefoot; a
+  weaker |f| rise 0.36 s before a heel strike, a foot rocking in standing, is not its landing:
+  pyshoe 2017-12-15-18-03-05's first step with the foot frame of the 0.25-0.67 swing window);
+  decided at the heel landing's decision, as before. Which of the two marks the heel's landing
+  depends on the foot frame's heading (on the virtual forefoot runner 4 deg of heading moves the
+  zero crossing past the heel's impact). At <= 100 Hz the threshold is its floor already (the
+  rule changes nothing there);
 * mid-stance: the stillest sample between IC and the start of the swing's negative run of ``w``
   (the run that reaches the swing entry; minimum of ``|gyr| + k * | |acc| - g |``);
 * push-off peak: the maximum of ``w`` between mid-stance and the start of that run (the
@@ -153,7 +158,7 @@ class PitchRateEventDetector:
         self.swing_wmin = 0.0  # most negative pitch rate of the current swing so far (rad/s)
         # a swing with no stance behind it: the first impact above the threshold's floor, (global
         # index and time of its onset, global index of its steepest rise); None: none yet; ():
-        # none any more (max_stance_s passed without a heel landing)
+        # none any more (LANDING_S passed without a heel landing)
         self.landing: tuple | None = None
 
     def oldest_needed(self) -> int | None:
@@ -229,30 +234,35 @@ class PitchRateEventDetector:
                 imp = self._impact(buf, c0, lo, buf.n if zc is None else zc)
                 if imp == "wait":
                     break  # decidable with more samples; the cursor stays
-                if imp is not None and imp[1] < t_zc:
-                    i, t_ic, dec = imp
-                    out.append(Decision("ic", buf.base + i, t_ic, buf.base + dec))
-                    self._enter_stance(buf.base + i, t_ic, buf.base + dec + 1)
-                    continue
                 if self.to_time is None and self.landing is None and self._first_landing_rule:
                     # a swing with no stance behind it (out of standing): a weaker impact may be
-                    # its landing, if the heel then drops before the crossing (_heel_dropped)
+                    # its landing, if the heel then drops before it lands, by its crossing or by
+                    # its own impact (_heel_dropped)
                     soft = self._impact(buf, c0, lo, buf.n if zc is None else zc, self._jerk_floor)
                     if soft == "wait":
                         break
                     if soft is not None:
                         self.landing = (buf.base + soft[0], soft[1], buf.base + soft[2] - 1)
+                if imp is not None and imp[1] < t_zc:
+                    i, t_ic, dec = imp
+                    i_ic = buf.base + i
+                    land = self.landing
+                    if land and land[1] < t_ic and self._heel_landed(buf, land, i, t_ic):
+                        i_ic, t_ic = land[0], land[1]
+                    out.append(Decision("ic", i_ic, t_ic, buf.base + dec))
+                    self._enter_stance(i_ic, t_ic, buf.base + dec + 1)
+                    continue
                 if zc is None:
                     self.swing_wmin = min(self.swing_wmin, float(w[c0:].min()))
                     self.cursor = buf.end
-                    if self.landing and t[-1] - self.landing[1] > p.max_stance_s:
+                    if self.landing and t[-1] - self.landing[1] > self.LANDING_S:
                         self.landing = ()  # no heel came: keep no samples for it, seek no other
                     break
                 if zc_dec is None:
                     break  # the crossing is not confirmed yet
                 i_ic = buf.base + zc
                 land = self.landing
-                if land and t_zc - land[1] <= p.max_stance_s and self._heel_dropped(buf, land[2] - buf.base, zc):
+                if land and self._heel_landed(buf, land, zc, t_zc):
                     i_ic, t_zc = land[0], land[1]
                 out.append(Decision("ic", i_ic, t_zc, buf.base + zc_dec))
                 self._enter_stance(i_ic, t_zc, buf.base + zc_dec + 1)
@@ -345,6 +355,13 @@ class PitchRateEventDetector:
         t_on = float(t[m])
         i = min(int(t.searchsorted(t_on)), p)
         return i, t_on, p + 1
+
+    def _heel_landed(self, buf: SampleBuffer, land: tuple, k: int, t_k: float) -> bool:
+        """Whether the heel landed at local sample ``k`` (time ``t_k``: the pitch rate's zero
+        crossing or an impact above the threshold) after the weaker impact ``land`` (a
+        ``self.landing``) was the forefoot's landing: within ``LANDING_S`` of it, with the
+        heel's drop in between (:meth:`_heel_dropped`)."""
+        return t_k - land[1] <= self.LANDING_S and self._heel_dropped(buf, land[2] - buf.base, k)
 
     def _heel_dropped(self, buf: SampleBuffer, p: int, zc: int) -> bool:
         """Whether the foot turned toes-up by at least ``HEEL_DROP_RAD`` from the steepest rise
