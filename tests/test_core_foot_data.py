@@ -206,3 +206,29 @@ def test_a_weaker_rise_long_before_a_heel_strike_is_not_its_landing(shared_data)
     outs = list(proc.push("right_foot", t, a, g * RAD_PER_DEG)) + list(proc.finish())
     ic = sorted(o.row["ic_time_s"] for o in outs if hasattr(o, "row"))
     assert ic and 2.8 < ic[0] < 2.9, ic[:3]
+
+
+@pytest.mark.shared_data
+def test_no_ic_in_the_first_moments_of_a_swing_out_of_standing(shared_data):
+    """pyshoe 2017-12-15-18-03-05 resampled to 100 Hz, in the foot frame of the 0.25-0.67 swing
+    window: 10-20 ms after the first step's toe-off (2.495 s) the pitch rate wobbles back towards
+    zero, which the impact rule read as the end of a swing, and the toe-off's |f| ringing (rises
+    of 1,500 m/s^3, the threshold below 200 Hz) as its landing: a 30-ms 'stance' (IC 2.495 s, TO
+    2.525 s) before the real first heel strike. A swing with a toe-off behind it already waited
+    min_swing_s; a swing out of standing now waits as long from its entry."""
+    from runform.core import SessionProcessor
+    from runform.core.params import CalibrationParams, CoreParams, SensorSpec
+    from runform.offline.public import load_pyshoe
+    from runform.units import RAD_PER_DEG
+
+    spec = importlib.util.spec_from_file_location("bench_generalise", REPO_ROOT / "benchmarks" / "bench_generalise.py")
+    gen = importlib.util.module_from_spec(spec)
+    sys.modules["bench_generalise"] = gen
+    spec.loader.exec_module(gen)
+    t, a, g = load_pyshoe(shared_data / "pyshoe_dev" / "2017-12-15-18-03-05.mat")["right_foot"]
+    t2, y, rate = gen.resample(t, np.column_stack([a, g * RAD_PER_DEG]), 100.0)
+    params = CoreParams(calibration=CalibrationParams(swing_axis_to=0.67))
+    proc = SessionProcessor({"right_foot": SensorSpec(rate_hz=rate, accel_range_g=1e6, gyro_range_dps=1e9)}, params)
+    outs = list(proc.push("right_foot", t2, y[:, :3].copy(), y[:, 3:].copy())) + list(proc.finish())
+    rows = sorted((o.row for o in outs if hasattr(o, "row")), key=lambda r: r["ic_time_s"])
+    assert rows and 2.8 < rows[0]["ic_time_s"] < 2.9, [(r["ic_time_s"], r["to_time_s"]) for r in rows[:3]]

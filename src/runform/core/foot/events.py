@@ -14,7 +14,7 @@ state machine; thresholds in :class:`FootParams`):
   after the last IC, whose negative run of ``w`` turns the foot toes-up by at least
   ``swing_angle_rad`` (a heel drop after a forefoot landing does not);
 * IC: first upward zero crossing of ``w`` after ``S`` (and at least ``min_swing_s`` after the
-  last TO), linearly interpolated between the two samples around it; decided when ``w`` reaches
+  last TO, or after the swing's entry when no stance is behind it), linearly interpolated between the two samples around it; decided when ``w`` reaches
   ``+ic_confirm_rate_rps`` or, if ``w`` has not left the band between the two confirmation
   rates by then, ``ic_confirm_max_s`` after the (interpolated) crossing (a bounded
   look-ahead); a crossing that falls back to ``-ic_confirm_rate_rps`` first is a late-swing
@@ -156,6 +156,7 @@ class PitchRateEventDetector:
         self.ic_time: float | None = None
         self.to_time: float | None = None
         self.swing_wmin = 0.0  # most negative pitch rate of the current swing so far (rad/s)
+        self.swing_start: float | None = None  # time of the current swing's entry (s)
         # a swing with no stance behind it: the first impact above the threshold's floor, (global
         # index and time of its onset, global index of its steepest rise); None: none yet; ():
         # none any more (LANDING_S passed without a heel landing)
@@ -217,11 +218,18 @@ class PitchRateEventDetector:
                 self.ic_time = None
                 self.in_swing = True
                 self.swing_wmin = float(w[s])
+                self.swing_start = float(t[s])
                 self.cursor = buf.base + s + 1
             else:
                 lo = max(lo, 1)
-                if self.to_time is not None:
-                    lo = max(lo, int(t.searchsorted(self.to_time + p.min_swing_s)))
+                # no IC within min_swing_s of the toe-off or, for a swing with no stance behind
+                # it (out of standing, after a gap), of the swing's entry: at 100 Hz a wobble of
+                # the pitch rate 10-20 ms after a first step's toe-off looked like the end of a
+                # swing and the toe-off's |f| ringing like its impact (pyshoe 18-03-05's first
+                # step resampled, in the foot frame of the 0.25-0.67 swing window)
+                ref = self.to_time if self.to_time is not None else self.swing_start
+                if ref is not None:
+                    lo = max(lo, int(t.searchsorted(ref + p.min_swing_s)))
                     if lo >= buf.n:
                         self.swing_wmin = min(self.swing_wmin, float(w[self.cursor - buf.base :].min()))
                         self.cursor = buf.end
