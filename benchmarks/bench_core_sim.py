@@ -77,8 +77,9 @@ def make_ideal(runner: VirtualRunner, placements) -> None:
 
 class FootSwingWindow:
     """EXPERIMENT, not a method: while active, the foot's swing axis (calibration.swing_axis)
-    uses ``[TO + f0 x swing, TO + f1 x swing)`` instead of the product's ``[TO + swing_axis_from
-    x swing, TO + swing_axis_to x swing)`` (docs/validation.md, "Foot heading, seventh shift")."""
+    uses ``[TO + f0 x swing, TO + f1 x swing)`` of every swing, straight or turning, instead of
+    the product's windows (``swing_axis_from``, ``swing_axis_to_straight`` / ``swing_axis_to``;
+    docs/validation.md, "Foot heading")."""
 
     def __init__(self, window: tuple[float, float] | None):
         self.window = window
@@ -93,7 +94,7 @@ class FootSwingWindow:
 
         def swing_axis(time_s, gyr_rps, strides, params):
             # the product's own function with the window's two fractions
-            return orig(time_s, gyr_rps, strides, dataclasses.replace(params, swing_axis_from=f0, swing_axis_to=f1))
+            return orig(time_s, gyr_rps, strides, dataclasses.replace(params, swing_axis_from=f0, swing_axis_to=f1, swing_axis_to_straight=f1))
 
         cal_mod.swing_axis = swing_axis
         return self

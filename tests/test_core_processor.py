@@ -328,10 +328,15 @@ def test_heading_offset_learned_after_standing_matches_the_runner():
         assert abs(truth) > 0.4  # the test would not tell anything if the offset were zero
 
 
-def test_foot_axis_from_late_swing_is_closer_to_the_foot_than_from_all_motion():
+def test_foot_axis_from_swing_is_closer_to_the_foot_than_from_all_motion():
     """The synthetic runner's foot everts while it pitches in stance and push-off (coupled roll);
     the principal axis of all the motion is turned towards the long axis by it, the one of the
-    later part of swing (calibration.swing_axis) much less."""
+    swing (calibration.swing_axis) less. This runner's swing is a pure sagittal rotation, so the
+    whole swing would be best here (0.1 deg); the product's window for a runner going straight,
+    the middle of swing (chosen on the virtual runner and on gaitmap's real feet, whose terminal
+    swing is oblique), is 1.1-1.2 deg off against all motion's 1.4 (0.7 x before, with the
+    window to the IC): the test checks that the swing axis is used and better, not by how much
+    on this one model."""
     from runform.core.params import CalibrationParams
     from runform.rotations import quat_to_matrix
 
@@ -346,7 +351,7 @@ def test_foot_axis_from_late_swing_is_closer_to_the_foot_than_from_all_motion():
     old, _ = run(REC, {p: list(range(400, REC.time_s.size, 400)) for p in ALL},
                  params=CoreParams(calibration=CalibrationParams(swing_axis=False)))
     for new, prev in zip(yaw_err(PROC), yaw_err(old)):
-        assert new < 0.7 * prev, (new, prev)
+        assert new < 0.9 * prev and new < 1.5, (new, prev)
 
 
 def test_a_shank_sampled_too_slowly_for_the_impact_peak_is_flagged_not_invalidated():

@@ -254,10 +254,24 @@ def foot_sign(travel: tuple[int, float] | None, asymmetry: tuple[int, float], mi
 
 
 def swing_axis(time_s: np.ndarray, gyr_rps: np.ndarray, strides: list, params: CalibrationParams) -> tuple[np.ndarray, float] | None:
-    """Foot: (principal axis, planarity) of the angular velocity (n, 3) rad/s over the later
-    part of each swing, ``[TO + swing_axis_from x swing, TO + swing_axis_to x swing)`` (the
-    next IC when ``swing_axis_to`` is 1), of the foot tracker's
-    ``strides``; None with fewer than ``swing_axis_min_strides`` swings.
+    """Foot: (principal axis, planarity) of the angular velocity (n, 3) rad/s over part of each
+    swing of the foot tracker's ``strides``: the middle of swing, ``[TO + swing_axis_from x
+    swing, TO + swing_axis_to_straight x swing)``, of the strides that do not turn (heading
+    change at most ``swing_axis_straight_rad``) when there are ``swing_axis_min_strides`` of
+    them; else the later part of every swing, ``[TO + swing_axis_from x swing, TO +
+    swing_axis_to x swing)`` (the next IC when ``swing_axis_to`` is 1). None with fewer than
+    ``swing_axis_min_strides`` swings.
+
+    Why the middle of swing when the runner goes straight: from there to the IC a real foot
+    inverts and adducts while it dorsiflexes (gaitmap's walker: ~22 deg and 16-20 deg against
+    its mocap marker frame), which turns the axis of the terminal swing furthest from the foot's
+    long axis (gaitmap: 25 % -> IC -12.8 / +11.6 deg from the marker frame, 25-67 % -6.8 / +6.8;
+    virtual runner 2.6 -> 1.7 deg mean); the heading error leaks roll rate into the pitch rate of
+    the IC feature (gaitmap right IC 8.5 -> 7.3 ms) and the sagittal angle into the eversion.
+    Why not when the runner turns: the foot's rotation about the vertical (pyshoe's Vicon-room
+    circles, 62-70 deg per stride, much of it in swing) is then a large part of the middle of
+    swing and moves its axis by 8-29 deg, while the terminal swing's dorsiflexion dominates any
+    turning (docs/validation.md, "Foot heading", the 2026-11-24 looks).
 
     Why not the whole motion: the principal axis of all the foot's rotation is tilted towards
     the foot's long axis by every rotation that is correlated with the sagittal one - the
@@ -272,12 +286,17 @@ def swing_axis(time_s: np.ndarray, gyr_rps: np.ndarray, strides: list, params: C
     t = np.asarray(time_s, float)
     sel = np.zeros(t.size, bool)
     n_sw = 0
+    whole = [s for s in strides if np.isfinite(s.to_time_s) and np.isfinite(s.next_ic_time_s) and s.next_ic_time_s > s.to_time_s]
+    straight = [s for s in whole if abs(s.heading_change_rad) <= params.swing_axis_straight_rad]  # NaN: not straight
+    frac_to = params.swing_axis_to
+    if len(straight) >= params.swing_axis_min_strides:
+        strides, frac_to = straight, params.swing_axis_to_straight
     for s in strides:
         to, ic = s.to_time_s, s.next_ic_time_s
         if not (np.isfinite(to) and np.isfinite(ic) and ic > to):
             continue
         t0 = to + params.swing_axis_from * (ic - to)
-        t1 = ic if params.swing_axis_to >= 1.0 else to + params.swing_axis_to * (ic - to)
+        t1 = ic if frac_to >= 1.0 else to + frac_to * (ic - to)
         i0, i1 = np.searchsorted(t, [t0, t1])
         if i1 > i0:
             sel[i0:i1] = True

@@ -60,14 +60,19 @@ class CalibrationParams:
     window_s: float = 10.0
     #: foot: share of the window's samples taken as quasi-static (foot-flat)
     quasi_static_fraction: float = 0.1
-    #: foot: the mediolateral axis from the later part of swing only, ``[TO + swing_axis_from x
-    #: swing duration, TO + swing_axis_to x swing duration)`` (1.0: the next IC) of the strides
-    #: found during calibration (calibration.swing_axis), when at least ``swing_axis_min_strides``
-    #: swings were found; else from all motion. 0.25-0.67 is measured but not the default
-    #: (docs/validation.md, "Foot heading, seventh shift" and its 2026-11-24 re-measurement)
+    #: foot: the mediolateral axis from part of each swing of the strides found during
+    #: calibration (calibration.swing_axis), when at least ``swing_axis_min_strides`` swings were
+    #: found; else from all motion. The part: ``[TO + swing_axis_from x swing duration, TO +
+    #: swing_axis_to_straight x swing duration)`` of the strides that turn by at most
+    #: ``swing_axis_straight_rad`` about the vertical (mid-stance to mid-stance; 0.35 rad is the
+    #: foot tracker's ``turn`` flag) when there are ``swing_axis_min_strides`` of them, else
+    #: ``[..., TO + swing_axis_to x swing duration)`` (1.0: the next IC) of all strides
+    #: (docs/validation.md, "Foot heading", the 2026-11-24 looks)
     swing_axis: bool = True
     swing_axis_from: float = 0.25
     swing_axis_to: float = 1.0
+    swing_axis_to_straight: float = 0.67
+    swing_axis_straight_rad: float = 0.35
     swing_axis_min_strides: int = 3
 
 
