@@ -446,3 +446,33 @@ def test_first_forefoot_landing_is_found_whether_the_heel_lands_by_its_crossing_
     ic = [e.time_s for e in outs if isinstance(e, FootEvent) and e.kind == "ic"]
     first = runner.events("left", 8.0)["ic"][0]
     assert abs(ic[0] - first) <= 0.003, ic[0] - first
+
+
+@pytest.mark.parametrize("axis_deg", [0.0, 90.0, 35.0])
+def test_strapdown_sensor_height_is_the_velocity_of_a_sensor_above_a_still_contact(axis_deg):
+    """A rigid foot rolling about a still ground contact ``h`` below the sensor (foot frame z),
+    turning about a horizontal axis (0: pitch, 90: roll) at a rate that is not zero at either
+    mid-stance: with ``sensor_height_m = h`` the strapdown's boundary velocities are
+    ``w x (0, 0, h)`` and its displacement is the sensor's true one (sign and frame of both
+    components, the velocity-aided tilt sees no false error); taking the sensor as still
+    (``h = 0``) misses it."""
+    from runform.core.foot.strapdown import integrate_stride
+
+    g, h, T, n = STANDARD_GRAVITY_MPS2, 0.08, 0.6, 2401
+    t = np.linspace(0.0, T, n)
+    th, om, al = 1.2 * t - 1.5 * t**2, 1.2 - 3.0 * t, np.full(n, -3.0)  # angle, rate, acceleration
+    b = np.radians(axis_deg)
+    u = np.array([np.cos(b), np.sin(b), 0.0])  # the rotation axis (world = body: R^T u = u)
+    K = np.array([[0.0, -u[2], u[1]], [u[2], 0.0, -u[0]], [-u[1], u[0], 0.0]])
+    R = np.eye(3) + np.sin(th)[:, None, None] * K + (1.0 - np.cos(th))[:, None, None] * (K @ K)
+    p = R @ np.array([0.0, 0.0, h])  # the sensor, the contact at the origin
+    w_world = om[:, None] * u
+    acc = al[:, None] * np.cross(u, p) + np.cross(w_world, np.cross(w_world, p))
+    f_body = np.einsum("nji,nj->ni", R, acc + np.array([0.0, 0.0, g]))
+    gyr = np.tile(u, (n, 1)) * om[:, None]
+    up1 = R[-1].T @ np.array([0.0, 0.0, g])
+    true = p[-1] - p[0]
+    _, d, _ = integrate_stride(t, f_body, gyr, 0, n - 1, np.array([0.0, 0.0, g]), up1, "velocity", h)
+    assert np.allclose(d, true, atol=2e-5), (d, true)
+    _, d0, _ = integrate_stride(t, f_body, gyr, 0, n - 1, np.array([0.0, 0.0, g]), up1, "velocity", 0.0)
+    assert np.abs(d0 - true).max() > 1e-3, (d0, true)
