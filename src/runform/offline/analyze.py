@@ -23,7 +23,11 @@ from ..core.schema import STRIDE_COLUMNS
 from ..core.summary import SessionSummary
 from ..placements import PLACEMENTS
 from ..units import DEG_PER_RAD, STANDARD_GRAVITY_MPS2
-from .raw import RawInputError, RawRecording, check_plausible, placement_from_name, read_raw_csv
+from .raw import RawInputError, RawRecording, placement_from_name
+from .stream import SpooledRecording, read_streaming
+
+#: a recording as run_core takes it: read whole (read_raw_csv) or spooled (read_streaming)
+Recording = RawRecording | SpooledRecording
 
 #: samples are fed to the core in blocks of this many seconds, all sensors interleaved in time;
 #: after each round of blocks SessionProcessor.advance says every stream is in up to the block's
@@ -79,7 +83,37 @@ def _what_is_there(d: Path) -> str:
     return say
 
 
-def sensor_spec(rec: RawRecording) -> SensorSpec:
+class _ArrayCursor:
+    """A whole-file recording's rows in order, as :class:`runform.offline.stream.SpoolCursor`."""
+
+    def __init__(self, rec: RawRecording) -> None:
+        self.rec = rec
+        self.i = 0
+
+    def take(self, edge: float):
+        r, i0 = self.rec, self.i
+        i1 = int(np.searchsorted(r.time_s, edge, side="left"))
+        if i1 <= i0:
+            return r.time_s[:0], r.acc_mps2[:0], r.gyr_rps[:0], None
+        self.i = i1
+        return r.time_s[i0:i1], r.acc_mps2[i0:i1], r.gyr_rps[i0:i1], float(r.time_s[i0 - 1]) if i0 > 0 else None
+
+    def next_time(self) -> float | None:
+        return float(self.rec.time_s[self.i]) if self.i < self.rec.time_s.size else None
+
+
+def _cursor(rec: Recording):
+    return rec.cursor() if isinstance(rec, SpooledRecording) else _ArrayCursor(rec)
+
+
+def _span(rec: Recording) -> tuple[float, float, int]:
+    """(first time_s, last time_s, samples)."""
+    if isinstance(rec, SpooledRecording):
+        return rec.t_first, rec.t_last, rec.samples
+    return float(rec.time_s[0]), float(rec.time_s[-1]), int(rec.time_s.size)
+
+
+def sensor_spec(rec: Recording) -> SensorSpec:
     """The sensor's spec: its rate, and the full scale where the data show saturation
     (otherwise the defaults of :class:`SensorSpec`), so clipped samples are flagged."""
     kw: dict[str, float] = {"rate_hz": rec.rate_hz}
@@ -109,15 +143,16 @@ class _DeadChannelSummary(SessionSummary):
         super().add_many(results)
 
 
-def run_core(recs: list[RawRecording], params: CoreParams | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Stride rows and summary of one session's recordings."""
+def run_core(recs: list[Recording], params: CoreParams | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Stride rows and summary of one session's recordings (read whole or spooled: the same
+    blocks on the same grid of edges either way)."""
     proc = SessionProcessor({r.placement: sensor_spec(r) for r in recs}, params, batch_strides=STRIDE_BATCH)
     dead_legs = {r.placement.split("_")[0] for r in recs if r.dead_channels}
     if dead_legs:
         proc._summary = _DeadChannelSummary(dead_legs)
-    t0 = min(float(r.time_s[0]) for r in recs)
-    t1 = max(float(r.time_s[-1]) for r in recs)
-    cursors = {r.placement: 0 for r in recs}
+    t0 = min(_span(r)[0] for r in recs)
+    t1 = max(_span(r)[1] for r in recs)
+    cursors = {r.placement: _cursor(r) for r in recs}
     rows: list[dict[str, Any]] = []
 
     def take(outs):
@@ -127,29 +162,26 @@ def run_core(recs: list[RawRecording], params: CoreParams | None = None) -> tupl
     while edge <= t1:
         edge += BLOCK_S
         for r in recs:
-            i0 = cursors[r.placement]
-            i1 = int(np.searchsorted(r.time_s, edge, side="left"))
-            if i1 <= i0:
+            t, acc, gyr, prev_t = cursors[r.placement].take(edge)
+            if t.size == 0:
                 continue
-            t = r.time_s[i0:i1]
             # split at gaps so the core knows samples are missing
             big = np.flatnonzero(np.diff(t) > GAP_FACTOR / r.rate_hz) + 1
-            prev_gap = i0 > 0 and (r.time_s[i0] - r.time_s[i0 - 1]) > GAP_FACTOR / r.rate_hz
+            prev_gap = prev_t is not None and (t[0] - prev_t) > GAP_FACTOR / r.rate_hz
             for k, (s0, s1) in enumerate(zip([0, *big], [*big, t.size])):
-                take(proc.push(r.placement, t[s0:s1], r.acc_mps2[i0 + s0 : i0 + s1], r.gyr_rps[i0 + s0 : i0 + s1], gap_before=prev_gap if k == 0 else True))
-            cursors[r.placement] = i1
+                take(proc.push(r.placement, t[s0:s1], acc[s0:s1], gyr[s0:s1], gap_before=prev_gap if k == 0 else True))
         take(proc.advance(edge))
         # no stream has a sample in the next blocks (every sensor in a gap, or files whose
         # time_s do not overlap): go to the block of the next sample on the same grid of edges
         # (a file in epoch seconds beside one from 0 was 4e8 empty blocks: a hang)
-        nxt = min((float(r.time_s[cursors[r.placement]]) for r in recs if cursors[r.placement] < r.time_s.size), default=None)
+        nxt = min((x for x in (c.next_time() for c in cursors.values()) if x is not None), default=None)
         if nxt is not None and nxt >= edge + BLOCK_S:
             edge += math.floor((nxt - edge) / BLOCK_S) * BLOCK_S
             take(proc.advance(edge))
     take(proc.finish())
     rows.sort(key=lambda row: (row["ic_time_s"], row["leg"]))
     summary = proc.summary()
-    summary["inputs"] = [{"file": str(r.path), "placement": r.placement, "samples": int(r.time_s.size), "rate_hz": r.rate_hz,
+    summary["inputs"] = [{"file": str(r.path), "placement": r.placement, "samples": _span(r)[2], "rate_hz": r.rate_hz,
                           "acc_saturation_mps2": r.acc_range_mps2,
                           "gyr_saturation_dps": None if r.gyr_range_rps is None else r.gyr_range_rps * DEG_PER_RAD,
                           **_gaps(r), "notes": [*r.notes, *_gap_notes(r), *_overlap_notes(r, recs), *_side_notes(r, rows),
@@ -173,7 +205,7 @@ MIRROR_SHARE = 0.3
 MIRROR_MIN_STRIDES = 5
 
 
-def _side_notes(rec: RawRecording, rows: list[dict[str, Any]]) -> list[str]:
+def _side_notes(rec: Recording, rows: list[dict[str, Any]]) -> list[str]:
     if not rec.placement.endswith("_foot"):
         return []
     leg = rec.placement.split("_")[0]
@@ -191,7 +223,7 @@ def _side_notes(rec: RawRecording, rows: list[dict[str, Any]]) -> list[str]:
             f"swapped), or are its axes not right-handed? Its eversion numbers would be mirrored"]
 
 
-def _footless_notes(rec: RawRecording, recs: list[RawRecording]) -> list[str]:
+def _footless_notes(rec: Recording, recs: list[Recording]) -> list[str]:
     """A shank without its leg's foot sensor gives no strides (the events come from the foot):
     said, instead of a bare 'left 0 strides'."""
     leg = rec.placement.split("_")[0]
@@ -200,31 +232,34 @@ def _footless_notes(rec: RawRecording, recs: list[RawRecording]) -> list[str]:
     return []
 
 
-def _overlap_notes(rec: RawRecording, recs: list[RawRecording]) -> list[str]:
+def _overlap_notes(rec: Recording, recs: list[Recording]) -> list[str]:
     """A note when a file's time_s range meets none of the other files' (another time base:
     its strides are not paired with the other sensors' and left/right are compared across time)."""
     others = [r for r in recs if r is not rec]
-    t0, t1 = float(rec.time_s[0]), float(rec.time_s[-1])
-    if not others or any(float(r.time_s[0]) <= t1 and t0 <= float(r.time_s[-1]) for r in others):
+    t0, t1, _ = _span(rec)
+    if not others or any(_span(r)[0] <= t1 and t0 <= _span(r)[1] for r in others):
         return []
-    spans = ", ".join(f"{r.placement} {float(r.time_s[0]):.3f}-{float(r.time_s[-1]):.3f}" for r in others)
+    spans = ", ".join(f"{r.placement} {_span(r)[0]:.3f}-{_span(r)[1]:.3f}" for r in others)
     return [f"time_s {t0:.3f}-{t1:.3f} s overlaps no other file of the session ({spans}): another time base? "
             f"it is analysed apart from the other sensors"]
 
 
-def _gaps(rec: RawRecording) -> dict[str, Any]:
+def _gaps(rec: Recording) -> dict[str, Any]:
     """The gaps of a recording (time steps above GAP_FACTOR periods, as run_core splits them):
     how many, and the time they leave without samples (s)."""
-    dt = np.diff(rec.time_s)
-    big = dt[dt > GAP_FACTOR / rec.rate_hz]
+    if isinstance(rec, SpooledRecording):
+        big = rec.big_steps
+    else:
+        dt = np.diff(rec.time_s)
+        big = dt[dt > GAP_FACTOR / rec.rate_hz]
     return {"gaps": int(big.size), "gap_s": round(float(np.sum(big - 1.0 / rec.rate_hz)), 6)}
 
 
-def _gap_notes(rec: RawRecording) -> list[str]:
+def _gap_notes(rec: Recording) -> list[str]:
     g = _gaps(rec)
     if not g["gaps"]:
         return []
-    longest = float(np.max(np.diff(rec.time_s)))
+    longest = rec.longest_step if isinstance(rec, SpooledRecording) else float(np.max(np.diff(rec.time_s)))
     return [f"{g['gaps']} gap(s) in time_s, {g['gap_s']:.3f} s without samples (longest step {longest:.3f} s): "
             f"strides touching a gap are flagged gap"]
 
@@ -277,10 +312,7 @@ def analyze(inputs: Iterable[str | Path], out_dir: str | Path, placement: str | 
     for name, files in sessions:
         recs = []
         for f in files:
-            pl = placement_from_name(f) or placement
-            rec = read_raw_csv(f, pl, rate_hz, repair=True)
-            check_plausible(rec)
-            recs.append(rec)
+            recs.append(read_streaming(f, placement_from_name(f) or placement, rate_hz, GAP_FACTOR))
         seen = [r.placement for r in recs]
         if len(set(seen)) != len(seen):
             raise RawInputError(f"session {name}: the same placement twice: {seen}")
@@ -292,7 +324,12 @@ def analyze(inputs: Iterable[str | Path], out_dir: str | Path, placement: str | 
         _check_writable(dest)
     written = []
     for dest, (name, recs) in zip(dests, loaded):
-        rows, summary = run_core(recs, params)
+        try:
+            rows, summary = run_core(recs, params)
+        finally:
+            for r in recs:
+                if isinstance(r, SpooledRecording):
+                    r.close()  # its temporary file
         try:
             write_strides_csv(dest / "strides.csv", rows)
             write_summary(dest / "summary.json", summary)

@@ -1,0 +1,521 @@
+"""Reading a raw CSV for ``runform analyze`` in memory that does not grow with the recording.
+
+One pass parses the text in chunks of CHUNK_BYTES, makes the checks and repairs of
+:func:`runform.offline.raw.read_raw_csv` (``repair=True``) chunk by chunk and keeps what the
+whole-file facts need (counts, extremes, the few values at a channel's maximum, histograms of
+|a| and |gyro|); the rows themselves go to an unnamed temporary file as float64 (``spool``, 56
+bytes per sample, deleted when closed). The time column also goes to a file of its own, from
+which the exact median time step (the rate), the rate notes and the gaps are taken in a few
+cheap passes. The core then reads the rows back in order (:class:`SpoolCursor`).
+
+Identity with the whole-file reader: every number the analysis uses (rate, saturation levels,
+the notes' counts and lines, the samples) is computed exactly. The unit checks (median |a|,
+99th percentile and spread of |gyro| and |a|) are taken from histograms with 1 % bins; a file
+whose value falls in a bin on a threshold, or that any check would refuse, or whose text does
+not parse even with empty values allowed, is read again by the whole-file reader, which gives
+the same result or the same message as before (such files are bad input; their memory was not
+the point). See docs/data-format.md.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from ..core.schema import RAW_COLUMNS
+from ..units import DEG_PER_RAD, RAD_PER_DEG, STANDARD_GRAVITY_MPS2
+from . import raw as _raw
+from .raw import RawRecording
+
+#: text parsed per chunk (completed to the end of its last line): ~40,000 rows, 2.2 MB as float64.
+#: Parsed from a StringIO of the block, which is faster than loadtxt on the whole file (0.40 vs
+#: 0.50 s for 240,000 rows) and than on a list of lines (0.55 s)
+CHUNK_BYTES = 4 << 20
+#: rows read back per chunk from the spool (a multiple of RATE_CHUNK for the rate notes)
+READ_ROWS = 256 * 256
+#: histogram of |a| and |gyro| (log bins, 1 % wide) for the unit checks' bounds
+_HIST_EDGES = np.concatenate([[0.0], np.exp(np.arange(math.log(1e-6), math.log(1e12), math.log(1.01)))])
+#: a selection bin holding at most this many values is sorted; a fuller one is split again
+_SELECT_MAX = 1 << 16
+
+
+class _Fallback(Exception):
+    """The streaming pass cannot vouch for the file: read it with the whole-file reader."""
+
+
+@dataclass
+class SpooledRecording:
+    """One sensor's samples in a temporary file, with what :func:`runform.offline.analyze.run_core`
+    needs of the whole file (the same attributes as :class:`RawRecording` but the arrays)."""
+
+    path: Path
+    placement: str
+    rate_hz: float
+    samples: int
+    t_first: float
+    t_last: float
+    spool: BinaryIO
+    acc_range_mps2: float | None = None
+    gyr_range_rps: float | None = None
+    notes: list[str] = field(default_factory=list)
+    dead_channels: list[str] = field(default_factory=list)
+    #: time steps above GAP_FACTOR periods, in file order (run_core's gaps), and the longest step
+    big_steps: np.ndarray | None = None
+    longest_step: float = 0.0
+
+    def cursor(self) -> "SpoolCursor":
+        return SpoolCursor(self)
+
+    def close(self) -> None:
+        self.spool.close()
+
+
+class SpoolCursor:
+    """Reads a spooled recording's rows in order: :meth:`take` the rows before a time."""
+
+    def __init__(self, rec: SpooledRecording) -> None:
+        self.rec = rec
+        rec.spool.seek(0)
+        self.t = np.empty(0)
+        self.acc = np.empty((0, 3))
+        self.gyr = np.empty((0, 3))
+        self.left = rec.samples  # rows not yet read from the spool
+        self.prev_t: float | None = None  # the last row taken
+
+    def _read(self) -> bool:
+        k = min(READ_ROWS, self.left)
+        if k <= 0:
+            return False
+        x = _read_floats(self.rec.spool, k * 7).reshape(k, 7)
+        self.left -= k
+        self.t = np.concatenate([self.t, x[:, 0]])
+        self.acc = np.concatenate([self.acc, x[:, 1:4]])
+        self.gyr = np.concatenate([self.gyr, x[:, 4:7] * RAD_PER_DEG])
+        return True
+
+    def take(self, edge: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float | None]:
+        """Rows with time < edge: (t, acc m/s^2, gyr rad/s, time of the row before them or None)."""
+        while (self.t.size == 0 or self.t[-1] < edge) and self._read():
+            pass
+        i1 = int(np.searchsorted(self.t, edge, side="left"))
+        prev = self.prev_t
+        t, a, g = self.t[:i1], self.acc[:i1], self.gyr[:i1]
+        if i1:
+            self.prev_t = float(t[-1])
+            self.t, self.acc, self.gyr = self.t[i1:], self.acc[i1:], self.gyr[i1:]
+        return t, a, g, prev
+
+    def next_time(self) -> float | None:
+        if self.t.size == 0 and not self._read():
+            return None
+        return float(self.t[0])
+
+
+def read_streaming(path: Path, placement: str, rate_hz: float | None, gap_factor: float) -> SpooledRecording | RawRecording:
+    """:func:`runform.offline.raw.read_raw_csv` (``repair=True``) followed by
+    :func:`runform.offline.raw.check_plausible`, with the rows spooled to a temporary file; a
+    file the streaming pass cannot vouch for is read by those functions instead (a
+    :class:`RawRecording`, or their RawInputError). ``gap_factor``: a time step above this many
+    periods is a gap (runform.offline.analyze.GAP_FACTOR)."""
+    path = Path(path)
+    try:
+        return _stream(path, placement, rate_hz, gap_factor)
+    except _Fallback:
+        rec = _raw.read_raw_csv(path, placement, rate_hz, repair=True)
+        _raw.check_plausible(rec)
+        return rec
+
+
+def _stream(path: Path, placement: str, rate_hz: float | None, gap_factor: float) -> SpooledRecording:
+    if placement is None or rate_hz is not None and not (np.isfinite(rate_hz) and rate_hz > 0):
+        raise _Fallback
+    try:
+        f = open(path, encoding="utf-8-sig")
+    except OSError:
+        raise _Fallback from None
+    spool = tempfile.TemporaryFile(prefix="runform-spool-")
+    tfile = tempfile.TemporaryFile(prefix="runform-time-")
+    try:
+        with f:
+            header = [h.strip() for h in f.readline().split(",")]
+            if tuple(header) == RAW_COLUMNS:
+                order = None
+            elif sorted(header) == sorted(RAW_COLUMNS):
+                order = [header.index(c) for c in RAW_COLUMNS]
+            else:
+                raise _Fallback
+            st = _Scan()
+            while True:
+                text = f.read(CHUNK_BYTES)
+                if not text:
+                    break
+                st.chunk(_parse(text + f.readline()), order, spool, tfile)
+        rec = st.finish(path, placement, rate_hz, gap_factor, spool, tfile)
+    except (_Fallback, UnicodeDecodeError):
+        spool.close()
+        raise _Fallback from None
+    except BaseException:
+        spool.close()
+        raise
+    finally:
+        tfile.close()
+    return rec
+
+
+def _parse(text: str) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        try:
+            data = np.loadtxt(io.StringIO(text), delimiter=",", ndmin=2)
+        except ValueError:
+            try:
+                data = np.loadtxt(io.StringIO(text), delimiter=",", ndmin=2, converters=_raw._empty_as_nan)
+            except ValueError:
+                raise _Fallback from None
+    if data.shape[0] and data.shape[1] != len(RAW_COLUMNS):
+        raise _Fallback
+    return data.reshape(-1, len(RAW_COLUMNS))
+
+
+class _Saturation:
+    """The exact :func:`runform.offline.raw.saturation_level` of a channel group, chunk by
+    chunk: the running maximum of the rows' largest |value| and the rows near it."""
+
+    def __init__(self) -> None:
+        self.m = -np.inf
+        self.values = np.empty(0)
+        self.counts = np.empty(0, np.int64)
+
+    def add(self, v: np.ndarray) -> None:
+        if v.shape[0] == 0:
+            return
+        r = np.abs(v).max(axis=1)
+        self.m = max(self.m, float(r.max()))
+        thr = self.m * (1 - 1e-6)
+        u, c = np.unique(r[r >= thr], return_counts=True)
+        vals = np.concatenate([self.values, u])
+        cnts = np.concatenate([self.counts, c])
+        keep = vals >= thr
+        self.values, self.counts = vals[keep], cnts[keep]
+
+    def level(self, n: int, min_count: int = 5, min_share: float = 1e-4) -> tuple[float | None, int]:
+        """(the level or None, rows at it) as saturation_level and _saturation_notes count them."""
+        if n == 0 or self.m <= 0:
+            return None, 0
+        hits = int(self.counts[self.values >= self.m * (1 - 1e-6)].sum())
+        return (self.m if hits >= max(min_count, min_share * n) else None), hits
+
+
+class _Scan:
+    """What the whole-file checks need, gathered chunk by chunk."""
+
+    def __init__(self) -> None:
+        self.parsed = 0  # rows parsed (the file line of parsed row i is i + 2)
+        self.rows = 0  # rows kept
+        self.bad_t = 0
+        self.bad_t_line = 0
+        self.nonfin_rows = 0
+        self.nonfin_values = 0
+        self.nonfin_line = 0
+        self.dups = 0
+        self.dup_line = 0
+        self.dup_t = 0.0
+        self.last_t: float | None = None  # time of the last row after the dropped times
+        self.t_first = 0.0
+        self.finite = 0  # rows with six finite sensor values
+        self.acc_sat, self.gyr_sat = _Saturation(), _Saturation()
+        self.norm_hist = np.zeros(_HIST_EDGES.size + 1, np.int64)
+        self.gnorm_hist = np.zeros(_HIST_EDGES.size + 1, np.int64)
+        self.norm_sum = 0.0
+        self.norm_mean = 0.0
+        self.norm_m2 = 0.0
+        self.first_vals: np.ndarray | None = None  # the first finite row (acc, gyr deg/s via rad/s)
+        self.constant = np.ones(6, bool)
+
+    def chunk(self, data: np.ndarray, order, spool: BinaryIO, tfile: BinaryIO) -> None:
+        if order is not None:
+            data = data[:, order]
+        n0 = data.shape[0]
+        line = np.arange(self.parsed, self.parsed + n0) + 2
+        self.parsed += n0
+        if n0 == 0:
+            return
+        if not np.all(np.isfinite(data)):
+            bad_t = ~np.isfinite(data[:, 0])
+            if np.any(bad_t):
+                if not self.bad_t:
+                    self.bad_t_line = int(line[np.flatnonzero(bad_t)[0]])
+                self.bad_t += int(np.count_nonzero(bad_t))
+                data, line = data[~bad_t], line[~bad_t]
+            sens = ~np.isfinite(data[:, 1:])
+            rows = np.any(sens, axis=1)
+            if np.any(rows):
+                if not self.nonfin_rows:
+                    self.nonfin_line = int(line[np.flatnonzero(rows)[0]])
+                self.nonfin_rows += int(np.count_nonzero(rows))
+                self.nonfin_values += int(np.count_nonzero(sens))
+        if data.shape[0] == 0:
+            return
+        if np.any(np.isfinite(data[:, 1:]) & (np.abs(data[:, 1:]) > _raw._LIMITS)):
+            raise _Fallback
+        t = data[:, 0]
+        prev = np.concatenate([[self.last_t if self.last_t is not None else np.nan], t[:-1]])
+        if self.last_t is None:
+            self.t_first = float(t[0])
+        self.last_t = float(t[-1])
+        dup = t == prev
+        if np.any(dup):
+            if not self.dups:
+                i = int(np.flatnonzero(dup)[0])
+                self.dup_line, self.dup_t = int(line[i]), t[i]
+            self.dups += int(np.count_nonzero(dup))
+            data = data[~dup]
+            t = data[:, 0]
+            prev = prev[~dup]
+        if np.any(t <= prev):  # NaN (the first row) compares False
+            raise _Fallback  # time going back: refused, with the line, by the whole-file reader
+        spool.write(np.ascontiguousarray(data).tobytes())
+        tfile.write(np.ascontiguousarray(t).tobytes())
+        self.rows += data.shape[0]
+        acc, gyr = data[:, 1:4], data[:, 4:7]
+        fin = np.all(np.isfinite(data[:, 1:7]), axis=1)
+        if not fin.all():
+            acc, gyr = acc[fin], gyr[fin]
+        k = acc.shape[0]
+        if k == 0:
+            return
+        self.finite += k
+        self.acc_sat.add(acc)
+        self.gyr_sat.add(gyr)
+        norm = np.linalg.norm(acc, axis=1)
+        self.norm_hist += np.bincount(np.searchsorted(_HIST_EDGES, norm, side="right"), minlength=self.norm_hist.size)
+        self.gnorm_hist += np.bincount(np.searchsorted(_HIST_EDGES, np.linalg.norm(gyr, axis=1), side="right"), minlength=self.norm_hist.size)
+        gyr2 = gyr * RAD_PER_DEG * DEG_PER_RAD  # as check_plausible sees the gyroscope (deg/s -> rad/s -> deg/s)
+        # spread of |a| (Chan et al.'s pairwise update): the checks compare it with 0.5 and 2.0
+        m, n_old = float(np.mean(norm)), self.finite - k
+        m2 = float(np.sum((norm - m) ** 2))
+        d = m - self.norm_mean
+        self.norm_mean += d * k / self.finite
+        self.norm_m2 += m2 + d * d * n_old * k / self.finite
+        vals = np.concatenate([acc, gyr2], axis=1)
+        if self.first_vals is None:
+            self.first_vals = vals[0].copy()
+        self.constant &= np.all(vals == self.first_vals, axis=0)
+
+    def finish(self, path: Path, placement: str, rate_hz: float | None, gap_factor: float, spool: BinaryIO,
+               tfile: BinaryIO) -> SpooledRecording:
+        n = self.rows
+        if n < 2 or self.parsed < 2:
+            raise _Fallback
+        if self.dups and self.dups > _raw.MAX_REPEAT_SHARE * (n + self.dups):
+            raise _Fallback
+        if self.finite < 2:
+            raise _Fallback
+        notes = []
+        if self.bad_t:
+            notes.append(f"{self.bad_t} row(s) with an empty or non-finite time_s (first at line {self.bad_t_line}): dropped")
+        if self.nonfin_rows:
+            notes.append(f"{self.nonfin_rows} sample(s) with an empty, NaN or infinite sensor value "
+                         f"({self.nonfin_values} value(s), first at line {self.nonfin_line}): "
+                         f"dropped by the core as a gap (dropout_samples)")
+        if self.dups:
+            notes.append(f"{self.dups} row(s) repeat the previous row's time_s (first at line "
+                         f"{self.dup_line}, time_s {self.dup_t}): the later row is dropped")
+        nf = self.finite
+        std = math.sqrt(max(self.norm_m2, 0.0) / nf)
+        med = _bounds(self.norm_hist, [(nf - 1) / 2])
+        p99 = _bounds(self.gnorm_hist, [(nf - 1) * 0.99])
+        # check_plausible's |gyro| from deg/s -> rad/s -> deg/s: a few ulp from gyr_dps's
+        p99b = (p99[0] * (1 - 1e-9), p99[1] * (1 + 1e-9))
+        g = STANDARD_GRAVITY_MPS2
+        if self.acc_sat.m <= 0 or self.gyr_sat.m <= 0:  # a dead accelerometer or gyroscope: refused
+            raise _Fallback
+        # the whole-file reader's refusals, each decided here only when the value is clear of its threshold
+        _clear(med, 0.3 * g, refuse_below=True)
+        _clear(med, _raw.MAX_MEDIAN_ACC_MPS2, refuse_below=False)
+        _clear(p99, _raw.MAX_P99_GYR_DPS, refuse_below=False)
+        if _near(std, 2.0):
+            raise _Fallback
+        if std > 2.0:
+            _clear(p99, 40.0, refuse_below=True)
+        # exact rate from the time column
+        est, chunk_rates, big, longest = _time_facts(tfile, n, rate_hz, gap_factor)
+        if rate_hz is not None and abs(rate_hz / est - 1.0) > _raw.RATE_TOLERANCE:
+            raise _Fallback
+        rate = float(rate_hz) if rate_hz is not None else est
+        lo, hi = _raw.PLAUSIBLE_RATE_HZ
+        if not lo <= rate <= hi:
+            raise _Fallback
+        a_sat, a_hits = self.acc_sat.level(nf)
+        g_sat, g_hits = self.gyr_sat.level(nf)
+        notes += _rate_notes(chunk_rates, est, tfile)
+        if a_sat is not None:
+            notes.append(f"accelerometer saturates at {a_sat:.4g} m/s^2 ({a_sat / g:.3g} g) in {a_hits} of {nf} samples "
+                         f"({100 * a_hits / nf:.1f} %): strides with clipped samples are flagged clipped_acc and not valid")
+        if g_sat is not None:
+            notes.append(f"gyroscope saturates at {g_sat:.4g} deg/s in {g_hits} of {nf} samples "
+                         f"({100 * g_hits / nf:.1f} %): strides with clipped samples are flagged clipped_gyr and not valid")
+        rec = SpooledRecording(path, placement, rate, n, self.t_first, self.last_t, spool, a_sat,
+                               None if g_sat is None else g_sat * RAD_PER_DEG, notes)
+        # check_plausible's dead axis: the sensor moves and a channel holds one value
+        if _near(std, 0.5):
+            raise _Fallback
+        moves = std > 0.5
+        if not moves:
+            if p99b[0] > 40.0:
+                moves = True
+            elif p99b[1] > 40.0:  # the bin holds 40: not decided here
+                raise _Fallback
+        if moves:
+            leg = placement.split("_")[0]
+            for k, name in enumerate(RAW_COLUMNS[1:]):
+                if self.constant[k]:
+                    rec.dead_channels.append(name)
+                    rec.notes.append(f"{name} is {self.first_vals[k]:g} in all {nf} samples while the sensor moves: a dead or "
+                                     f"disconnected axis; every {leg} stride is flagged dead_channel and not valid")
+        rec.big_steps, rec.longest_step = big, longest
+        return rec
+
+
+def _near(x: float, thr: float) -> bool:
+    return abs(x - thr) <= 1e-6 * thr
+
+
+def _clear(bounds: tuple[float, float], thr: float, refuse_below: bool) -> None:
+    """Fall back (the whole-file reader refuses with its message, or decides a value on the
+    threshold) unless the value, in [lo, hi), is clearly on the accepted side of thr."""
+    lo, hi = bounds
+    if (not lo > thr) if refuse_below else (not hi <= thr):
+        raise _Fallback
+
+
+def _bounds(hist: np.ndarray, positions: list[float]) -> tuple[float, float]:
+    """Bounds of np.percentile's value at a virtual index (rank, 0-based, interpolated) from
+    a histogram over _HIST_EDGES (bin b holds values in [edge[b-1], edge[b]))."""
+    cum = np.cumsum(hist)
+    pos = positions[0]
+    # one rank wider each side: np.percentile's virtual index ((n - 1) * q) may round the other way
+    r0, r1 = max(math.floor(pos) - 1, 0), min(math.ceil(pos) + 1, int(cum[-1]) - 1)
+    b0 = int(np.searchsorted(cum, r0, side="right"))
+    b1 = int(np.searchsorted(cum, r1, side="right"))
+    edges = np.concatenate([[-np.inf], _HIST_EDGES, [np.inf]])
+    return float(edges[b0]), float(edges[b1 + 1])
+
+
+def _read_floats(f: BinaryIO, k: int) -> np.ndarray:
+    buf = np.empty(k, np.float64)
+    if f.readinto(memoryview(buf).cast("B")) != 8 * k:
+        raise OSError(f"spool file: short read of {k} values")
+    return buf
+
+
+def _read_times(tfile: BinaryIO, n: int):
+    tfile.seek(0)
+    left = n
+    while left > 0:
+        k = min(READ_ROWS, left)
+        yield _read_floats(tfile, k)
+        left -= k
+
+
+def _steps(tfile: BinaryIO, n: int):
+    """The time steps (n - 1 of them) in chunks."""
+    last = None
+    for t in _read_times(tfile, n):
+        dt = np.diff(t) if last is None else np.diff(np.concatenate([[last], t]))
+        last = t[-1]
+        if dt.size:
+            yield dt
+
+
+def _select(chunks, n: int, ranks: list[int]) -> list[float]:
+    """The exact values at ``ranks`` (0-based) of n values read by ``chunks()`` (an iterable
+    factory), in a few passes of bounded memory: count the values per bin, keep the bin with
+    the rank, split it again while it holds more than _SELECT_MAX values."""
+    out = []
+    for rank in ranks:
+        lo, hi = -np.inf, np.inf
+        below = 0  # values < lo
+        while True:
+            vals = []
+            count = 0
+            mn, mx = np.inf, -np.inf
+            for x in chunks():
+                x = x[(x >= lo) & (x <= hi)]
+                count += x.size
+                if x.size:
+                    mn, mx = min(mn, float(x.min())), max(mx, float(x.max()))
+            if mn == mx:  # every value left is the one at the rank
+                out.append(mn)
+                break
+            if count <= _SELECT_MAX:
+                for x in chunks():
+                    vals.append(x[(x >= lo) & (x <= hi)])
+                v = np.concatenate(vals)
+                out.append(float(np.partition(v, rank - below)[rank - below]))
+                break
+            edges = np.linspace(mn, mx, 1025)
+            hist = np.zeros(1025, np.int64)
+            for x in chunks():
+                x = x[(x >= lo) & (x <= hi)]
+                hist += np.bincount(np.clip(np.searchsorted(edges, x, side="right") - 1, 0, 1023), minlength=1025)
+            cum = below + np.cumsum(hist)
+            b = int(np.searchsorted(cum, rank, side="right"))
+            new_below = below + (int(hist[:b].sum()))
+            # the bin [edges[b], edges[b + 1]) (the last bin includes mx); values are kept by the
+            # same searchsorted rule in the next pass through lo/hi below
+            lo_new = edges[b]
+            hi_new = np.nextafter(edges[b + 1], -np.inf) if b < 1023 else mx
+            lo, hi, below = lo_new, hi_new, new_below
+    return out
+
+
+def _median_exact(chunks, n: int) -> float:
+    """np.median of n values (the mean of the middle two for even n)."""
+    if n % 2:
+        return _select(chunks, n, [n // 2])[0]
+    a, b = _select(chunks, n, [n // 2 - 1, n // 2])
+    return float(np.mean(np.array([a, b])))
+
+
+def _time_facts(tfile: BinaryIO, n: int, rate_hz: float | None, gap_factor: float):
+    """The rate from the median time step, the rate chunks' medians, and, at the rate used,
+    the gap steps and the longest step."""
+    med = _median_exact(lambda: _steps(tfile, n), n - 1)
+    est = float(1.0 / med)
+    rate = float(rate_hz) if rate_hz is not None else est
+    limit = gap_factor / rate
+    big, chunk_rates, longest = [], [], -np.inf
+    carry = np.empty(0)
+    for dt in _steps(tfile, n):
+        big.append(dt[dt > limit])
+        longest = max(longest, float(dt.max()))
+        carry = np.concatenate([carry, dt])
+        m = carry.size // _raw.RATE_CHUNK * _raw.RATE_CHUNK
+        if m:
+            chunk_rates.append(1.0 / np.median(carry[:m].reshape(-1, _raw.RATE_CHUNK), axis=1))
+            carry = carry[m:]
+    rates = np.concatenate(chunk_rates) if chunk_rates else np.empty(0)
+    return est, rates, np.concatenate(big), longest
+
+
+def _rate_notes(chunk_rate: np.ndarray, rate_hz: float, tfile: BinaryIO) -> list[str]:
+    """raw._rate_notes from the chunks' rates (the time of a chunk's first sample read back)."""
+    if chunk_rate.size == 0:
+        return []
+    off = np.flatnonzero(np.abs(chunk_rate / rate_hz - 1.0) > _raw.RATE_CHANGE)
+    if off.size == 0:
+        return []
+    i = int(off[0])
+    tfile.seek(8 * i * _raw.RATE_CHUNK)
+    t0 = float(_read_floats(tfile, 1)[0])
+    return [f"sample rate changes within the file: {rate_hz:.4g} Hz overall, {chunk_rate[i]:.4g} Hz from "
+            f"time_s {t0:.3f} ({off.size} of {chunk_rate.size} chunks of {_raw.RATE_CHUNK} samples "
+            f"off by more than {_raw.RATE_CHANGE:.0%}); analysed at {rate_hz:.4g} Hz"]
