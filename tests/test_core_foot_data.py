@@ -232,3 +232,17 @@ def test_no_ic_in_the_first_moments_of_a_swing_out_of_standing(shared_data):
     outs = list(proc.push("right_foot", t2, y[:, :3].copy(), y[:, 3:].copy())) + list(proc.finish())
     rows = sorted((o.row for o in outs if hasattr(o, "row")), key=lambda r: r["ic_time_s"])
     assert rows and 2.8 < rows[0]["ic_time_s"] < 2.9, [(r["ic_time_s"], r["to_time_s"]) for r in rows[:3]]
+
+
+def test_the_foot_parameters_in_effect_are_recorded_with_the_session():
+    """summary.json / session metadata record CoreParams.to_dict(); its ``foot`` was only the
+    overrides (``{}``), so a session did not say which sensor_height_m (or any foot default)
+    its strides were computed with, and the defaults change between versions."""
+    import json
+
+    from runform.core.params import CoreParams
+
+    rec = CoreParams().to_dict()["foot"]
+    assert rec == FootParams().to_dict() and rec["sensor_height_m"] == FootParams().sensor_height_m
+    assert CoreParams(foot={"sensor_height_m": 0.0}).to_dict()["foot"]["sensor_height_m"] == 0.0
+    json.dumps(CoreParams().to_dict())

@@ -117,5 +117,11 @@ class CoreParams:
     foot: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able settings, recorded with each session."""
-        return asdict(self)
+        """JSON-able settings, recorded with each session: every setting in effect, the foot
+        tracker's too (``foot`` itself holds only the overrides, while FootParams' defaults
+        change between versions, e.g. ``sensor_height_m`` 0 -> 0.08 m)."""
+        from .foot.params import FootParams
+
+        d = asdict(self)
+        d["foot"] = FootParams(**self.foot).to_dict()
+        return d
