@@ -118,8 +118,6 @@ def test_batch_makes_the_checks_of_analyze_and_prints_its_notes(sessions, tmp_pa
     """--jobs refused nothing of runform.offline.raw.check_plausible (time_s in ms) and printed
     none of the notes (gaps, saturation, a dead axis) that runform analyze prints. A dead axis
     is analysed (its leg's strides flagged dead_channel), not refused, as without --jobs."""
-    from runform.cli import main
-
     dirs, _ = sessions
     dead = tmp_path / "dead"
     shutil.copytree(dirs[0], dead)
