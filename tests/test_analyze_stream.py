@@ -148,3 +148,26 @@ def test_a_repeated_time_that_opens_a_chunk_is_dropped_as_in_one_piece(tmp_path,
     assert isinstance(spooled, SpooledRecording) and spooled.samples == whole.time_s.size == len(x) - 1
     assert spooled.notes == whole.notes and "1 row(s) repeat the previous row's time_s (first at line 702" in spooled.notes[0]
     assert [[_cell(v) for v in r.values()] for r in run_core([spooled])[0]] == [[_cell(v) for v in r.values()] for r in run_core([whole])[0]]
+
+
+def test_no_file_stays_open_or_behind(tmp_path, monkeypatch):
+    # the spooled rows of every session wait in temporary files until its analysis: an open file
+    # each would run out of descriptors on a folder of sessions (1,024 by default: 256 sessions)
+    import os
+    import tempfile
+
+    from runform.cli import main
+
+    spool_dir = tmp_path / "tmp"
+    spool_dir.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool_dir))
+    files = _damaged_session(tmp_path)
+    fds = len(os.listdir("/proc/self/fd"))
+    recs = [read_streaming(f, f.stem[4:], None, GAP_FACTOR) for f in files]
+    assert len(os.listdir("/proc/self/fd")) == fds
+    assert len(list(spool_dir.iterdir())) == len(recs)
+    for r in recs:
+        r.close()
+    assert list(spool_dir.iterdir()) == []
+    assert main(["analyze", str(files[0]), "--out", str(tmp_path / "out")]) == 0
+    assert list(spool_dir.iterdir()) == []

@@ -3,8 +3,9 @@
 One pass parses the text in chunks of CHUNK_BYTES, makes the checks and repairs of
 :func:`runform.offline.raw.read_raw_csv` (``repair=True``) chunk by chunk and keeps what the
 whole-file facts need (counts, extremes, the few values at a channel's maximum, histograms of
-|a| and |gyro|); the rows themselves go to an unnamed temporary file as float64 (``spool``, 56
-bytes per sample, deleted when closed). The time column also goes to a file of its own, from
+|a| and |gyro|); the rows themselves go to a temporary file as float64 (``spool``, 56 bytes per
+sample, deleted by :meth:`SpooledRecording.close` or when the recording is collected; no file
+stays open between the read and the analysis, so many sessions do not run out of descriptors). The time column also goes to a file of its own, from
 which the exact median time step (the rate), the rate notes and the gaps are taken in a few
 cheap passes. The core then reads the rows back in order (:class:`SpoolCursor`).
 
@@ -21,8 +22,10 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import tempfile
 import warnings
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -40,8 +43,10 @@ from .raw import RawRecording
 CHUNK_BYTES = 4 << 20
 #: rows read back per chunk from the spool (a multiple of RATE_CHUNK for the rate notes)
 READ_ROWS = 256 * 256
-#: histogram of |a| and |gyro| (log bins, 1 % wide) for the unit checks' bounds
-_HIST_EDGES = np.concatenate([[0.0], np.exp(np.arange(math.log(1e-6), math.log(1e12), math.log(1.01)))])
+#: the unit checks compare order statistics of |a| and |gyro| with thresholds: counted here
+#: against each threshold moved by this share up and down, so a norm a few ulp off the
+#: whole-file reader's (or check_plausible's deg/s -> rad/s -> deg/s) cannot change a decision
+_MARGIN = 1e-9
 #: a selection bin holding at most this many values is sorted; a fuller one is split again
 _SELECT_MAX = 1 << 16
 
@@ -61,7 +66,7 @@ class SpooledRecording:
     samples: int
     t_first: float
     t_last: float
-    spool: BinaryIO
+    spool: Path  # the rows (n, 7: time_s, acc m/s^2, gyr deg/s) as float64
     acc_range_mps2: float | None = None
     gyr_range_rps: float | None = None
     notes: list[str] = field(default_factory=list)
@@ -70,11 +75,22 @@ class SpooledRecording:
     big_steps: np.ndarray | None = None
     longest_step: float = 0.0
 
+    def __post_init__(self) -> None:
+        self._remove = weakref.finalize(self, _unlink, str(self.spool))
+
     def cursor(self) -> "SpoolCursor":
         return SpoolCursor(self)
 
     def close(self) -> None:
-        self.spool.close()
+        """Delete the temporary file."""
+        self._remove()
+
+
+def _unlink(name: str) -> None:
+    try:
+        os.unlink(name)
+    except FileNotFoundError:
+        pass
 
 
 class SpoolCursor:
@@ -82,22 +98,29 @@ class SpoolCursor:
 
     def __init__(self, rec: SpooledRecording) -> None:
         self.rec = rec
-        rec.spool.seek(0)
+        self.file = open(rec.spool, "rb")  # closed when every row is read
         self.t = np.empty(0)
         self.acc = np.empty((0, 3))
         self.gyr = np.empty((0, 3))
         self.left = rec.samples  # rows not yet read from the spool
         self.prev_t: float | None = None  # the last row taken
+        self._buf = np.empty((min(READ_ROWS, rec.samples), 7))  # reused: its rows are copied out
 
     def _read(self) -> bool:
         k = min(READ_ROWS, self.left)
         if k <= 0:
             return False
-        x = _read_floats(self.rec.spool, k * 7).reshape(k, 7)
+        x = self._buf[:k]
+        if self.file.readinto(memoryview(x).cast("B")) != x.nbytes:
+            raise OSError(f"{self.rec.spool}: short read of the spooled rows")
         self.left -= k
+        if self.left == 0:
+            self.file.close()
+        # contiguous columns, the rows not yet taken first (as the whole-file reader's arrays)
         self.t = np.concatenate([self.t, x[:, 0]])
         self.acc = np.concatenate([self.acc, x[:, 1:4]])
-        self.gyr = np.concatenate([self.gyr, x[:, 4:7] * RAD_PER_DEG])
+        g = np.multiply(x[:, 4:7], RAD_PER_DEG)
+        self.gyr = np.concatenate([self.gyr, g]) if self.gyr.size else g
         return True
 
     def take(self, edge: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float | None]:
@@ -140,8 +163,10 @@ def _stream(path: Path, placement: str, rate_hz: float | None, gap_factor: float
         f = open(path, encoding="utf-8-sig")
     except OSError:
         raise _Fallback from None
-    spool = tempfile.TemporaryFile(prefix="runform-spool-")
+    fd, name = tempfile.mkstemp(prefix="runform-spool-")
+    spool = os.fdopen(fd, "w+b")
     tfile = tempfile.TemporaryFile(prefix="runform-time-")
+    done = False
     try:
         with f:
             header = [h.strip() for h in f.readline().split(",")]
@@ -157,16 +182,17 @@ def _stream(path: Path, placement: str, rate_hz: float | None, gap_factor: float
                 if not text:
                     break
                 st.chunk(_parse(text + f.readline()), order, spool, tfile)
-        rec = st.finish(path, placement, rate_hz, gap_factor, spool, tfile)
-    except (_Fallback, UnicodeDecodeError):
         spool.close()
+        rec = st.finish(path, placement, rate_hz, gap_factor, Path(name), tfile)
+        done = True
+        return rec
+    except UnicodeDecodeError:
         raise _Fallback from None
-    except BaseException:
-        spool.close()
-        raise
     finally:
+        spool.close()
         tfile.close()
-    return rec
+        if not done:
+            _unlink(name)
 
 
 def _parse(text: str) -> np.ndarray:
@@ -196,10 +222,14 @@ class _Saturation:
     def add(self, v: np.ndarray) -> None:
         if v.shape[0] == 0:
             return
-        r = np.abs(v).max(axis=1)
-        self.m = max(self.m, float(r.max()))
+        a = np.abs(v)
+        cm = float(a.max())
+        if cm < self.m * (1 - 1e-6):  # no row reaches the values kept (the usual chunk)
+            return
+        self.m = max(self.m, cm)
         thr = self.m * (1 - 1e-6)
-        u, c = np.unique(r[r >= thr], return_counts=True)
+        r = a[np.any(a >= thr, axis=1)].max(axis=1)
+        u, c = np.unique(r, return_counts=True)
         vals = np.concatenate([self.values, u])
         cnts = np.concatenate([self.counts, c])
         keep = vals >= thr
@@ -231,8 +261,13 @@ class _Scan:
         self.t_first = 0.0
         self.finite = 0  # rows with six finite sensor values
         self.acc_sat, self.gyr_sat = _Saturation(), _Saturation()
-        self.norm_hist = np.zeros(_HIST_EDGES.size + 1, np.int64)
-        self.gnorm_hist = np.zeros(_HIST_EDGES.size + 1, np.int64)
+        g, e = STANDARD_GRAVITY_MPS2, _MARGIN
+        #: (threshold, strict): how many |a| (|gyro| deg/s) are < threshold (strict) or <= it
+        self.acc_thr = [(0.3 * g * (1 + e), True), (_raw.MAX_MEDIAN_ACC_MPS2 * (1 - e), False)]
+        self.gyr_thr = [(_raw.MAX_P99_GYR_DPS * (1 - e), False), (40.0 * (1 + e), True), (40.0 * (1 + e), False),
+                        (40.0 * (1 - e), True)]
+        self.acc_counts = [0] * len(self.acc_thr)
+        self.gyr_counts = [0] * len(self.gyr_thr)
         self.norm_sum = 0.0
         self.norm_mean = 0.0
         self.norm_m2 = 0.0
@@ -281,8 +316,8 @@ class _Scan:
             prev = prev[~dup]
         if np.any(t <= prev):  # NaN (the first row) compares False
             raise _Fallback  # time going back: refused, with the line, by the whole-file reader
-        spool.write(np.ascontiguousarray(data).tobytes())
-        tfile.write(np.ascontiguousarray(t).tobytes())
+        spool.write(memoryview(np.ascontiguousarray(data)).cast("B"))
+        tfile.write(memoryview(np.ascontiguousarray(t)).cast("B"))
         self.rows += data.shape[0]
         acc, gyr = data[:, 1:4], data[:, 4:7]
         fin = np.all(np.isfinite(data[:, 1:7]), axis=1)
@@ -294,22 +329,25 @@ class _Scan:
         self.finite += k
         self.acc_sat.add(acc)
         self.gyr_sat.add(gyr)
-        norm = np.linalg.norm(acc, axis=1)
-        self.norm_hist += np.bincount(np.searchsorted(_HIST_EDGES, norm, side="right"), minlength=self.norm_hist.size)
-        self.gnorm_hist += np.bincount(np.searchsorted(_HIST_EDGES, np.linalg.norm(gyr, axis=1), side="right"), minlength=self.norm_hist.size)
-        gyr2 = gyr * RAD_PER_DEG * DEG_PER_RAD  # as check_plausible sees the gyroscope (deg/s -> rad/s -> deg/s)
+        norm = np.sqrt(np.einsum("ij,ij->i", acc, acc))  # (a few ulp from np.linalg.norm's: see _MARGIN)
+        gnorm = np.sqrt(np.einsum("ij,ij->i", gyr, gyr))
+        for i, (thr, strict) in enumerate(self.acc_thr):
+            self.acc_counts[i] += int(np.count_nonzero(norm < thr if strict else norm <= thr))
+        for i, (thr, strict) in enumerate(self.gyr_thr):
+            self.gyr_counts[i] += int(np.count_nonzero(gnorm < thr if strict else gnorm <= thr))
         # spread of |a| (Chan et al.'s pairwise update): the checks compare it with 0.5 and 2.0
         m, n_old = float(np.mean(norm)), self.finite - k
         m2 = float(np.sum((norm - m) ** 2))
         d = m - self.norm_mean
         self.norm_mean += d * k / self.finite
         self.norm_m2 += m2 + d * d * n_old * k / self.finite
-        vals = np.concatenate([acc, gyr2], axis=1)
-        if self.first_vals is None:
-            self.first_vals = vals[0].copy()
-        self.constant &= np.all(vals == self.first_vals, axis=0)
+        if self.first_vals is None:  # as check_plausible sees the gyroscope: deg/s -> rad/s -> deg/s
+            self.first_vals = np.concatenate([acc[0], gyr[0] * RAD_PER_DEG * DEG_PER_RAD])
+        for c in np.flatnonzero(self.constant):  # (after the first chunk, usually none is left)
+            col = acc[:, c] if c < 3 else gyr[:, c - 3] * RAD_PER_DEG * DEG_PER_RAD
+            self.constant[c] = bool(np.all(col == self.first_vals[c]))
 
-    def finish(self, path: Path, placement: str, rate_hz: float | None, gap_factor: float, spool: BinaryIO,
+    def finish(self, path: Path, placement: str, rate_hz: float | None, gap_factor: float, spool: Path,
                tfile: BinaryIO) -> SpooledRecording:
         n = self.rows
         if n < 2 or self.parsed < 2:
@@ -330,21 +368,28 @@ class _Scan:
                          f"{self.dup_line}, time_s {self.dup_t}): the later row is dropped")
         nf = self.finite
         std = math.sqrt(max(self.norm_m2, 0.0) / nf)
-        med = _bounds(self.norm_hist, [(nf - 1) / 2])
-        p99 = _bounds(self.gnorm_hist, [(nf - 1) * 0.99])
-        # check_plausible's |gyro| from deg/s -> rad/s -> deg/s: a few ulp from gyr_dps's
-        p99b = (p99[0] * (1 - 1e-9), p99[1] * (1 + 1e-9))
+        below_03g, upto_10g = self.acc_counts
+        upto_1e4, below_40_up, upto_40_up, below_40_down = self.gyr_counts
+        # np.median lies between the order statistics r0 and r1 (0-based); np.percentile(.., 99)
+        # between j and j + 1, j = floor((n - 1) * 0.99), widened by one each side for its rounding
+        r0, r1 = (nf - 1) // 2, nf // 2
+        j0, j1 = max(math.floor((nf - 1) * 0.99) - 1, 0), min(math.floor((nf - 1) * 0.99) + 2, nf - 1)
         g = STANDARD_GRAVITY_MPS2
         if self.acc_sat.m <= 0 or self.gyr_sat.m <= 0:  # a dead accelerometer or gyroscope: refused
             raise _Fallback
         # the whole-file reader's refusals, each decided here only when the value is clear of its threshold
-        _clear(med, 0.3 * g, refuse_below=True)
-        _clear(med, _raw.MAX_MEDIAN_ACC_MPS2, refuse_below=False)
-        _clear(p99, _raw.MAX_P99_GYR_DPS, refuse_below=False)
+        # (the whole-file reader's refusals, decided here only when clear of their thresholds:
+        # "x_(r) >= T" is "fewer than r + 1 values below T", "x_(r) <= T" is "r + 1 values up to T")
+        if not below_03g <= r0:  # median |a| >= 0.3 g (not 'looks like g')
+            raise _Fallback
+        if not upto_10g >= r1 + 1:  # median |a| <= 10 g (not mg or counts)
+            raise _Fallback
+        if not upto_1e4 >= j1 + 1:  # 99th percentile of |gyro| <= 10,000 deg/s (not mdeg/s or counts)
+            raise _Fallback
         if _near(std, 2.0):
             raise _Fallback
-        if std > 2.0:
-            _clear(p99, 40.0, refuse_below=True)
+        if std > 2.0 and not below_40_up <= j0:  # moving and |gyro| >= 40 deg/s (not rad/s)
+            raise _Fallback
         # exact rate from the time column
         est, chunk_rates, big, longest = _time_facts(tfile, n, rate_hz, gap_factor)
         if rate_hz is not None and abs(rate_hz / est - 1.0) > _raw.RATE_TOLERANCE:
@@ -369,9 +414,9 @@ class _Scan:
             raise _Fallback
         moves = std > 0.5
         if not moves:
-            if p99b[0] > 40.0:
+            if upto_40_up <= j0:  # the 99th percentile of |gyro| above 40 deg/s
                 moves = True
-            elif p99b[1] > 40.0:  # the bin holds 40: not decided here
+            elif not below_40_down >= j1 + 1:  # nor clearly below it: not decided here
                 raise _Fallback
         if moves:
             leg = placement.split("_")[0]
@@ -386,27 +431,6 @@ class _Scan:
 
 def _near(x: float, thr: float) -> bool:
     return abs(x - thr) <= 1e-6 * thr
-
-
-def _clear(bounds: tuple[float, float], thr: float, refuse_below: bool) -> None:
-    """Fall back (the whole-file reader refuses with its message, or decides a value on the
-    threshold) unless the value, in [lo, hi), is clearly on the accepted side of thr."""
-    lo, hi = bounds
-    if (not lo > thr) if refuse_below else (not hi <= thr):
-        raise _Fallback
-
-
-def _bounds(hist: np.ndarray, positions: list[float]) -> tuple[float, float]:
-    """Bounds of np.percentile's value at a virtual index (rank, 0-based, interpolated) from
-    a histogram over _HIST_EDGES (bin b holds values in [edge[b-1], edge[b]))."""
-    cum = np.cumsum(hist)
-    pos = positions[0]
-    # one rank wider each side: np.percentile's virtual index ((n - 1) * q) may round the other way
-    r0, r1 = max(math.floor(pos) - 1, 0), min(math.ceil(pos) + 1, int(cum[-1]) - 1)
-    b0 = int(np.searchsorted(cum, r0, side="right"))
-    b1 = int(np.searchsorted(cum, r1, side="right"))
-    edges = np.concatenate([[-np.inf], _HIST_EDGES, [np.inf]])
-    return float(edges[b0]), float(edges[b1 + 1])
 
 
 def _read_floats(f: BinaryIO, k: int) -> np.ndarray:
