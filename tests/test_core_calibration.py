@@ -193,3 +193,52 @@ def test_foot_sign_at_100_hz_on_the_virtual_runner(profile, seed):
     assert res is not None and res.ok, res
     mount = runner._sensors["right_foot"].mount  # v_segment = mount v_sensor
     assert float(np.dot(res.ml_axis_sensor, mount[1])) > 0.95
+
+
+def test_swing_axis_takes_the_middle_of_swing_of_the_strides_that_go_straight():
+    """calibration.swing_axis (2805214): the middle of swing (25-67 %) of the strides whose
+    heading changes by at most swing_axis_straight_rad when at least swing_axis_min_strides go
+    straight; else 25 % -> IC of every stride. A stride without a heading (NaN: no next
+    mid-stance) is not straight. Synthetic swings: the foot rotates about axis A in 25-67 % of
+    each swing and, faster, about axis B from 67 % to the IC, so 25 % -> IC gives (nearly) B."""
+    from types import SimpleNamespace
+
+    from runform.core.calibration import swing_axis
+    from runform.core.params import CalibrationParams
+
+    rate = 400.0
+    t = np.arange(0.0, 8.0, 1.0 / rate)
+    gyr = np.zeros((t.size, 3))
+    ax_a = np.array([0.0, 1.0, 0.0])
+    ax_b = np.array([0.0, np.cos(0.5), np.sin(0.5)])  # 29 deg from A
+    swings = [(0.5 + k, 1.1 + k) for k in range(6)]  # (TO, next IC), 0.6-s swings
+    for to, ic in swings:
+        mid = (t >= to + 0.25 * (ic - to)) & (t < to + 0.67 * (ic - to))
+        late = (t >= to + 0.67 * (ic - to)) & (t < ic)
+        gyr[mid] = 3.0 * ax_a
+        gyr[late] = 8.0 * ax_b
+    p = CalibrationParams()
+
+    def axis(headings):
+        strides = [SimpleNamespace(to_time_s=to, next_ic_time_s=ic, heading_change_rad=h) for (to, ic), h in zip(swings, headings)]
+        got = swing_axis(t, gyr, strides, p)
+        assert got is not None
+        return got[0]
+
+    def deg(v, ref):
+        return float(np.degrees(np.arccos(min(1.0, abs(float(np.dot(v, ref)))))))
+
+    def near(v, ref):  # A: the middle of swing alone; B: 25 % -> IC, 4-5 deg towards A
+        return deg(v, ref) < (1.0 if ref is ax_a else 6.0) and deg(v, ax_a if ref is ax_b else ax_b) > 20.0
+
+    straight, turn = 0.1, p.swing_axis_straight_rad + 0.1
+    assert near(axis([straight] * 6), ax_a)
+    assert near(axis([turn] * 6), ax_b)
+    # three straight strides are enough, and only theirs are used (the turning ones' middle of
+    # swing would be the same here: what matters is that the window is the middle)
+    assert near(axis([straight, turn, straight, turn, -straight, turn]), ax_a)
+    # two are not: every stride, 25 % -> IC; a NaN heading (no next mid-stance) is not straight,
+    # nor is a turn to the other side
+    assert near(axis([straight, straight, float("nan"), -turn, turn, float("nan")]), ax_b)
+    # the boundary is inclusive
+    assert near(axis([p.swing_axis_straight_rad] * 3 + [turn] * 3), ax_a)
