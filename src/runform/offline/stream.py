@@ -2,20 +2,21 @@
 
 One pass parses the text in chunks of CHUNK_BYTES, makes the checks and repairs of
 :func:`runform.offline.raw.read_raw_csv` (``repair=True``) chunk by chunk and keeps what the
-whole-file facts need (counts, extremes, the few values at a channel's maximum, histograms of
-|a| and |gyro|); the rows themselves go to a temporary file as float64 (``spool``, 56 bytes per
-sample, deleted by :meth:`SpooledRecording.close` or when the recording is collected; no file
-stays open between the read and the analysis, so many sessions do not run out of descriptors). The time column also goes to a file of its own, from
+whole-file facts need: counts (repairs, values on either side of the unit checks' thresholds),
+extremes, the few values at a channel's maximum, the spread of |a|. The rows go to a temporary
+file as float64 (``spool``, 56 bytes per sample, deleted by :meth:`SpooledRecording.close` or
+when the recording is collected; no file stays open between the read and the analysis, so
+many sessions do not run out of descriptors). The time column goes to a file of its own, from
 which the exact median time step (the rate), the rate notes and the gaps are taken in a few
 cheap passes. The core then reads the rows back in order (:class:`SpoolCursor`).
 
 Identity with the whole-file reader: every number the analysis uses (rate, saturation levels,
 the notes' counts and lines, the samples) is computed exactly. The unit checks (median |a|,
-99th percentile and spread of |gyro| and |a|) are taken from histograms with 1 % bins; a file
-whose value falls in a bin on a threshold, or that any check would refuse, or whose text does
-not parse even with empty values allowed, is read again by the whole-file reader, which gives
-the same result or the same message as before (such files are bad input; their memory was not
-the point). See docs/data-format.md.
+99th percentile of |gyro|, spread of |a|) are decided from the counts only when the order
+statistics are clearly on one side of the threshold; a file for which they are not, or that
+any check would refuse, or whose text does not parse even with empty values allowed, is read
+again by the whole-file reader, which gives the same result or the same message as before
+(such files are bad input; their memory was not the point). See docs/data-format.md.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ from .raw import RawRecording
 #: Parsed from a StringIO of the block, which is faster than loadtxt on the whole file (0.40 vs
 #: 0.50 s for 240,000 rows) and than on a list of lines (0.55 s)
 CHUNK_BYTES = 4 << 20
-#: rows read back per chunk from the spool (a multiple of RATE_CHUNK for the rate notes)
-READ_ROWS = 256 * 256
+#: rows read back per chunk from the spool (0.9 MB, a buffer per sensor while the core reads)
+READ_ROWS = 256 * 64
 #: the unit checks compare order statistics of |a| and |gyro| with thresholds: counted here
 #: against each threshold moved by this share up and down, so a norm a few ulp off the
 #: whole-file reader's (or check_plausible's deg/s -> rad/s -> deg/s) cannot change a decision
