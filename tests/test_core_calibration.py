@@ -242,3 +242,12 @@ def test_swing_axis_takes_the_middle_of_swing_of_the_strides_that_go_straight():
     assert near(axis([straight, straight, float("nan"), -turn, turn, float("nan")]), ax_b)
     # the boundary is inclusive
     assert near(axis([p.swing_axis_straight_rad] * 3 + [turn] * 3), ax_a)
+    # three straight strides whose middle of swing holds no moving sample: as if they turned
+    # (25 % -> IC of every stride), not None (the caller would take the axis of all motion)
+    still_mid = gyr.copy()
+    for to, ic in swings[:3]:
+        still_mid[(t >= to + 0.25 * (ic - to)) & (t < to + 0.67 * (ic - to))] = 0.0
+    strides = [SimpleNamespace(to_time_s=to, next_ic_time_s=ic, heading_change_rad=h)
+               for (to, ic), h in zip(swings, [straight] * 3 + [turn] * 3)]
+    got = swing_axis(t, still_mid, strides, p)
+    assert got is not None and near(got[0], ax_b)

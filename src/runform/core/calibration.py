@@ -283,18 +283,25 @@ def swing_axis(time_s: np.ndarray, gyr_rps: np.ndarray, strides: list, params: C
     frame mixes roll rate into the sagittal rate (IC feature) and sagittal angle into the
     eversion (docs/validation.md, "What changed in the core").
     """
+    whole = [s for s in strides if np.isfinite(s.to_time_s) and np.isfinite(s.next_ic_time_s) and s.next_ic_time_s > s.to_time_s]
+    straight = [s for s in whole if abs(s.heading_change_rad) <= params.swing_axis_straight_rad]  # NaN: not straight
+    if len(straight) >= params.swing_axis_min_strides:
+        found = _swing_part_axis(time_s, gyr_rps, straight, params.swing_axis_to_straight, params)
+        if found is not None:  # else (their windows hold too few samples) as if they turned
+            return found
+    return _swing_part_axis(time_s, gyr_rps, whole, params.swing_axis_to, params)
+
+
+def _swing_part_axis(time_s: np.ndarray, gyr_rps: np.ndarray, strides: list, frac_to: float,
+                     params: CalibrationParams) -> tuple[np.ndarray, float] | None:
+    """(principal axis, planarity) of the angular velocity over ``[TO + swing_axis_from x swing,
+    TO + frac_to x swing)`` (the next IC when ``frac_to`` is 1) of each stride; None with fewer
+    than ``swing_axis_min_strides`` non-empty windows or fewer than 3 moving samples."""
     t = np.asarray(time_s, float)
     sel = np.zeros(t.size, bool)
     n_sw = 0
-    whole = [s for s in strides if np.isfinite(s.to_time_s) and np.isfinite(s.next_ic_time_s) and s.next_ic_time_s > s.to_time_s]
-    straight = [s for s in whole if abs(s.heading_change_rad) <= params.swing_axis_straight_rad]  # NaN: not straight
-    frac_to = params.swing_axis_to
-    if len(straight) >= params.swing_axis_min_strides:
-        strides, frac_to = straight, params.swing_axis_to_straight
     for s in strides:
         to, ic = s.to_time_s, s.next_ic_time_s
-        if not (np.isfinite(to) and np.isfinite(ic) and ic > to):
-            continue
         t0 = to + params.swing_axis_from * (ic - to)
         t1 = ic if frac_to >= 1.0 else to + frac_to * (ic - to)
         i0, i1 = np.searchsorted(t, [t0, t1])
