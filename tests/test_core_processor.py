@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -366,3 +367,27 @@ def test_a_shank_sampled_too_slowly_for_the_impact_peak_is_flagged_not_invalidat
     shocks = [o.to_message() for o in outs if o.to_message()["type"] == "shock"]
     assert shocks and all(m["undersampled"] for m in shocks)
     assert not any(o.to_message()["undersampled"] for o in OUTS if o.to_message()["type"] == "shock")
+
+
+def test_a_marked_leg_is_flagged_and_not_valid_in_rows_and_summary():
+    """SessionProcessor.mark_leg (runform analyze marks the leg of a file with a constant axis
+    'dead_channel'): from then on every stride of that leg carries the flag and is not valid,
+    and the session summary counts it so; the other leg is untouched."""
+    proc = SessionProcessor({p: SensorSpec(rate_hz=REC.rate_hz) for p in ALL})
+    proc.mark_leg("left", "dead_channel")
+    proc.mark_leg("left", "dead_channel")  # once is enough
+    with pytest.raises(ValueError):
+        proc.mark_leg("middle", "dead_channel")
+    outs = []
+    for p in ALL:
+        a, g = REC.raw[p]
+        outs += proc.push(p, REC.time_s, a, g)
+    outs += proc.finish()
+    rows = strides(outs)
+    left = [r for r in rows if r["leg"] == "left"]
+    right = [r for r in rows if r["leg"] == "right"]
+    assert left and all(r["flags"].split(";").count("dead_channel") == 1 and r["valid"] == 0 for r in left)
+    assert any(r["valid"] for r in right) and not any("dead_channel" in r["flags"] for r in right)
+    legs = proc.summary()["legs"]
+    assert legs["left"]["valid_strides"] == 0 and legs["left"]["flags"]["dead_channel"] == len(left)
+    assert legs["right"]["valid_strides"] > 0

@@ -30,7 +30,7 @@ COUPLING_BINS = ("in_phase", "anti_phase", "eversion_phase", "rotation_phase")
 #: 41:3101; Needham et al. 2014): sector -> bin (near 0/180 eversion (distal) phase, 45/225
 #: in-phase, 90/270 rotation (proximal) phase, 135/315 anti-phase)
 _BIN_OF_SECTOR = np.array([2, 0, 3, 1, 2, 0, 3, 1])
-_BAD = frozenset({"gap", "clipped_acc", "clipped_gyr", "calibration_bad"})
+_BAD = frozenset({"gap", "clipped_acc", "clipped_gyr", "calibration_bad", "dead_channel"})
 
 
 @dataclass(frozen=True)

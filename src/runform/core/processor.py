@@ -192,6 +192,7 @@ class SessionProcessor:
         self._event_time: dict[str, float] = {"left": -np.inf, "right": -np.inf}
         self._stride_counter = {"left": 0, "right": 0}
         self._summary = SessionSummary()
+        self._leg_flags: dict[str, tuple[str, ...]] = {"left": (), "right": ()}  # see mark_leg
         self._finished = False
         self._work: deque = deque()  # strides being finished, in order (see _flush_strides)
         self._late_out: list[CoreOutput] = []
@@ -313,6 +314,16 @@ class SessionProcessor:
         for bt, ba, bg, bf, bgap in blocks:
             out += self._feed(ch, bt, ba, bg, bf, bgap)
         return out
+
+    def mark_leg(self, leg: str, flag: str) -> None:
+        """From now on every stride of ``leg`` carries ``flag``; one of
+        ``runform.core.metrics``' invalidating flags (e.g. ``dead_channel``: runform analyze found
+        a channel of the leg's foot or shank file constant while it moved, which the core cannot
+        see sample by sample) makes them not valid, in the rows and in the summary alike."""
+        if leg not in self._leg_flags:
+            raise ValueError(f"leg: {leg!r}, expected 'left' or 'right'")
+        if flag not in self._leg_flags[leg]:
+            self._leg_flags[leg] = (*self._leg_flags[leg], flag)
 
     def advance(self, time_s: float) -> list[CoreOutput]:
         """Offline: every stream has now been pushed up to ``time_s`` (the driver's block edge;
@@ -698,6 +709,8 @@ class SessionProcessor:
         for leg, stride, flags, sh, _window, others, c, _steps in jobs:
             if self._seg[leg, "shank"] is not None and sh is None:
                 flags = [*flags, "gap"]  # the leg has a shank sensor but no data for this stride
+            if self._leg_flags[leg]:
+                flags = [*flags, *(f for f in self._leg_flags[leg] if f not in flags)]
             batch.append((leg, self._stride_counter[leg], stride, sh, others, flags, c))
             self._stride_counter[leg] += 1
         return batch

@@ -20,7 +20,6 @@ import numpy as np
 from ..core.params import CoreParams, SensorSpec
 from ..core.processor import SessionProcessor
 from ..core.schema import STRIDE_COLUMNS
-from ..core.summary import SessionSummary
 from ..placements import PLACEMENTS
 from ..units import DEG_PER_RAD, STANDARD_GRAVITY_MPS2
 from .raw import RawInputError, RawRecording, placement_from_name
@@ -124,32 +123,12 @@ def sensor_spec(rec: Recording) -> SensorSpec:
     return SensorSpec(**kw)
 
 
-class _DeadChannelSummary(SessionSummary):
-    """The session summary of a session with dead channels (RawRecording.dead_channels): every
-    stride of such a sensor's leg is flagged ``dead_channel`` and not valid before it is counted,
-    so the rows, means, coupling and shock figures all see it invalid. (The core has no notion of
-    an axis that reads one constant value; its metrics would be confident numbers.)"""
-
-    def __init__(self, legs: set[str]) -> None:
-        super().__init__()
-        self.dead_legs = legs
-
-    def add_many(self, results: list) -> None:
-        for res in results:
-            row = res.row
-            if row["leg"] in self.dead_legs:
-                row["flags"] = ";".join(dict.fromkeys([*filter(None, (row.get("flags") or "").split(";")), "dead_channel"]))
-                row["valid"] = 0
-        super().add_many(results)
-
-
 def run_core(recs: list[Recording], params: CoreParams | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Stride rows and summary of one session's recordings (read whole or spooled: the same
     blocks on the same grid of edges either way)."""
     proc = SessionProcessor({r.placement: sensor_spec(r) for r in recs}, params, batch_strides=STRIDE_BATCH)
-    dead_legs = {r.placement.split("_")[0] for r in recs if r.dead_channels}
-    if dead_legs:
-        proc._summary = _DeadChannelSummary(dead_legs)
+    for leg in sorted({r.placement.split("_")[0] for r in recs if r.dead_channels}):
+        proc.mark_leg(leg, "dead_channel")  # the core cannot see a constant axis sample by sample
     t0 = min(_span(r)[0] for r in recs)
     t1 = max(_span(r)[1] for r in recs)
     cursors = {r.placement: _cursor(r) for r in recs}
