@@ -286,14 +286,33 @@ def test_a_saturated_channel_is_said(tmp_path, capsys):
     assert summary["inputs"][0]["gyr_saturation_dps"] == pytest.approx(250.0)
 
 
-@pytest.mark.parametrize("cols, says", [(slice(1, 4), "the accelerometer is 0 in every sample"),
-                                        (slice(4, 7), "the gyroscope is 0 in every sample")])
-def test_an_all_zero_sensor_is_called_dead_not_a_unit_mistake(tmp_path, capsys, cols, says):
-    # 'looks like g' / 'looks like rad/s' sent the user converting units of a dead sensor
+@pytest.mark.parametrize("cols, names", [(slice(1, 4), ("acc_x_mps2", "acc_y_mps2", "acc_z_mps2")),
+                                         (slice(4, 7), ("gyr_x_dps", "gyr_y_dps", "gyr_z_dps"))])
+def test_an_all_zero_sensor_is_analysed_as_dead_axes_not_a_unit_mistake(tmp_path, capsys, cols, names):
+    # 'looks like g' / 'looks like rad/s' sent the user converting units of a dead sensor; then
+    # 'is 0 in every sample' stopped the whole run (every session): a sensor that did not record
+    # while the others did is analysed, its axes said dead, its leg's strides not valid
     x = _table()
     x[:, cols] = 0.0
     p = _write(tmp_path / "raw_left_foot.csv", x)
-    _fails(tmp_path, capsys, [p], [str(p), says])
+    rows, summary, out = _ok(tmp_path, capsys, [p])
+    for name in names:
+        assert f"note: {p}: {name} is 0 in all" in out and "dead_channel" in out, out
+    assert all("dead_channel" in r[-1].split(";") for r in rows)
+    assert summary["legs"]["left"]["valid_strides"] == 0
+
+
+@pytest.mark.parametrize("cols, says", [(slice(1, 4), "the accelerometer is 0 in every sample"),
+                                        (slice(4, 7), "the gyroscope is 0 in every sample")])
+def test_an_all_zero_sensor_is_refused_by_the_import(cols, says, tmp_path):
+    # runform sessions --import (read_raw_csv without repair) keeps a recording as it is or not at all
+    from runform.offline.raw import RawInputError, read_raw_csv
+
+    x = _table()
+    x[:, cols] = 0.0
+    p = _write(tmp_path / "raw_left_foot.csv", x)
+    with pytest.raises(RawInputError, match=says):
+        read_raw_csv(p)
 
 
 def test_files_on_different_time_bases_do_not_hang_and_are_said(tmp_path, capsys, monkeypatch):

@@ -619,9 +619,12 @@ class SegmentCalibrator:
             z = hann_mean(a)
             still_g = still_a = float("nan")
             reference = "mean_stride"
+        reasons: list[str] = []
+        if not np.linalg.norm(z) > 1e-6:  # no specific force at all (a dead accelerometer): no vertical
+            z = np.array([0.0, 0.0, 1.0])
+            reasons.append("no_gravity")
         z = z / np.linalg.norm(z)
         gb = g
-        reasons: list[str] = []
         moving = gb[np.linalg.norm(gb, axis=1) > p.moving_gyr_rps]
         axis, planarity = principal_axis(moving) if moving.shape[0] >= 3 else (np.array([0.0, 1.0, 0.0]), 0.0)
         tilt = float(np.degrees(np.arcsin(min(1.0, abs(float(np.dot(axis, z)))))))

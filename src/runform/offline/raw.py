@@ -249,7 +249,7 @@ def read_raw_csv(path: Path, placement: str | None = None, rate_hz: float | None
             raise RawInputError(f"{path}: fewer than 2 rows with six finite sensor values")
         if fin.all():
             fin = None
-    rec = _check_values(path, placement, t, acc, gyr_dps, rate_hz, fin)
+    rec = _check_values(path, placement, t, acc, gyr_dps, rate_hz, fin, repair)
     rec.notes[:0] = repair_notes
     return rec
 
@@ -287,28 +287,34 @@ def _repair_rows(data: np.ndarray, bad: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def _check_values(path: Path, placement: str, t: np.ndarray, acc: np.ndarray, gyr_dps: np.ndarray,
-                  rate_hz: float | None, fin: np.ndarray | None) -> RawRecording:
+                  rate_hz: float | None, fin: np.ndarray | None, repair: bool = False) -> RawRecording:
     """The unit checks, the rate and the saturation levels of the values read. ``fin``: rows
-    whose sensor values are all finite (None: every row), the only ones the checks look at."""
+    whose sensor values are all finite (None: every row), the only ones the checks look at.
+    ``repair`` (analyze): an accelerometer or gyroscope that is 0 in every sample is not
+    refused; its unit checks are skipped and :func:`check_plausible` finds its axes dead (a
+    file of a sensor that did not record while the others did is analysed, its leg flagged)."""
     acc_f, gyr_f = (acc, gyr_dps) if fin is None else (acc[fin], gyr_dps[fin])
     dt = np.diff(t)
     norm = np.linalg.norm(acc_f, axis=1)
-    if not np.any(norm):
+    gnorm = np.linalg.norm(gyr_f, axis=1)
+    dead_acc, dead_gyr = not np.any(norm), not np.any(gnorm)
+    if dead_acc and not repair:
         raise RawInputError(f"{path}: the accelerometer is 0 in every sample (a dead sensor, or no accelerometer data)")
-    if np.median(norm) < 0.3 * STANDARD_GRAVITY_MPS2:
+    if dead_gyr and not repair:
+        raise RawInputError(f"{path}: the gyroscope is 0 in every sample (a dead sensor, or no gyroscope data)")
+    if dead_acc:
+        pass
+    elif np.median(norm) < 0.3 * STANDARD_GRAVITY_MPS2:
         raise RawInputError(f"{path}: accelerometer median |a| = {np.median(norm):.2f}: looks like g, expected m/s^2 (acc_*_mps2)")
-    if np.median(norm) > MAX_MEDIAN_ACC_MPS2:
+    elif np.median(norm) > MAX_MEDIAN_ACC_MPS2:
         raise RawInputError(f"{path}: accelerometer median |a| = {np.median(norm):.4g}: looks like mg, cm/s^2 or raw counts, "
                             f"expected m/s^2 (acc_*_mps2; gravity is 9.81)")
-    gnorm = np.linalg.norm(gyr_f, axis=1)
     if np.percentile(gnorm, 99) > MAX_P99_GYR_DPS:
         raise RawInputError(f"{path}: |gyro| reaches {np.percentile(gnorm, 99):.4g} at the 99th percentile: looks like mdeg/s or "
                             f"raw counts, expected deg/s (gyr_*_dps)")
-    if not np.any(gnorm):
-        raise RawInputError(f"{path}: the gyroscope is 0 in every sample (a dead sensor, or no gyroscope data)")
     # walking or running turns a foot or shank faster than ~100 deg/s at the 99th percentile;
     # the same motion in rad/s stays below ~35 (2000 deg/s): below 40 while moving is rad/s
-    if np.std(norm) > 2.0 and np.percentile(gnorm, 99) < 40.0:
+    if not dead_gyr and np.std(norm) > 2.0 and np.percentile(gnorm, 99) < 40.0:
         raise RawInputError(
             f"{path}: the sensor moves (|a| varies by {np.std(norm):.1f} m/s^2) but |gyro| stays below "
             f"{np.percentile(gnorm, 99):.1f}: looks like rad/s, expected deg/s (gyr_*_dps)"
