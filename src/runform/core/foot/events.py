@@ -39,11 +39,12 @@ state machine; thresholds in :class:`FootParams`):
   when its negative run lasts ``min_swing_s`` and the foot lands with an impact within
   ``LANDING_S``: its IC is the impact's onset (the heel-drop guard needs an open stance); not
   when the run starts at the first sample (a recording that starts in swing: nothing before it);
-* the first landing of a swing with no stance behind it (out of standing; also the first swing
-  after a gap) may be slower than the running strides' (the runner accelerating: on the virtual
-  forefoot runner 2,787-3,551 m/s^3 against 3,593-5,665 for the next strides), below
-  ``impact_jerk_mps3``; its pitch rate then crosses zero only when the heel lands, 50-75 ms
-  later. In such a swing the first impact above half the threshold (its floor below 200 Hz:
+* a forefoot landing may be softer than ``impact_jerk_mps3``: the first one out of standing
+  (the runner accelerating: on the virtual forefoot runner 2,787-3,551 m/s^3 against
+  3,593-5,665 for the next strides) and the running strides of a softer forefoot runner (the
+  forefoot profile with a 2 / 2.5 / 3 g tibial shock instead of 4.5: 26-37 / 4-8 / 0-1 % of its
+  strides, seeds 1-3); its pitch rate then
+  crosses zero only when the heel lands, 50-75 ms later. In every swing the first impact above half the threshold (its floor below 200 Hz:
   above the late swing's own ``|f|`` trend) is remembered, and when the zero crossing is
   confirmed (or an impact above the threshold comes first: the heel's own landing) the IC is
   that impact's onset if the foot turned toes-up by at least ``HEEL_DROP_RAD`` (1.6 deg: a
@@ -157,7 +158,7 @@ class PitchRateEventDetector:
         self.to_time: float | None = None
         self.swing_wmin = 0.0  # most negative pitch rate of the current swing so far (rad/s)
         self.swing_start: float | None = None  # time of the current swing's entry (s)
-        # a swing with no stance behind it: the first impact above the threshold's floor, (global
+        # this swing: the first impact above the threshold's floor, (global
         # index and time of its onset, global index of its steepest rise); None: none yet; ():
         # none any more (LANDING_S passed without a heel landing)
         self.landing: tuple | None = None
@@ -242,10 +243,10 @@ class PitchRateEventDetector:
                 imp = self._impact(buf, c0, lo, buf.n if zc is None else zc)
                 if imp == "wait":
                     break  # decidable with more samples; the cursor stays
-                if self.to_time is None and self.landing is None and self._first_landing_rule:
-                    # a swing with no stance behind it (out of standing): a weaker impact may be
-                    # its landing, if the heel then drops before it lands, by its crossing or by
-                    # its own impact (_heel_dropped)
+                if self.landing is None and self._first_landing_rule:
+                    # a weaker impact may be the landing (the first out of standing, a soft
+                    # forefoot runner's), if the heel then drops before it lands, by its crossing
+                    # or by its own impact (_heel_dropped)
                     soft = self._impact(buf, c0, lo, buf.n if zc is None else zc, self._jerk_floor)
                     if soft == "wait":
                         break

@@ -37,7 +37,7 @@ class FootParams:
       after the swing's peak toes-up rotation rate. Needed for forefoot strikes, whose pitch rate
       does not cross zero at contact (the heel drops first). Half of it is the floor below
       200 Hz (``impact_rise_s``) and, with the heel's drop as evidence, the threshold of the
-      first landing out of standing (:class:`PitchRateEventDetector`). ``None`` disables it.
+      weaker landing whose heel then drops (:class:`PitchRateEventDetector`). ``None`` disables it.
     * ``impact_onset``: where that impact began: the last sample before the steepest ``|f|``
       rise whose rise rate is below 20 % of the rise, the rise measured from the rate at which
       the climb to the steepest rate began when ``|f|`` was falling there (``"trend"``: the late
