@@ -95,3 +95,28 @@ def test_bounded_memory_forgets_old_strides_without_changing_anything():
     assert rows_b == rows_f
     with pytest.raises(ValueError, match="forgotten"):
         bounded.truth_angles("left", np.array([10.0]))
+
+
+def test_bounded_memory_forgets_in_small_steps():
+    """The live demo streams from the runner inside its event loop: forgetting (which computes the
+    truth rows of what it forgets) must come in small steps, not 40 s of strides at once, which
+    stalled the virtual link for 50-70 ms and delayed the IC events waiting behind it."""
+    runner = VirtualRunner.from_profile("neutral", seed=6)
+    steps: list[tuple[float, float]] = []  # (stream time, forgotten up to)
+    forget = runner.gait.forget_before
+    now = [0.0]
+
+    def spy(t_s):
+        steps.append((now[0], t_s))
+        return forget(t_s)
+
+    runner.gait.forget_before = spy
+    for b in range(4 * 70):  # 70 s in 0.25-s blocks
+        t = (np.arange(100) + b * 100) / 400.0
+        now[0] = float(t[-1])
+        for p in ("left_foot", "right_shank", "left_shank", "right_foot"):
+            runner.imu(p, t)
+    assert steps and steps[0][0] <= 26.0  # forgetting starts 20 s + one 5-s step in
+    spans = np.diff([0.0] + [u for _, u in steps])
+    assert spans.max() <= 5.5  # steps of ~5 s
+    assert all(u <= t - runner.FORGET_AFTER_S for t, u in steps)  # never forgets what may still be asked

@@ -36,6 +36,10 @@ class VirtualRunner:
 
     #: with bounded memory, strides are forgotten once every placement has streamed this far past them (s)
     FORGET_AFTER_S = 20.0
+    #: ... in steps of this many seconds of strides: forgetting computes the truth rows of what it
+    #: forgets, ~1 ms per second of running; the live demo calls us in its event loop, where one
+    #: 40-s step stalled the virtual link for 50-70 ms and delayed IC events by as much
+    FORGET_EVERY_S = 5.0
 
     def __init__(self, params: RunnerParams, seed: int = 0, placements=PLACEMENTS, profile: str = "custom",
                  bounded_memory: bool = True, truth_history_s: float | None = None):
@@ -103,9 +107,11 @@ class VirtualRunner:
 
     def _maybe_forget(self) -> None:
         t_all = min(self._last_t.values())
-        if not np.isfinite(t_all) or t_all - self._forgot_until < 3 * self.FORGET_AFTER_S:
+        if not np.isfinite(t_all):
             return
         until = t_all - self.FORGET_AFTER_S
+        if until - self._forgot_until < self.FORGET_EVERY_S:
+            return
         self.truth_strides(until)  # keep the truth of what is about to be forgotten
         self.gait.forget_before(until - 5.0)
         self._forgot_until = until
