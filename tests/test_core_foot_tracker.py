@@ -77,6 +77,25 @@ def run(t, acc, gyr, rate, blocks=None, params=None):
     return outs
 
 
+def _random_blocks(n: int, seed: int, max_block: int) -> list[int]:
+    """Block sizes 1..max_block-1 (numpy's default_rng(seed)) that cover n samples."""
+    rng = np.random.default_rng(seed)
+    blocks: list[int] = []
+    while sum(blocks) < n:
+        blocks.append(int(min(rng.integers(1, max_block), n - sum(blocks))))
+    return blocks
+
+
+def _ics_same_in_random_blocks(t, acc, gyr, rate, seed: int, max_block: int, what=None) -> np.ndarray:
+    """IC times of the whole recording, after asserting that random blocks (_random_blocks) give
+    the same events and strides (kind or stride index, and time)."""
+    whole = run(t, acc, gyr, rate)
+    parts = run(t, acc, gyr, rate, blocks=_random_blocks(len(t), seed, max_block))
+    key = lambda o: (type(o).__name__, o.kind if isinstance(o, FootEvent) else o.stride_index, round(o.time_s if isinstance(o, FootEvent) else o.ic_time_s, 9))  # noqa: E731
+    assert [key(o) for o in whole] == [key(o) for o in parts], what
+    return np.array([e.time_s for e in whole if isinstance(e, FootEvent) and e.kind == "ic"])
+
+
 @pytest.mark.parametrize("rate", [400.0, 200.0, 58.8])
 def test_events_and_stride_length_on_synthetic_run(rate):
     t, acc, gyr, ics, tos, _ = synthetic_foot(rate)
@@ -244,15 +263,7 @@ def test_forefoot_strike_ic_from_the_impact_and_partition_invariant():
                                         overrides={"mounting": "aligned", "sensor_error_scale": 0.0})
     t = np.arange(0.0, 20.0, 1.0 / rate)
     acc, gyr = runner.imu("left_foot", t)  # aligned mounting: sensor frame = foot frame
-    whole = run(t, acc, gyr, rate)
-    rng = np.random.default_rng(5)
-    blocks = []
-    while sum(blocks) < len(t):
-        blocks.append(int(min(rng.integers(1, 40), len(t) - sum(blocks))))
-    parts = run(t, acc, gyr, rate, blocks=blocks)
-    key = lambda o: (type(o).__name__, o.kind if isinstance(o, FootEvent) else o.stride_index, round(o.time_s if isinstance(o, FootEvent) else o.ic_time_s, 9))  # noqa: E731
-    assert [key(o) for o in whole] == [key(o) for o in parts]
-    ic = np.array([e.time_s for e in whole if isinstance(e, FootEvent) and e.kind == "ic"])
+    ic = _ics_same_in_random_blocks(t, acc, gyr, rate, seed=5, max_block=40)
     truth = runner.events("left", 20.0)["ic"]
     truth = truth[(truth > ic.min() - 0.05) & (truth < t[-1] - 0.2)]
     err = np.array([np.min(np.abs(ic - x)) for x in truth])
@@ -410,17 +421,9 @@ def test_first_forefoot_landing_out_of_standing_is_found_at_its_impact(rate):
     runner = VirtualRunner.from_profile("forefoot", seed=2, placements=("left_foot", "right_foot"),
                                         overrides={"mounting": "aligned", "sensor_error_scale": 0.0})
     t = np.arange(0.0, 8.0, 1.0 / rate)
-    rng = np.random.default_rng(11)
-    blocks = []
-    while sum(blocks) < len(t):
-        blocks.append(int(min(rng.integers(1, 12), len(t) - sum(blocks))))
     for leg in ("left", "right"):
         acc, gyr = runner.imu(f"{leg}_foot", t)  # aligned mounting: sensor frame = foot frame
-        whole = run(t, acc, gyr, rate)
-        parts = run(t, acc, gyr, rate, blocks=blocks)
-        key = lambda o: (type(o).__name__, o.kind if isinstance(o, FootEvent) else o.stride_index, round(o.time_s if isinstance(o, FootEvent) else o.ic_time_s, 9))  # noqa: E731
-        assert [key(o) for o in whole] == [key(o) for o in parts], leg
-        ic = np.array([e.time_s for e in whole if isinstance(e, FootEvent) and e.kind == "ic"])
+        ic = _ics_same_in_random_blocks(t, acc, gyr, rate, seed=11, max_block=12, what=leg)
         first = runner.events(leg, 8.0)["ic"][0]
         assert abs(ic[0] - first) <= 0.003, (leg, ic[0] - first)
 
@@ -462,17 +465,9 @@ def test_soft_forefoot_landings_of_running_strides_are_found_at_their_impact(rat
                                         overrides={"mounting": "aligned", "sensor_error_scale": 0.0,
                                                    "peak_tibial_accel_g": 2.0})
     t = np.arange(0.0, 30.0, 1.0 / rate)
-    rng = np.random.default_rng(5)
-    blocks = []
-    while sum(blocks) < len(t):
-        blocks.append(int(min(rng.integers(1, 40), len(t) - sum(blocks))))
     for leg in ("left", "right"):
         acc, gyr = runner.imu(f"{leg}_foot", t)  # aligned mounting: sensor frame = foot frame
-        whole = run(t, acc, gyr, rate)
-        parts = run(t, acc, gyr, rate, blocks=blocks)
-        key = lambda o: (type(o).__name__, o.kind if isinstance(o, FootEvent) else o.stride_index, round(o.time_s if isinstance(o, FootEvent) else o.ic_time_s, 9))  # noqa: E731
-        assert [key(o) for o in whole] == [key(o) for o in parts], leg
-        ic = np.array([e.time_s for e in whole if isinstance(e, FootEvent) and e.kind == "ic"])
+        ic = _ics_same_in_random_blocks(t, acc, gyr, rate, seed=5, max_block=40, what=leg)
         true = runner.events(leg, 29.5)["ic"][1:]  # running strides (the first landing is softer still)
         err = np.array([ic[np.argmin(np.abs(ic - x))] - x for x in true])
         assert np.sum(err > 0.03) == 0, (leg, np.round(err[err > 0.03] * 1000, 1))
