@@ -230,8 +230,7 @@ def read_raw_csv(path: Path, placement: str | None = None, rate_hz: float | None
             raise RawInputError(f"{_line(path, line, first)}: time_s repeats the previous row's ({t[first]}) in {n_dup} of "
                                 f"{t.size} rows: time stamps coarser than the sample period (rounded?); the samples "
                                 f"cannot be ordered in time")
-        repair_notes.append(f"{n_dup} row(s) repeat the previous row's time_s (first at line "
-                            f"{_line_no(line, first)}, time_s {t[first]}): the later row is dropped")
+        repair_notes.append(repeat_note(n_dup, _line_no(line, first), t[first]))
         data = data[keep]
         line = (np.arange(keep.size) + 2 if line is None else line)[keep]
         if data.shape[0] < 2:
@@ -271,7 +270,7 @@ def _repair_rows(data: np.ndarray, bad: np.ndarray) -> tuple[np.ndarray, np.ndar
     line = None
     if np.any(bad_t):
         first = int(np.flatnonzero(bad_t)[0])
-        notes.append(f"{int(np.count_nonzero(bad_t))} row(s) with an empty or non-finite time_s (first at line {first + 2}): dropped")
+        notes.append(bad_time_note(int(np.count_nonzero(bad_t)), first + 2))
         line = np.flatnonzero(~bad_t) + 2
         data = data[~bad_t]
         if data.shape[0] < 2:
@@ -280,9 +279,7 @@ def _repair_rows(data: np.ndarray, bad: np.ndarray) -> tuple[np.ndarray, np.ndar
     rows = np.any(sens, axis=1)
     if np.any(rows):
         first = int(np.flatnonzero(rows)[0])
-        notes.append(f"{int(np.count_nonzero(rows))} sample(s) with an empty, NaN or infinite sensor value "
-                     f"({int(np.count_nonzero(sens))} value(s), first at line {_line_no(line, first)}): "
-                     f"dropped by the core as a gap (dropout_samples)")
+        notes.append(nonfinite_note(int(np.count_nonzero(rows)), int(np.count_nonzero(sens)), _line_no(line, first)))
     return data, line, notes
 
 
@@ -325,22 +322,50 @@ def _check_values(path: Path, placement: str, t: np.ndarray, acc: np.ndarray, gy
                             f"{1e3 / est:.4g} ms per sample ({est:.4g} Hz)")
     rate = float(rate_hz) if rate_hz is not None else est
     a_sat, g_sat = saturation_level(acc_f), saturation_level(gyr_f)
-    notes = [*_rate_notes(t, est), *_saturation_notes("accelerometer", acc_f, a_sat, f"{{:.4g}} m/s^2 ({{:.3g}} g)", "clipped_acc"),
-             *_saturation_notes("gyroscope", gyr_f, g_sat, "{:.4g} deg/s", "clipped_gyr")]
+    notes = [*_rate_notes(t, est), *_saturation_notes("accelerometer", acc_f, a_sat), *_saturation_notes("gyroscope", gyr_f, g_sat)]
     # contiguous copies of the time and acceleration columns (views of the (n, 7) table would
     # make every block the core reads a strided array: ~4x slower reductions and copies there)
     return RawRecording(path, placement, np.ascontiguousarray(t), np.ascontiguousarray(acc), gyr_dps * RAD_PER_DEG, rate,
                         a_sat, None if g_sat is None else g_sat * RAD_PER_DEG, notes)
 
 
-def _saturation_notes(what: str, values: np.ndarray, level: float | None, fmt: str, flag: str) -> list[str]:
+def _saturation_notes(sensor: str, values: np.ndarray, level: float | None) -> list[str]:
     """A note when :func:`saturation_level` found the sensor's full scale in the data."""
     if level is None:
         return []
     n = int(np.count_nonzero(np.any(np.abs(values) >= level * (1 - 1e-6), axis=1)))
-    shown = fmt.format(level, level / STANDARD_GRAVITY_MPS2) if "g)" in fmt else fmt.format(level)
-    return [f"{what} saturates at {shown} in {n} of {values.shape[0]} samples ({100 * n / values.shape[0]:.1f} %): "
-            f"strides with clipped samples are flagged {flag} and not valid"]
+    return [saturation_note(sensor, level, n, values.shape[0])]
+
+
+# The notes of the repairing read, worded here once for the whole-file reader and for the
+# streaming one (runform.offline.stream), whose output must be the same byte for byte.
+
+def bad_time_note(rows: int, line: int) -> str:
+    return f"{rows} row(s) with an empty or non-finite time_s (first at line {line}): dropped"
+
+
+def nonfinite_note(rows: int, values: int, line: int) -> str:
+    return (f"{rows} sample(s) with an empty, NaN or infinite sensor value ({values} value(s), first at line {line}): "
+            f"dropped by the core as a gap (dropout_samples)")
+
+
+def repeat_note(rows: int, line: int, time_s: float) -> str:
+    return f"{rows} row(s) repeat the previous row's time_s (first at line {line}, time_s {time_s}): the later row is dropped"
+
+
+def saturation_note(sensor: str, level: float, n: int, total: int) -> str:
+    """``sensor``: ``accelerometer`` (``level`` m/s^2) or ``gyroscope`` (deg/s)."""
+    if sensor == "accelerometer":
+        shown, flag = f"{level:.4g} m/s^2 ({level / STANDARD_GRAVITY_MPS2:.3g} g)", "clipped_acc"
+    else:
+        shown, flag = f"{level:.4g} deg/s", "clipped_gyr"
+    return (f"{sensor} saturates at {shown} in {n} of {total} samples ({100 * n / total:.1f} %): "
+            f"strides with clipped samples are flagged {flag} and not valid")
+
+
+def dead_axis_note(name: str, value: float, samples: int, leg: str) -> str:
+    return (f"{name} is {value:g} in all {samples} samples while the sensor moves: a dead or disconnected axis; "
+            f"every {leg} stride is flagged dead_channel and not valid")
 
 
 def _rate_notes(t: np.ndarray, rate_hz: float) -> list[str]:
@@ -386,5 +411,4 @@ def check_plausible(rec: RawRecording) -> None:
         col = acc[:, k] if k < 3 else gyr[:, k - 3]
         if name not in rec.dead_channels and col[0] == col[-1] and np.all(col == col[0]):
             rec.dead_channels.append(name)
-            rec.notes.append(f"{name} is {col[0]:g} in all {col.size} samples while the sensor moves: a dead or "
-                             f"disconnected axis; every {leg} stride is flagged dead_channel and not valid")
+            rec.notes.append(dead_axis_note(name, col[0], col.size, leg))

@@ -359,14 +359,11 @@ class _Scan:
             raise _Fallback
         notes = []
         if self.bad_t:
-            notes.append(f"{self.bad_t} row(s) with an empty or non-finite time_s (first at line {self.bad_t_line}): dropped")
+            notes.append(_raw.bad_time_note(self.bad_t, self.bad_t_line))
         if self.nonfin_rows:
-            notes.append(f"{self.nonfin_rows} sample(s) with an empty, NaN or infinite sensor value "
-                         f"({self.nonfin_values} value(s), first at line {self.nonfin_line}): "
-                         f"dropped by the core as a gap (dropout_samples)")
+            notes.append(_raw.nonfinite_note(self.nonfin_rows, self.nonfin_values, self.nonfin_line))
         if self.dups:
-            notes.append(f"{self.dups} row(s) repeat the previous row's time_s (first at line "
-                         f"{self.dup_line}, time_s {self.dup_t}): the later row is dropped")
+            notes.append(_raw.repeat_note(self.dups, self.dup_line, self.dup_t))
         nf = self.finite
         std = math.sqrt(max(self.norm_m2, 0.0) / nf)
         below_03g, upto_10g = self.acc_counts
@@ -375,7 +372,6 @@ class _Scan:
         # between j and j + 1, j = floor((n - 1) * 0.99), widened by one each side for its rounding
         r0, r1 = (nf - 1) // 2, nf // 2
         j0, j1 = max(math.floor((nf - 1) * 0.99) - 1, 0), min(math.floor((nf - 1) * 0.99) + 2, nf - 1)
-        g = STANDARD_GRAVITY_MPS2
         if self.acc_sat.m <= 0 or self.gyr_sat.m <= 0:  # a dead accelerometer or gyroscope: refused
             raise _Fallback
         # the whole-file reader's refusals, each decided here only when the value is clear of its threshold
@@ -403,11 +399,9 @@ class _Scan:
         g_sat, g_hits = self.gyr_sat.level(nf)
         notes += _rate_notes(chunk_rates, est, tfile)
         if a_sat is not None:
-            notes.append(f"accelerometer saturates at {a_sat:.4g} m/s^2 ({a_sat / g:.3g} g) in {a_hits} of {nf} samples "
-                         f"({100 * a_hits / nf:.1f} %): strides with clipped samples are flagged clipped_acc and not valid")
+            notes.append(_raw.saturation_note("accelerometer", a_sat, a_hits, nf))
         if g_sat is not None:
-            notes.append(f"gyroscope saturates at {g_sat:.4g} deg/s in {g_hits} of {nf} samples "
-                         f"({100 * g_hits / nf:.1f} %): strides with clipped samples are flagged clipped_gyr and not valid")
+            notes.append(_raw.saturation_note("gyroscope", g_sat, g_hits, nf))
         rec = SpooledRecording(path, placement, rate, n, self.t_first, self.last_t, spool, a_sat,
                                None if g_sat is None else g_sat * RAD_PER_DEG, notes)
         # check_plausible's dead axis: the sensor moves and a channel holds one value
@@ -424,8 +418,7 @@ class _Scan:
             for k, name in enumerate(RAW_COLUMNS[1:]):
                 if self.constant[k]:
                     rec.dead_channels.append(name)
-                    rec.notes.append(f"{name} is {self.first_vals[k]:g} in all {nf} samples while the sensor moves: a dead or "
-                                     f"disconnected axis; every {leg} stride is flagged dead_channel and not valid")
+                    rec.notes.append(_raw.dead_axis_note(name, self.first_vals[k], nf, leg))
         rec.big_steps, rec.longest_step = big, longest
         return rec
 
