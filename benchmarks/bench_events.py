@@ -1070,7 +1070,7 @@ def bench_sim(profile: str, seed: int = 1, duration_s: float = SIM_DURATION_S) -
     from runform.sim import VirtualRunner
     from runform.rotations import quat_to_matrix
 
-    runner = VirtualRunner.from_profile(profile, seed=seed, placements=("left_foot", "right_foot"))
+    runner = VirtualRunner.from_profile(profile, seed=seed, placements=("left_foot", "right_foot"), bounded_memory=False)
     t = np.arange(0.0, duration_s, 1.0 / SIM_RATE_HZ)
     ic_err, to_err, len_rel = [], [], []
     missed = extra = n_known = n_strides = n_ref = 0

@@ -287,7 +287,7 @@ def _forefoot_ic_errors_s(seed: int, rate: float, duration_s: float) -> np.ndarr
     forefoot profile, left foot, sensor aligned and ideal."""
     from runform.sim import VirtualRunner
 
-    runner = VirtualRunner.from_profile("forefoot", seed=seed, placements=("left_foot",),
+    runner = VirtualRunner.from_profile("forefoot", seed=seed, placements=("left_foot",), bounded_memory=False,
                                         overrides={"mounting": "aligned", "sensor_error_scale": 0.0})
     t = np.arange(0.0, duration_s, 1.0 / rate)
     acc, gyr = runner.imu("left_foot", t)
@@ -461,7 +461,7 @@ def test_soft_forefoot_landings_of_running_strides_are_found_at_their_impact(rat
     Same events for any partition into blocks."""
     from runform.sim import VirtualRunner
 
-    runner = VirtualRunner.from_profile("forefoot", seed=1, placements=("left_foot", "right_foot"),
+    runner = VirtualRunner.from_profile("forefoot", seed=1, placements=("left_foot", "right_foot"), bounded_memory=False,
                                         overrides={"mounting": "aligned", "sensor_error_scale": 0.0,
                                                    "peak_tibial_accel_g": 2.0})
     t = np.arange(0.0, 30.0, 1.0 / rate)

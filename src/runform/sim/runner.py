@@ -188,7 +188,14 @@ class VirtualRunner:
         return [r for r in self._truth_rows if r["ic_time_s"] + r["stride_time_ms"] / 1000.0 <= until_s]
 
     def events(self, leg: str, until_s: float) -> dict[str, np.ndarray]:
-        """Exact ``ic`` and ``to`` times (s) of ``leg`` for strides completed by ``until_s``."""
+        """Exact ``ic`` and ``to`` times (s) of ``leg`` for strides completed by ``until_s``, from
+        the first stride on: with bounded memory the strides already forgotten are not there any
+        more, so this raises once anything was forgotten (as the kinematics do) instead of
+        returning the rest; keep every stride with ``bounded_memory=False``
+        (:meth:`truth_strides` keeps the rows of what it forgets)."""
+        if self._forgot_until > 0.0:
+            raise ValueError(f"{leg}: the strides before {self._forgot_until:.3f} s were forgotten to bound memory; "
+                             f"see VirtualRunner(bounded_memory=...)")
         s = self.gait.strides(leg, until_s)
         return {"ic": s["ic"].copy(), "to": s["to"].copy()}
 
