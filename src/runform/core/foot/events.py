@@ -246,7 +246,7 @@ class PitchRateEventDetector:
                 if self.landing is None and self._first_landing_rule:
                     # a weaker impact may be the landing (the first out of standing, a soft
                     # forefoot runner's), if the heel then drops before it lands, by its crossing
-                    # or by its own impact (_heel_dropped)
+                    # or by its own impact (_heel_landed)
                     soft = self._impact(buf, c0, lo, buf.n if zc is None else zc, self._jerk_floor)
                     if soft == "wait":
                         break
@@ -368,18 +368,15 @@ class PitchRateEventDetector:
     def _heel_landed(self, buf: SampleBuffer, land: tuple, k: int, t_k: float) -> bool:
         """Whether the heel landed at local sample ``k`` (time ``t_k``: the pitch rate's zero
         crossing or an impact above the threshold) after the weaker impact ``land`` (a
-        ``self.landing``) was the forefoot's landing: within ``LANDING_S`` of it, with the
-        heel's drop in between (:meth:`_heel_dropped`)."""
-        return t_k - land[1] <= self.LANDING_S and self._heel_dropped(buf, land[2] - buf.base, k)
-
-    def _heel_dropped(self, buf: SampleBuffer, p: int, zc: int) -> bool:
-        """Whether the foot turned toes-up by at least ``HEEL_DROP_RAD`` from the steepest rise
-        of a weaker impact (local ``p``) to the pitch rate's zero crossing (local ``zc``): the
-        heel dropping after a forefoot contact, so the impact was the landing and the crossing
-        the heel's (the first landing out of standing; a heel strike's crossing comes with its
+        ``self.landing``) was the forefoot's landing: within ``LANDING_S`` of it, and with the
+        foot turned toes-up by at least ``HEEL_DROP_RAD`` from that impact's steepest rise to
+        ``k`` (the heel dropping after a forefoot contact; a heel strike's crossing comes with its
         impact, nothing turns in between)."""
+        p = land[2] - buf.base
+        if t_k - land[1] > self.LANDING_S or p >= k:
+            return False
         t, w = buf.t, buf.pitch(-self.p.swing_rate_rps)[0]
-        return p < zc and float((w[p:zc] * _diff(t[p : zc + 1])).sum()) <= -self.HEEL_DROP_RAD
+        return float((w[p:k] * _diff(t[p : k + 1])).sum()) <= -self.HEEL_DROP_RAD
 
     def _step_from_standing(self, buf: SampleBuffer, s: int, e: int):
         """A short first step out of standing (no stance open): the negative run of ``w`` from
