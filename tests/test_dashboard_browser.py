@@ -325,6 +325,10 @@ def test_stride_numbers_update_with_alerts_symmetry_and_trends(app_server, page)
     cues = int(page.evaluate("document.body.dataset.cues || 0"))
     srv.stride({**rows[-1], "stride_index": 99, "ic_time_s": rows[-1]["ic_time_s"] + 1, "peak_tibial_accel_g": 12.0})
     page.wait_for_function(f"Number(document.body.dataset.cues || 0) > {cues}")
+    # the cue is given as the message arrives, the tiles are drawn at the next animation frame
+    # (a loaded CI machine read the tile before it: '7.4'); wait for that frame, then check it
+    page.wait_for_function("document.querySelector('[data-testid=numbers-right] dd[data-metric=\"peak_tibial_accel_g\"]')"
+                           ".textContent.startsWith('12.0')")
     assert "▲" in metric_text(page, "right", "peak_tibial_accel_g")
     assert "low rate" not in metric_text(page, "right", "peak_tibial_accel_g")
     # a shank sampled too slowly for the impact peak: the tile says the number reads low
