@@ -54,3 +54,28 @@ def test_fast_power_form_equals_reference_and_extends_without_changing_the_past(
     for a, b in zip(got, ref):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(curve(x[x < t[6]])[0], early[0], atol=1e-12)
+
+
+def test_one_sided_curvatures_make_a_c1_knot():
+    """A knot with different curvatures on its two sides (the foot's push-off release at TO):
+    value and slope continuous, the second derivative jumps from the end curvature to the
+    start curvature; ``before`` evaluates a time at the knot on the interval that ends there."""
+    t, v, d, _ = _curve(3, m=6, c=2)
+    a = np.zeros_like(v)
+    a_end = np.zeros_like(v)
+    a[2, 0], a_end[2, 0] = 400.0, -30.0  # knot 2, channel 0
+    pq = hermite.PiecewiseQuintic()
+    pq.set_knots(t, v, d, a, a_end)
+    after, before = pq(t[2:3]), pq(t[2:3], before=True)
+    np.testing.assert_allclose(after[0], before[0], atol=1e-12)
+    np.testing.assert_allclose(after[1], before[1], atol=1e-9)
+    np.testing.assert_allclose(after[2][0], [400.0, 0.0], atol=1e-6)
+    np.testing.assert_allclose(before[2][0], [-30.0, 0.0], atol=1e-6)
+    # the reference evaluation with one curvature per knot agrees on each side
+    ref_after = hermite.evaluate(t, v, d, t[2:3] + 1e-12, knot_a=a)
+    np.testing.assert_allclose(after[2], ref_after[2], atol=1e-3)
+    # elsewhere the curve is the C2 one
+    x = np.linspace(t[3] + 1e-3, t[-1] - 1e-3, 50)
+    c2 = hermite.PiecewiseQuintic()
+    c2.set_knots(t, v, d)
+    np.testing.assert_array_equal(pq(x)[0], c2(x)[0])

@@ -3,7 +3,8 @@
 Every kinematic channel of the virtual runner (segment angles, the swing path of the foot)
 is such a curve: it passes through the knots with the given first and second derivatives, so
 it is C2 (continuous angular acceleration, hence continuous gyroscope and accelerometer
-signals), and its derivatives are exact polynomials, not finite differences.
+signals), unless a knot is given a different curvature on each side (``PiecewiseQuintic``:
+C1 there), and its derivatives are exact polynomials, not finite differences.
 
 Basis: the standard quintic Hermite basis on u in [0, 1] (e.g. Farin, *Curves and Surfaces for
 CAGD*, 5th ed., ch. 7). Slopes that are not given are taken from the neighbouring knots
@@ -138,26 +139,35 @@ class PiecewiseQuintic:
         self.coef = np.zeros((6, 0, 0))  # (power 0..5, intervals, channels), in u
 
     def set_knots(self, knot_t: np.ndarray, knot_v: np.ndarray, knot_d: np.ndarray,
-                  knot_a: np.ndarray | None = None) -> None:
-        """Rebuild the coefficients of the intervals after the ones already built."""
+                  knot_a: np.ndarray | None = None, knot_a_end: np.ndarray | None = None) -> None:
+        """Rebuild the coefficients of the intervals after the ones already built.
+
+        ``knot_a``: curvature at each knot as the start of the interval after it;
+        ``knot_a_end``: as the end of the interval before it (default ``knot_a``). Where the two
+        differ the curve is C1 there, with one-sided curvatures (a jump of the second
+        derivative); ``__call__`` at exactly that knot gives the interval after it."""
         knot_t = np.asarray(knot_t, dtype=float)
         done = max(self.t.size - 1, 0)
         m = knot_t.size
         if knot_a is None:
             knot_a = np.zeros_like(knot_v)
+        if knot_a_end is None:
+            knot_a_end = knot_a
         i = np.arange(done, m - 1)
         h = (knot_t[i + 1] - knot_t[i])[:, None]
         # Hermite data scaled to u: slopes * h, curvatures * h^2
-        data = np.stack([knot_v[i], knot_d[i] * h, knot_a[i] * h * h, knot_a[i + 1] * h * h,
+        data = np.stack([knot_v[i], knot_d[i] * h, knot_a[i] * h * h, knot_a_end[i + 1] * h * h,
                          knot_d[i + 1] * h, knot_v[i + 1]], axis=1)  # (k, 6 data, c)
         new = np.einsum("kj,nkc->jnc", _P, data)  # (power, interval, channel)
         self.coef = np.concatenate([self.coef[:, :done], new], axis=1) if self.coef.size else new
         self.t = knot_t.copy()
 
-    def __call__(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Value, first and second time derivative (n, c) at times ``t``."""
+    def __call__(self, t: np.ndarray, before: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Value, first and second time derivative (n, c) at times ``t``. A time exactly at a
+        knot is evaluated on the interval after it, or with ``before`` on the one before it
+        (the two differ only in the second derivative, where the knot's curvatures do)."""
         t = np.asarray(t, dtype=float)
-        i = np.clip(np.searchsorted(self.t, t, side="right") - 1, 0, self.t.size - 2)
+        i = np.clip(np.searchsorted(self.t, t, side="left" if before else "right") - 1, 0, self.t.size - 2)
         h = (self.t[i + 1] - self.t[i])[:, None]
         u = ((t - self.t[i]) / h[:, 0])[:, None]
         c0, c1, c2, c3, c4, c5 = (self.coef[j][i] for j in range(6))
