@@ -126,3 +126,42 @@ def test_push_off_lifts_the_foot_like_the_real_stride(shared_data, record_proper
     assert f_sim[2] > 0.5 * f_real[1]  # foot-up, at least half the real one
     assert np.hypot(f_sim[0], f_sim[2]) > 0.5 * np.hypot(*f_real)
     assert tib_sim > 0.0  # the tibia is not pulled down at toe-off
+
+
+def test_push_off_rate_holds_its_plateau_to_toe_off_then_falls_like_the_real_stride(shared_data, record_property):
+    """The real running stride's foot pitch rate stays within a few % of its push-off peak until
+    force-plate toe-off, then falls ~20 % per 7 ms sample (12.10 rad/s 4.7 ms before TO, 9.70 and
+    7.17 at +2.6 and +9.9 ms): the release. With ``toe_off_foot_release_per_s`` = 35 (the value
+    fitted to these samples; off by default for now, docs/virtual-runner.md "Push-off release")
+    the model's swing starts with that deceleration (a C1 join at TO); with the C2 pitch curve
+    through TO (release 0) its rate falls only 2 % and 5 % by then."""
+    path = shared_data / "dorschky_mean_stride" / "P01_normrunning.mat"
+    d, real = _load(path), _real(path)
+    dt = real["dur"] / N
+    grf = d["GRF:GRF_y_r"]
+    i = int(np.nonzero((grf[:-1] >= 0.05) & (grf[1:] < 0.05))[0][0])  # last stance sample
+    t_to = (i + (grf[i] - 0.05) / (grf[i] - grf[i + 1])) * dt  # force-plate TO, s from sample 0
+    w = -d["gyro:foot_r:z"]  # foot pitch rate, + = toes going down (OpenSim z lateral)
+    k = np.arange(i - 3, i + 6)  # about -27 .. +32 ms around TO
+    offs = k * dt - t_to
+    peak_real = w[i - 16: i + 1].max()  # the push-off peak (within 120 ms before TO)
+    overrides = {"speed_mps": real["speed"], "cadence_spm": 120.0 / real["dur"], "duty_factor": real["duty"],
+                 "angle_sd_deg": 0.0, "stride_time_cv": 0.0, "duty_factor_sd": 0.0, "speed_cv": 0.0,
+                 "sensor_error_scale": 0.0, "toe_off_foot_release_per_s": 35.0}
+    r = VirtualRunner.from_profile("neutral", seed=1, overrides=overrides)
+    to = r.events("right", 40.0)["to"][15]
+    fine = to + np.arange(-0.12, 0.0, 1e-4)
+    peak_sim = r.imu_ideal("right_foot", fine)[1][:, 1].max()
+    sim = r.imu_ideal("right_foot", to + offs)[1][:, 1] / peak_sim
+    rel = w[k] / peak_real
+    after = (offs > 0) & (offs < 0.035)
+    rms_after = float(np.sqrt(np.mean((sim[after] - rel[after]) ** 2)))
+    for o, a, b in zip(offs, rel, sim):
+        record_property(f"rate_over_peak_at_{o * 1e3:+.0f}ms_real_sim", f"{a:.3f} {b:.3f}")
+    record_property("rms_after_to", round(rms_after, 3))
+    before = offs < 0
+    assert rel[before].min() > 0.95 and rel[after][1] < 0.65  # the reference shows the release
+    assert sim[before].min() > 0.95  # the plateau holds to TO
+    # ~10 ms after TO the model has lost at least 2/3 of what the real stride lost
+    assert 1.0 - sim[after][1] > (2.0 / 3.0) * (1.0 - rel[after][1])
+    assert rms_after < 0.1

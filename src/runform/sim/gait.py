@@ -68,6 +68,9 @@ FOOT_MTP_M = np.array([0.14, 0.0, -0.10])
 ANKLE_HEIGHT_M = 0.10
 #: toe segment, metatarsophalangeal joint to toe tip (m): the last contact of push-off
 TOE_LENGTH_M = 0.06
+#: the point of the foot (foot frame, m) whose acceleration stays continuous when the pitch
+#: acceleration jumps at toe-off (the release)
+RELEASE_POINT_M = np.array([0.055, 0.0, -0.05])
 
 
 def foot_sensor_site(leg: str) -> np.ndarray:
@@ -136,6 +139,7 @@ class _Leg:
         self.kv = np.zeros((0, N_CH))  # values (rad)
         self.kd = np.zeros((0, N_CH))  # slopes (rad/s), NaN = not yet known
         self.kd_explicit = np.zeros((0, N_CH))
+        self.ka = np.zeros((0, N_CH))  # curvature (rad/s^2) at the start of the interval after each knot
         self.n_final = 0  # knots whose slopes are final
         self.curve = hermite.PiecewiseQuintic()
         # stance table (row 0: the standing "stance" before the first push-off)
@@ -256,7 +260,8 @@ class GaitModel:
 
     # ------------------------------------------------------------ generation
     def _knots_for(self, leg: str, d: dict, k0: int, k1: int):
-        """Knot times, values (rad) and explicit slopes (rad/s, NaN=free) of strides k0..k1-1."""
+        """Knot times, values (rad), explicit slopes (rad/s, NaN=free) and curvatures (rad/s^2,
+        at the start of the interval after each knot) of strides k0..k1-1."""
         n = k1 - k0
         sl = slice(k0, k1)
         ic, to, tnext = d["ic"][sl], d["to"][sl], d["ic_next"][sl]
@@ -303,6 +308,12 @@ class GaitModel:
         slopes[d["strike"][sl] >= 0.0, 0, 0] = 0.0
         # push-off: the plantarflexion rate is still high when the toes leave the ground
         slopes[:, 4, 0] = (d["rate_factor"][sl] * sag[:, 4] / (times[:, 4] - times[:, 3])) * RAD_PER_DEG
+        # the push-off's release: once the toes leave the ground the foot's plantarflexion
+        # decelerates at once (Dorschky et al. 2019 mean running stride: the pitch rate is on its
+        # plateau until force-plate TO, then falls ~20 % per 7 ms; docs/virtual-runner.md). The
+        # swing interval starts with that deceleration, the push-off ends with none: a C1 join.
+        curv = np.zeros((n, KNOTS_PER_STRIDE, N_CH))
+        curv[:, 4, 0] = -d["release"][sl] * slopes[:, 4, 0]
         slopes[:, 0:5, 2] = 0.0  # no foot rotation about the vertical in stance
         slopes[:, 2, 1] = 0.0  # peak eversion
         slopes[:, 2, 4] = 0.0  # peak shank frontal angle
@@ -312,7 +323,7 @@ class GaitModel:
         fr_rate = np.stack([_three_point(times[:, 2:5], fr[:, 2:5]), _three_point(times[:, 3:6], fr[:, 3:6])], 1)
         slopes[:, 3:5, 1] = (ev_rate + fr_rate) * RAD_PER_DEG
         slopes[:, 3:5, 5] = ev_rate / d["ratio"][sl][:, None] * RAD_PER_DEG
-        return times.reshape(-1), vals.reshape(-1, N_CH), slopes.reshape(-1, N_CH)
+        return times.reshape(-1), vals.reshape(-1, N_CH), slopes.reshape(-1, N_CH), curv.reshape(-1, N_CH)
 
     def _exact_foot_frontal(self, leg: str, vals: np.ndarray, ev: np.ndarray) -> np.ndarray:
         """Foot frontal channel (rad) at the knots such that the truth rearfoot eversion (ISB,
@@ -365,6 +376,7 @@ class GaitModel:
             "es_angle": v("early_swing_foot_angle_deg") + sd * z[:, 11],
             "ms_angle": v("mid_swing_foot_angle_deg"),
             "rate_factor": v("toe_off_foot_rate_factor"),
+            "release": np.maximum(v("toe_off_foot_release_per_s"), 0.0),
             "inc_ms": v("mid_swing_tibial_inclination_deg"),
             "shank_power": np.maximum(v("shank_stance_power"), 0.1),
             "ls_extra": v("late_swing_extra_foot_angle_deg"),
@@ -406,16 +418,18 @@ class GaitModel:
             L.stride[key] = np.concatenate([L.stride.get(key, np.zeros(0)), arr])
         L.n_strides = k1
         k0, k1 = k0 - L.off, k1 - L.off  # relative to the retained arrays from here on
-        kt, kv, kd = self._knots_for(leg, L.stride, k0, k1)
+        kt, kv, kd, ka = self._knots_for(leg, L.stride, k0, k1)
         if k0 == 0 and L.off == 0:
             # standing, then the first push-off (a stride -1 whose stance is the standing pose)
             pre = self._design_prestride(leg, d)
             kt = np.concatenate([pre[0], kt])
             kv = np.concatenate([pre[1], kv])
             kd = np.concatenate([pre[2], kd])
+            ka = np.concatenate([pre[3], ka])
         L.kt = np.concatenate([L.kt, kt])
         L.kv = np.concatenate([L.kv, kv])
         L.kd_explicit = np.concatenate([L.kd_explicit, kd])
+        L.ka = np.concatenate([L.ka, ka])
         # slopes are final for every knot that has a successor
         # slopes depend on the neighbours only: recompute from the last final knot on
         lo = max(L.n_final - 1, 0)
@@ -425,7 +439,7 @@ class GaitModel:
         # the last interval's end slope is provisional: rebuild it on the next extension
         L.curve.t = L.curve.t[: max(L.curve.t.size - 1, 0)]
         L.curve.coef = L.curve.coef[:, : max(L.curve.t.size - 1, 0)]
-        L.curve.set_knots(L.kt, L.kv, L.kd)
+        L.curve.set_knots(L.kt, L.kv, L.kd, L.ka, np.zeros_like(L.ka))
         self._add_stances(leg, k0, k1)
         self._add_swings(leg)
 
@@ -439,7 +453,7 @@ class GaitModel:
         pre = {key: arr[:1].copy() for key, arr in d.items()}
         pre.update({"ic": np.array([to0 - tc0]), "to": np.array([to0]), "ic_next": np.array([ic0]),
                     "ev_ic": np.zeros(1), "amp": np.array([0.5])})
-        kt, kv, kd = self._knots_for(leg, pre, 0, 1)
+        kt, kv, kd, ka = self._knots_for(leg, pre, 0, 1)
         toe = d["toe"][0] * RAD_PER_DEG
         stand_v = np.zeros((2, N_CH))
         stand_v[:, 2] = toe
@@ -447,7 +461,7 @@ class GaitModel:
         stand_d = np.zeros((2, N_CH))
         self._pre[leg] = (ho0, to0)
         return (np.concatenate([[0.0, ho0], kt[4:]]), np.concatenate([stand_v, kv[4:]]),
-                np.concatenate([stand_d, kd[4:]]))
+                np.concatenate([stand_d, kd[4:]]), np.concatenate([np.zeros((2, N_CH)), ka[4:]]))
 
     # ------------------------------------------------------------ angles
     def standing_toe_out(self, leg: str) -> float:
@@ -467,13 +481,16 @@ class GaitModel:
         rz = np.array([[c, -sn, 0.0], [sn, c, 0.0], [0.0, 0.0, 1.0]])
         return rz @ np.asarray(r_foot, dtype=float)
 
-    def angles(self, leg: str, t: np.ndarray):
-        """Anatomical channel values, rates and accelerations (n, 6) in rad(/s, /s^2)."""
-        return self._legs[leg].curve(np.asarray(t, dtype=float))
+    def angles(self, leg: str, t: np.ndarray, before: bool = False):
+        """Anatomical channel values, rates and accelerations (n, 6) in rad(/s, /s^2); a time
+        exactly at a knot (toe-off, where the foot's pitch acceleration jumps) is the start of
+        the interval after it, or with ``before`` the end of the one before it."""
+        return self._legs[leg].curve(np.asarray(t, dtype=float), before)
 
-    def _segment_kin(self, leg: str, t: np.ndarray, shank: bool = True):
-        """(R, w, w') of the foot and (if ``shank``) of the shank at times ``t``."""
-        vals = self.angles(leg, t)
+    def _segment_kin(self, leg: str, t: np.ndarray, shank: bool = True, before: bool = False):
+        """(R, w, w') of the foot and (if ``shank``) of the shank at times ``t`` (``before``: as
+        :meth:`angles`)."""
+        vals = self.angles(leg, t, before)
         s = self._legs[leg].s
         # anatomical channels -> (yaw, pitch, roll); see the module docstring
         foot = euler_zyx_kinematics(*(np.stack([s * x[:, 2], -x[:, 0], s * x[:, 1]], axis=1) for x in vals))
@@ -637,7 +654,16 @@ class GaitModel:
         rows = np.arange(first, last + 1)
         t0 = L.st_to[rows]
         t1 = L.st_start[rows + 1]
-        s0 = self._stance_state(leg, t0, rows)
+        foot1 = self._segment_kin(leg, t0, shank=False)[0]
+        s0 = list(self._stance_state(leg, t0, rows, foot=foot1))
+        # the release: at TO the pitch acceleration jumps (foot1 holds the swing's, which the
+        # pivot state above assumes for the metatarsal heads); the swing starts with the
+        # acceleration of RELEASE_POINT_M continuous instead. Only where the curvature jumps
+        # (the two sides of a C2 knot agree to rounding, and are left exactly as they were).
+        r1, _, dw1 = foot1
+        jump = dw1 - self._segment_kin(leg, t0, shank=False, before=True)[0][2]
+        jump[np.abs(jump) < 1e-6] = 0.0
+        s0[2] = s0[2] + rotate(r1, cross(jump, np.broadcast_to(FOOT_MTP_M - RELEASE_POINT_M, jump.shape)))
         s1 = self._stance_state(leg, t1, rows + 1)
         st0 = np.stack(s0, axis=1)
         st1 = np.stack(s1, axis=1)
@@ -740,7 +766,7 @@ class GaitModel:
             L.n_swings_done -= m
             L.stride = {k: v[m:] for k, v in L.stride.items()}
             L.off += m
-            L.kt, L.kv, L.kd, L.kd_explicit = L.kt[j:], L.kv[j:], L.kd[j:], L.kd_explicit[j:]
+            L.kt, L.kv, L.kd, L.kd_explicit, L.ka = L.kt[j:], L.kv[j:], L.kd[j:], L.kd_explicit[j:], L.ka[j:]
             L.n_final -= j
             L.curve.t = L.curve.t[j:]
             L.curve.coef = L.curve.coef[:, j:]

@@ -37,6 +37,11 @@ class RunnerParams:
     early_swing_foot_angle_deg: float = -95.0  # at 35 % of swing
     mid_swing_foot_angle_deg: float = -58.0  # at 65 % of swing
     toe_off_foot_rate_factor: float = 1.53  # foot pitch rate at TO / mean rate from heel-off to TO
+    # the release: the foot's pitch deceleration just after TO / its pitch rate at TO (1/s; 0:
+    # the rate runs on smoothly through TO, C2). 35 fits the Dorschky running stride's pitch
+    # rate from TO to TO + 35 ms; off by default until the core's mid-stance search copes with
+    # the swing it gives (docs/virtual-runner.md, "Push-off release")
+    toe_off_foot_release_per_s: float = 0.0
     toe_roll_start_frac: float = 0.82  # the toes start to roll onto their tips, fraction of stance
     toe_roll_angle_at_to_deg: float = 12.0  # toe segment to the ground at TO (0: rigid pivot to TO)
     late_swing_extra_foot_angle_deg: float = -8.0  # at 90 % of swing, relative to the strike angle
@@ -161,6 +166,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "mid_swing_foot_angle_deg": -9.0,
         "late_swing_extra_foot_angle_deg": -4.0,
         "toe_off_foot_rate_factor": 2.0,
+        "toe_off_foot_release_per_s": 0.0,  # the real walking stride's pitch rate has no feature at TO
         "swing_height_m": 0.04,
         "step_width_m": 0.12,
         "eversion_at_ic_deg": -2.0,
