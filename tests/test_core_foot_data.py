@@ -106,6 +106,25 @@ def test_gaitmap_first_short_step_out_of_standing_is_a_stance(shared_data, bench
 
 
 @pytest.mark.shared_data
+def test_gaitmap_first_short_step_is_published_at_its_impact(shared_data, bench):
+    """The same first step, streamed in 4-sample pushes (20 ms) as a live session receives it:
+    its IC (1.58 s, the landing impact's onset) is published with the push that holds the
+    impact's steepest rise. It waited for the whole LANDING_S window after the toes-up run
+    before (73 ms after the IC; the live goal is 60)."""
+    from runform.core.foot import FootEvent, FootTracker
+
+    d = bench.load_gaitmap(shared_data)["right"]
+    t, tr, first = d["t"], FootTracker(bench.GAITMAP_FS), None
+    for s in range(0, t.size, 4):
+        ic = [o for o in tr.push(t[s : s + 4], d["acc"][s : s + 4], d["gyr"][s : s + 4])
+              if isinstance(o, FootEvent) and o.kind == "ic"]
+        if ic:
+            first = (ic[0].time_s, t[min(s + 4, t.size) - 1] - ic[0].time_s)
+            break
+    assert first is not None and 1.57 < first[0] < 1.60 and first[1] <= 0.03, first
+
+
+@pytest.mark.shared_data
 def test_hugadb_every_file_runs_and_clipping_is_flagged(shared_data, bench):
     files = sorted((shared_data / "hugadb_running").glob("HuGaDB_v1_running_*.txt"))
     assert len(files) == 12

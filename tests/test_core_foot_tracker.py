@@ -96,6 +96,19 @@ def _ics_same_in_random_blocks(t, acc, gyr, rate, seed: int, max_block: int, wha
     return np.array([e.time_s for e in whole if isinstance(e, FootEvent) and e.kind == "ic"])
 
 
+def _ic_publication_delays(t, acc, gyr, rate, block: int) -> np.ndarray:
+    """(IC time, delay) in s of every IC when the samples arrive ``block`` at a time, as in the
+    live path: the delay runs to the last sample of the push that published the IC (what a live
+    user waits for, the block's own length included)."""
+    tr = FootTracker(rate)
+    out = []
+    for s in range(0, len(t), block):
+        e = min(len(t), s + block)
+        out += [(o.time_s, t[e - 1] - o.time_s) for o in tr.push(t[s:e], acc[s:e], gyr[s:e])
+                if isinstance(o, FootEvent) and o.kind == "ic"]
+    return np.array(out).reshape(-1, 2)
+
+
 @pytest.mark.parametrize("rate", [400.0, 200.0, 58.8])
 def test_events_and_stride_length_on_synthetic_run(rate):
     t, acc, gyr, ics, tos, _ = synthetic_foot(rate)
@@ -426,6 +439,10 @@ def test_first_forefoot_landing_out_of_standing_is_found_at_its_impact(rate):
         ic = _ics_same_in_random_blocks(t, acc, gyr, rate, seed=11, max_block=12, what=leg)
         first = runner.events(leg, 8.0)["ic"][0]
         assert abs(ic[0] - first) <= 0.003, (leg, ic[0] - first)
+        # published as soon as the heel has dropped by HEEL_DROP_RAD (25-35 ms after the impact),
+        # not when it lands (82-98 ms): within the live goal's 60 ms with 10-ms pushes
+        delay = _ic_publication_delays(t, acc, gyr, rate, block=int(0.01 * rate))
+        assert delay[0, 1] <= 0.045, (leg, delay[0])
 
 
 @pytest.mark.parametrize("rate", [400.0, 200.0])
@@ -471,6 +488,11 @@ def test_soft_forefoot_landings_of_running_strides_are_found_at_their_impact(rat
         true = runner.events(leg, 29.5)["ic"][1:]  # running strides (the first landing is softer still)
         err = np.array([ic[np.argmin(np.abs(ic - x))] - x for x in true])
         assert np.sum(err > 0.03) == 0, (leg, np.round(err[err > 0.03] * 1000, 1))
+        # these ICs are published within 45 ms (10-ms pushes), the soft landings included: they
+        # waited for the heel's landing (80-137 ms) before
+        delay = _ic_publication_delays(t, acc, gyr, rate, block=int(0.01 * rate))
+        delay = delay[np.min(np.abs(delay[:, :1] - true[None, :]), axis=1) <= 0.03, 1]
+        assert delay.size >= true.size - 1 and np.max(delay) <= 0.045, (leg, np.round(delay[delay > 0.045] * 1000, 1))
 
 
 @pytest.mark.parametrize("axis_deg", [0.0, 90.0, 35.0])
