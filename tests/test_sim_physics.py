@@ -189,3 +189,39 @@ def test_forefoot_transient_stays_when_the_heel_drop_peaks_higher():
         heel_drop = (t > ic + 0.03) & (t < ic + 0.08)
         assert axial_g[heel_drop].max() > 3.2  # the case this test is about
         assert row["peak_tibial_accel_g"] == pytest.approx(axial_g.max(), rel=0.002)
+
+
+def test_swing_rotation_turns_only_the_swinging_foot():
+    """The foot's turn about the direction of travel in swing (``swing_foot_external_rotation_deg``)
+    starts after toe-off and is over before the next landing, with zero rate and acceleration at
+    both ends: stance, the shank and every truth row are exactly as without it, the swinging
+    foot's gyroscope reads the turn (toes out: about -z of the right foot pitched toes-down, +z of
+    the left), and the gyroscope still integrates to the true orientation through the swing."""
+    base = {"sensor_error_scale": 0.0, "toe_off_foot_release_per_s": 35.0}
+    off = VirtualRunner.from_profile("neutral", seed=4, overrides={**base, "swing_foot_external_rotation_deg": 0.0})
+    on = VirtualRunner.from_profile("neutral", seed=4, overrides={**base, "swing_foot_external_rotation_deg": 15.0})
+    assert repr(on.truth_strides(30.0)) == repr(off.truth_strides(30.0))
+    for leg, sign in (("left", 1.0), ("right", -1.0)):
+        ev = off.events(leg, 30.0)
+        t = np.arange(ev["ic"][6], ev["ic"][9], 1e-3)
+        row = np.searchsorted(ev["ic"], t, side="right") - 1
+        stance = t < ev["to"][row]
+        for p in (f"{leg}_foot", f"{leg}_shank"):
+            a_on, g_on = on.imu_ideal(p, t)
+            a_off, g_off = off.imu_ideal(p, t)
+            keep = stance if p.endswith("foot") else np.ones(t.size, bool)
+            assert np.array_equal(a_on[keep], a_off[keep]) and np.array_equal(g_on[keep], g_off[keep]), p
+        # 90-180 ms after toe-off the foot turns (segment frame: z = sole normal, toes down there)
+        to = ev["to"][7]
+        early = to + np.arange(0.09, 0.18, 0.005)
+        dz = on.imu_ideal(f"{leg}_foot", early)[1][:, 2] - off.imu_ideal(f"{leg}_foot", early)[1][:, 2]
+        assert sign * dz.mean() > 1.0
+    dt = 1.0 / 8000.0
+    on = VirtualRunner.from_profile("neutral", seed=4, overrides={**base, "swing_foot_external_rotation_deg": 15.0})
+    ev = on.events("right", 30.0)
+    t = ev["to"][8] + np.arange(int(round((ev["ic"][9] - ev["to"][8]) / dt)) + 1) * dt  # the whole swing
+    _, gyr = on.imu("right_foot", t)
+    q_true = on.sensor_quaternions("right_foot", t[::50])
+    q_int = _integrate_gyro(q_true[0], gyr, dt)
+    err = np.linalg.norm(quat_to_rotvec(quat_mul(quat_conj(q_true), q_int)), axis=-1) * DEG_PER_RAD
+    assert err.max() < 0.1

@@ -24,7 +24,9 @@ acceleration continuous. In the last part of stance the toes roll onto their tip
 turns about its tip, lifting the metatarsal heads, which carry the pivot; the foot's rotation
 is unchanged, its position gains the lift (a toe rocker; docs/virtual-runner.md). In swing the ankle follows a quintic Hermite path from the toe-off
 state to the touchdown state (matching position, velocity and acceleration) plus a smooth
-lift. The impact (runform.sim.kinematics.impact_terms) brings the touchdown speed to zero.
+lift. In swing the foot can also turn about the horizontal direction of its standing toes
+(``swing_foot_external_rotation_deg``: toes out, heel in; zero at TO and before IC), which the
+real foot shows after toe-off. The impact (runform.sim.kinematics.impact_terms) brings the touchdown speed to zero.
 The shank's origin is the ankle joint centre, the foot's too, so the shank feels the impact.
 
 All times are true session time in s.
@@ -159,6 +161,9 @@ class _Leg:
         self.sw_h = np.zeros(0)
         self.sw_state0 = np.zeros((0, 3, 3))  # (pos, vel, acc) at toe-off
         self.sw_state1 = np.zeros((0, 3, 3))  # at the next IC
+        # the foot's turn in swing (GaitModel._swing_rotation): (angle (rad, toes out +), out,
+        # back, end (fractions of swing)); zero angle = none
+        self.sw_rot = np.zeros((0, 4))
         self.n_swings_done = 0
         # per-stride design (stride k = stance row k+1)
         self.stride = {}  # name -> array
@@ -400,6 +405,10 @@ class GaitModel:
             "tr_frac": np.clip(v("toe_roll_start_frac"), 0.0, 0.99),
             "tr_angle": np.maximum(v("toe_roll_angle_at_to_deg"), 0.0) * amp,
             "swing_h": v("swing_height_m") * amp,
+            "sw_rot": v("swing_foot_external_rotation_deg") * amp * RAD_PER_DEG,
+            "sw_rot_out": np.clip(v("swing_foot_rotation_out_frac"), 0.01, 1.0),
+            "sw_rot_back": np.clip(v("swing_foot_rotation_back_frac"), 0.0, 0.99),
+            "sw_rot_end": np.clip(v("swing_foot_rotation_end_frac"), 0.01, 1.0),
         }
         mid = ic + 0.5 * duty * stride_t
         length_sd = p.speed_cv * p.speed_mps * stride_t / math.sqrt(2.0)
@@ -494,10 +503,65 @@ class GaitModel:
         s = self._legs[leg].s
         # anatomical channels -> (yaw, pitch, roll); see the module docstring
         foot = euler_zyx_kinematics(*(np.stack([s * x[:, 2], -x[:, 0], s * x[:, 1]], axis=1) for x in vals))
+        foot = self._swing_rotation(leg, t, foot)
         if not shank:
             return foot, None
         sh = euler_zyx_kinematics(*(np.stack([-s * x[:, 5], -x[:, 3], s * x[:, 4]], axis=1) for x in vals))
         return foot, sh
+
+    def _swing_rotation(self, leg: str, t: np.ndarray, foot):
+        """The foot's turn in swing about the horizontal direction its toes point in standing (a:
+        the direction of travel turned by the standing toe-out, so that the truth's removal of the
+        toe-out, :meth:`foot_heading_reference`, commutes with it), on top of the anatomical
+        channels: ``R = Rot(a, psi) R_c`` with ``psi = s A (S(u/out) - S((u - back)/(end -
+        back)))`` (u: fraction of swing, S: the quintic smoothstep, zero rate and acceleration at
+        both ends; s: +1 left, -1 right, so that A > 0 turns the toes out and the raised heel in on
+        both legs). psi and its first two derivatives are 0 at TO and from ``end`` to IC: stance is
+        untouched. Body rates: ``w = w_c + psi' R_c^T a``, ``w' = w_c' + psi'' R_c^T a - psi'
+        w_c x (R_c^T a)``; the channels' own rates (the pitch about the foot's y) are unchanged."""
+        L = self._legs[leg]
+        t = np.asarray(t, dtype=float).reshape(-1)
+        if not L.sw_rot.size or not np.any(L.sw_rot[:, 0]):
+            return foot
+        row = np.searchsorted(L.st_start, t, side="right") - 1
+        ok = (row >= 0) & (row < L.n_swings_done)
+        rc = np.clip(row, 0, max(L.n_swings_done - 1, 0))
+        ok &= t > L.st_to[rc]
+        idx = np.nonzero(ok)[0]
+        if not idx.size:
+            return foot
+        i = rc[idx]
+        amp = L.sw_rot[i, 0]
+        sel = amp != 0.0
+        idx, i, amp = idx[sel], i[sel], amp[sel]
+        if not idx.size:
+            return foot
+        t0 = L.st_to[i]
+        ts = L.st_start[i + 1] - t0
+        u = (t[idx] - t0) / ts
+        psi, dpsi, ddpsi = np.zeros(u.size), np.zeros(u.size), np.zeros(u.size)
+        for sign, a, b in ((1.0, np.zeros(u.size), L.sw_rot[i, 1]), (-1.0, L.sw_rot[i, 2], L.sw_rot[i, 3])):
+            w = np.maximum(b - a, 1e-9)
+            x = np.clip((u - a) / w, 0.0, 1.0)
+            inside = (u > a) & (u < b)
+            psi += sign * x**3 * (10.0 - 15.0 * x + 6.0 * x * x)
+            dpsi += np.where(inside, sign * 30.0 * x * x * (1.0 - x) ** 2 / (w * ts), 0.0)
+            ddpsi += np.where(inside, sign * 60.0 * x * (1.0 - x) * (1.0 - 2.0 * x) / (w * ts) ** 2, 0.0)
+        k = L.s * amp
+        psi, dpsi, ddpsi = k * psi, k * dpsi, k * ddpsi
+        r, w, dw = (x.copy() for x in foot)
+        h = L.s * L.standing_toe  # the standing foot's yaw
+        a = np.array([math.cos(h), math.sin(h), 0.0])
+        ka = np.array([[0.0, -a[2], a[1]], [a[2], 0.0, -a[0]], [-a[1], a[0], 0.0]])
+        rot = (np.eye(3) + np.sin(psi)[:, None, None] * ka
+               + (1.0 - np.cos(psi))[:, None, None] * (ka @ ka))  # Rodrigues
+        rc_ = r[idx]
+        ax = rotate_t(rc_, np.broadcast_to(a, (idx.size, 3)))  # R_c^T a: the axis in the foot frame
+        r[idx] = rot @ rc_
+        w_c = w[idx]
+        w[idx] = w_c + dpsi[:, None] * ax
+        dw[idx] = dw[idx] + ddpsi[:, None] * ax - dpsi[:, None] * cross(w_c, ax)
+        return r, w, dw
 
     # ------------------------------------------------------------ stances and swings
     def _stance_state(self, leg: str, t: np.ndarray, row: np.ndarray, foot=None, with_impact=True,
@@ -672,6 +736,9 @@ class GaitModel:
         L.sw_state0 = np.concatenate([L.sw_state0, st0])
         L.sw_state1 = np.concatenate([L.sw_state1, st1])
         L.sw_h = np.concatenate([L.sw_h, h[: rows.size]])
+        src = np.concatenate([[0], rows[rows >= 1] - 1]) if first == 0 and L.off == 0 else rows - 1
+        rot = np.stack([L.stride[k][src] for k in ("sw_rot", "sw_rot_out", "sw_rot_back", "sw_rot_end")], axis=1)
+        L.sw_rot = np.concatenate([L.sw_rot, rot[: rows.size]])
         L.n_swings_done = last + 1
 
     # ------------------------------------------------------------ evaluation
@@ -761,7 +828,7 @@ class GaitModel:
                 continue
             for name in ("st_start", "st_ho", "st_to", "st_g1", "st_r1", "st_gm", "st_amp", "st_rise", "st_w",
                          "st_tr", "st_tra", "st_hd",
-                         "sw_h", "sw_state0", "sw_state1"):
+                         "sw_h", "sw_state0", "sw_state1", "sw_rot"):
                 setattr(L, name, getattr(L, name)[m:])
             L.n_swings_done -= m
             L.stride = {k: v[m:] for k, v in L.stride.items()}

@@ -42,6 +42,14 @@ class RunnerParams:
     # rate from TO to TO + 35 ms; off by default until the core's mid-stance search copes with
     # the swing it gives (docs/virtual-runner.md, "Push-off release")
     toe_off_foot_release_per_s: float = 0.0
+    # the foot's turn in swing about the horizontal direction of its standing toes (deg, toes out
+    # and heel in +; 0 = none; the foot hangs toes-down, so it reads mostly about its sole
+    # normal): out over [0, out_frac] of swing, held, back over [back_frac, end_frac]. Shape from
+    # the Dorschky running stride's foot gyroscope (docs/virtual-runner.md, "Swing rotation")
+    swing_foot_external_rotation_deg: float = 0.0
+    swing_foot_rotation_out_frac: float = 0.55
+    swing_foot_rotation_back_frac: float = 0.65
+    swing_foot_rotation_end_frac: float = 0.95
     toe_roll_start_frac: float = 0.82  # the toes start to roll onto their tips, fraction of stance
     toe_roll_angle_at_to_deg: float = 12.0  # toe segment to the ground at TO (0: rigid pivot to TO)
     late_swing_extra_foot_angle_deg: float = -8.0  # at 90 % of swing, relative to the strike angle
