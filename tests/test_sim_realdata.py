@@ -132,7 +132,7 @@ def test_push_off_rate_holds_its_plateau_to_toe_off_then_falls_like_the_real_str
     """The real running stride's foot pitch rate stays within a few % of its push-off peak until
     force-plate toe-off, then falls ~20 % per 7 ms sample (12.10 rad/s 4.7 ms before TO, 9.70 and
     7.17 at +2.6 and +9.9 ms): the release. With ``toe_off_foot_release_per_s`` = 35 (the value
-    fitted to these samples; off by default for now, docs/virtual-runner.md "Push-off release")
+    fitted to these samples, the default; docs/virtual-runner.md "Push-off release")
     the model's swing starts with that deceleration (a C1 join at TO); with the C2 pitch curve
     through TO (release 0) its rate falls only 2 % and 5 % by then."""
     path = shared_data / "dorschky_mean_stride" / "P01_normrunning.mat"

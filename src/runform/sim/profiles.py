@@ -38,15 +38,14 @@ class RunnerParams:
     mid_swing_foot_angle_deg: float = -58.0  # at 65 % of swing
     toe_off_foot_rate_factor: float = 1.53  # foot pitch rate at TO / mean rate from heel-off to TO
     # the release: the foot's pitch deceleration just after TO / its pitch rate at TO (1/s; 0:
-    # the rate runs on smoothly through TO, C2). 35 fits the Dorschky running stride's pitch
-    # rate from TO to TO + 35 ms; off by default until the core's mid-stance search copes with
-    # the swing it gives (docs/virtual-runner.md, "Push-off release")
-    toe_off_foot_release_per_s: float = 0.0
+    # the rate runs on smoothly through TO, C2). 35: fitted to the Dorschky running stride's
+    # pitch rate from TO to TO + 35 ms (docs/virtual-runner.md, "Push-off release")
+    toe_off_foot_release_per_s: float = 35.0
     # the foot's turn in swing about the horizontal direction of its standing toes (deg, toes out
     # and heel in +; 0 = none; the foot hangs toes-down, so it reads mostly about its sole
     # normal): out over [0, out_frac] of swing, held, back over [back_frac, end_frac]. Shape from
     # the Dorschky running stride's foot gyroscope (docs/virtual-runner.md, "Swing rotation")
-    swing_foot_external_rotation_deg: float = 0.0
+    swing_foot_external_rotation_deg: float = 15.0
     swing_foot_rotation_out_frac: float = 0.55
     swing_foot_rotation_back_frac: float = 0.65
     swing_foot_rotation_end_frac: float = 0.95
@@ -175,6 +174,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "late_swing_extra_foot_angle_deg": -4.0,
         "toe_off_foot_rate_factor": 2.0,
         "toe_off_foot_release_per_s": 0.0,  # the real walking stride's pitch rate has no feature at TO
+        "swing_foot_external_rotation_deg": 0.0,  # the real walking stride's turn is shorter; not fitted here
         "swing_height_m": 0.04,
         "step_width_m": 0.12,
         "eversion_at_ic_deg": -2.0,
