@@ -174,7 +174,10 @@ PROFILES: dict[str, dict[str, Any]] = {
         "late_swing_extra_foot_angle_deg": -4.0,
         "toe_off_foot_rate_factor": 2.0,
         "toe_off_foot_release_per_s": 0.0,  # the real walking stride's pitch rate has no feature at TO
-        "swing_foot_external_rotation_deg": 0.0,  # the real walking stride's turn is shorter; not fitted here
+        # the real walking stride's turn in swing is earlier and smaller (docs/virtual-runner.md)
+        "swing_foot_external_rotation_deg": 6.0,
+        "swing_foot_rotation_out_frac": 0.2,
+        "swing_foot_rotation_back_frac": 0.55,
         "swing_height_m": 0.04,
         "step_width_m": 0.12,
         "eversion_at_ic_deg": -2.0,
