@@ -125,6 +125,33 @@ def test_gaitmap_first_short_step_is_published_at_its_impact(shared_data, bench)
 
 
 @pytest.mark.shared_data
+def test_a_short_step_after_standing_still_is_found_whatever_the_blocks(shared_data, bench):
+    """gaitmap's right foot (calibrated) twice in a row, time running on: the walker stops (last
+    IC 34.43 s), stands 5.9 s and restarts with the short first step of 1.58 s (IC 40.293 s in
+    the second copy). A stance is abandoned after max_stance_s of standing; that was checked only at the
+    end of a push with no swing entry in it, so 8-sample pushes abandoned the stance and found
+    the short step while one push skipped it as a heel drop inside the still-open stance."""
+    from runform.core.foot import FootEvent, FootTracker
+
+    g = bench.load_gaitmap(shared_data)["right"]
+    a_f, g_f, keep, _ = bench.align_core("right_foot", g["t"], g["acc"], g["gyr"], bench.GAITMAP_FS)
+    t = g["t"][keep]
+    t2 = np.r_[t, t[-1] + 1.0 / bench.GAITMAP_FS + (t - t[0])]
+    acc, gyr = np.r_[a_f, a_f], np.r_[g_f, g_f]
+
+    def ics(block):
+        tr, out = FootTracker(bench.GAITMAP_FS), []
+        for s in range(0, t2.size, block):
+            out += [(round(o.time_s, 6), o.decided_sample_index) for o in tr.push(t2[s : s + block], acc[s : s + block], gyr[s : s + block])
+                    if isinstance(o, FootEvent) and o.kind == "ic"]
+        return out
+
+    whole, parts = ics(t2.size), ics(8)
+    assert whole == parts, (sorted(set(whole) - set(parts)), sorted(set(parts) - set(whole)))
+    assert any(40.28 < x[0] < 40.31 for x in whole), [x for x in whole if 39.0 < x[0] < 42.0]
+
+
+@pytest.mark.shared_data
 def test_hugadb_every_file_runs_and_clipping_is_flagged(shared_data, bench):
     files = sorted((shared_data / "hugadb_running").glob("HuGaDB_v1_running_*.txt"))
     assert len(files) == 12
@@ -251,6 +278,29 @@ def test_no_ic_in_the_first_moments_of_a_swing_out_of_standing(shared_data):
     outs = list(proc.push("right_foot", t2, y[:, :3].copy(), y[:, 3:].copy())) + list(proc.finish())
     rows = sorted((o.row for o in outs if hasattr(o, "row")), key=lambda r: r["ic_time_s"])
     assert rows and 2.8 < rows[0]["ic_time_s"] < 2.9, [(r["ic_time_s"], r["to_time_s"]) for r in rows[:3]]
+
+
+@pytest.mark.shared_data
+def test_no_ic_from_the_heel_drop_rule_at_the_start_of_a_swing(shared_data, bench):
+    """pyshoe 2017-11-22-11-22-03 (walking) resampled to 400 Hz (bench_generalise's variant):
+    5 ms into the swing after the toe-off at 17.815 s, the toe-off's |f| ringing rises above half
+    the impact threshold (the 'late swing' test compares w with a swing minimum of only -1.5
+    rad/s there), and the swing itself then turns the foot toes-up by 1.6 deg within 25 ms at up
+    to -3.9 rad/s. 754bf08 published that as a weaker forefoot landing (IC 17.9125 s, a 62-ms
+    stance, 0.36 s before the heel strike at 18.271 s); the heel's landing within LANDING_S had
+    rejected it before. A heel drop turns the foot more slowly than the swing before the impact
+    did (virtual forefoot runners: at most 0.67 of it)."""
+    spec = importlib.util.spec_from_file_location("bench_generalise", REPO_ROOT / "benchmarks" / "bench_generalise.py")
+    gen = importlib.util.module_from_spec(spec)
+    sys.modules["bench_generalise"] = gen
+    spec.loader.exec_module(gen)
+    d = bench.load_pyshoe("2017-11-22-11-22-03", shared_data)
+    t, a, g, rate = gen.transform(gen.Variant("400Hz", rate_hz=400.0), 0, d["t"], d["acc"], d["gyr"])
+    ev = gen.run_core_path("right_foot", t, a, g, rate)[0]
+    ic = np.array([e.time_s for e in ev if e.kind == "ic"])
+    near = np.round(ic[(ic > 17.0) & (ic < 19.0)], 4)
+    assert np.any(np.abs(ic - 18.271) < 0.01), near
+    assert not np.any((ic > 17.85) & (ic < 18.2)), near
 
 
 def test_the_foot_parameters_in_effect_are_recorded_with_the_session():

@@ -56,11 +56,12 @@ state machine; thresholds in :class:`FootParams`):
   weaker |f| rise 0.36 s before a heel strike, a foot rocking in standing, is not its landing:
   pyshoe 2017-12-15-18-03-05's first step with the foot frame of the 0.25-0.67 swing window).
   Decided at the sample where that toes-up turn reaches ``HEEL_DROP_RAD`` while the pitch rate
-  is still negative and no impact above the threshold has begun (25-45 ms after the impact on
-  the virtual forefoot runners), not when the heel lands (80-137 ms): the live goal publishes an
-  IC within 60 ms. The IC is the one the heel's landing would confirm (checked on every real
-  recording and virtual runner here: identical ICs); a weaker rise with no heel landing within
-  ``LANDING_S`` after it is now taken too (none here). Which of the two marks the heel's landing
+  is still negative, no impact above the threshold has begun and the foot has not turned faster
+  than the swing did before the impact (a heel drop is slower: 0.19-0.67 of the swing's fastest
+  rate on the virtual forefoot runners; a toe-off's |f| ringing 5 ms into a walking swing, then
+  the swing's own toes-up turn, reached 2.58 on pyshoe walking resampled to 400 Hz): 25-45 ms
+  after the impact on the virtual forefoot runners, not when the heel lands (80-137 ms), as the
+  live goal publishes an IC within 60 ms. Otherwise the heel's landing decides as before. Which of the two marks the heel's landing
   depends on the foot frame's heading (on the virtual forefoot runner 4 deg of heading moves the
   zero crossing past the heel's impact). At <= 100 Hz the threshold is its floor already (the
   rule changes nothing there);
@@ -166,8 +167,9 @@ class PitchRateEventDetector:
         self.swing_wmin = 0.0  # most negative pitch rate of the current swing so far (rad/s)
         self.swing_start: float | None = None  # time of the current swing's entry (s)
         # this swing: the first impact above the threshold's floor, (global
-        # index and time of its onset, global index of its steepest rise); None: none yet; ():
-        # none any more (LANDING_S passed without a heel landing)
+        # index and time of its onset, global index of its steepest rise, the swing's fastest
+        # toes-up pitch rate up to that rise in rad/s); None: none yet; (): none any more
+        # (LANDING_S passed without a heel landing)
         self.landing: tuple | None = None
 
     def oldest_needed(self) -> int | None:
@@ -202,6 +204,11 @@ class PitchRateEventDetector:
                         self.ic_time = None
                     break
                 s = lo + hit
+                if self.ic_index is not None and t[s] - self.ic_time > p.max_stance_s:
+                    # standing still: abandon this stance here as at the buffer's end above, whatever
+                    # the block sizes (a short step out of standing needs no stance open)
+                    self.ic_index = None
+                    self.ic_time = None
                 # confirm: the foot must turn toes-up by swing_angle_rad before w is back to >= 0
                 conf = self._confirm_swing(t, w, s, ge0)
                 if conf is None:  # not decidable yet: look again from s when more samples come
@@ -258,7 +265,10 @@ class PitchRateEventDetector:
                     if soft == "wait":
                         break
                     if soft is not None:
-                        self.landing = (buf.base + soft[0], soft[1], buf.base + soft[2] - 1)
+                        # the swing's fastest toes-up rate up to the impact's steepest rise (rad/s;
+                        # from the swing's entry whatever the blocks: c0 <= lo <= the rise)
+                        wsw = min(self.swing_wmin, float(w[c0 : soft[2]].min()))
+                        self.landing = (buf.base + soft[0], soft[1], buf.base + soft[2] - 1, wsw)
                 if self.landing:
                     # the heel dropping decides the weaker impact as soon as it has turned the foot
                     # toes-up by HEEL_DROP_RAD (the heel need not land first: bounded look-ahead)
@@ -401,8 +411,9 @@ class PitchRateEventDetector:
     def _heel_drop_end(self, buf: SampleBuffer, land: tuple) -> int | None:
         """Local index of the sample at which the foot has turned toes-up by ``HEEL_DROP_RAD``
         since the steepest rise of the weaker impact ``land`` (a ``self.landing``), before the
-        pitch rate has reached zero again and within ``LANDING_S`` of the impact; None while it
-        has not (or cannot any more: then the heel's landing decides, :meth:`_heel_landed`)."""
+        pitch rate has reached zero again and within ``LANDING_S`` of the impact, never faster
+        than the swing before the impact turned; None while it has not (or cannot any more: then
+        the heel's landing decides, :meth:`_heel_landed`)."""
         p = land[2] - buf.base
         t, w, ge0 = buf.t, *buf.pitch(-self.p.swing_rate_rps)[:2]
         stop = int(t.searchsorted(land[1] + self.LANDING_S, side="right"))
@@ -412,7 +423,13 @@ class PitchRateEventDetector:
             return None
         turn = (w[p : p + m] * _diff(t[p : p + m + 1])).cumsum()
         i = _first(turn <= -self.HEEL_DROP_RAD)
-        return None if i < 0 else p + i + 1
+        if i < 0:
+            return None
+        # a heel drop turns the foot more slowly than the swing did before the impact; a faster
+        # toes-up rotation is the swing itself (a toe-off's ringing at the swing's start)
+        if float(w[p : p + i + 2].min()) < land[3]:
+            return None
+        return p + i + 1
 
     def _step_from_standing(self, buf: SampleBuffer, s: int, e: int):
         """A short first step out of standing (no stance open): the negative run of ``w`` from
