@@ -418,7 +418,7 @@ class PitchRateEventDetector:
         t, w, ge0 = buf.t, *buf.pitch(-self.p.swing_rate_rps)[:2]
         stop = int(t.searchsorted(land[1] + self.LANDING_S, side="right"))
         up = _first(ge0[p:stop])
-        m = min(up if up >= 0 else stop - p, buf.n - 1 - p)
+        m = min(up if up >= 0 else stop - 1 - p, buf.n - 1 - p)  # kd = p + m at the latest
         if m <= 0:
             return None
         turn = (w[p : p + m] * _diff(t[p : p + m + 1])).cumsum()
