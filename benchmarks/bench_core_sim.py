@@ -64,15 +64,39 @@ def make_ideal(runner: VirtualRunner, placements) -> None:
     random streams are spawned from the seed alone), so a pattern on "every right leg" of a
     seed can be one sensor's draw: this attributes an error to a sensor (docs/validation.md,
     "The right-leg shank frontal-angle bias")."""
-    for p in placements:
+    strip_errors(runner, [f"{p}:{kind}" for p in placements for kind in SENSOR_ERRORS])
+
+
+SENSOR_ERRORS = ("acc_bias", "acc_walk", "acc_err", "gyr_bias", "gyr_walk", "gyr_err", "noise")
+
+
+def strip_errors(runner: VirtualRunner, specs) -> None:
+    """EXPERIMENT, not a method: :func:`make_ideal` for one error kind of one sensor at a time,
+    ``specs`` of ``"placement:kind"`` with kind in :data:`SENSOR_ERRORS` (``acc_bias`` /
+    ``gyr_bias`` the turn-on bias, ``*_walk`` its random walk, ``*_err`` the scale-factor and
+    cross-axis matrix, ``noise`` both white noises); to say which error of a sensor's draw
+    moves a row (docs/validation.md, "Peak eversion on seeds 4-5")."""
+    for spec in specs:
+        p, kind = spec.split(":")
+        if kind not in SENSOR_ERRORS:
+            raise ValueError(f"unknown sensor error {kind!r} (one of {', '.join(SENSOR_ERRORS)})")
         s = runner._sensors[p]
-        s._acc_bias[:] = 0.0
-        s._gyr_bias[:] = 0.0
-        s._acc_walk = s._gyr_walk = s._acc_noise = s._gyr_noise = 0.0
-        s.acc_err[:] = 0.0
-        s.gyr_err[:] = 0.0
-        s._acc_map = s.mount.T.copy()
-        s._gyr_map = s.mount.T.copy()
+        if kind == "acc_bias":
+            s._acc_bias[:] = 0.0
+        elif kind == "gyr_bias":
+            s._gyr_bias[:] = 0.0
+        elif kind == "acc_walk":
+            s._acc_walk = 0.0
+        elif kind == "gyr_walk":
+            s._gyr_walk = 0.0
+        elif kind == "noise":
+            s._acc_noise = s._gyr_noise = 0.0
+        elif kind == "acc_err":
+            s.acc_err[:] = 0.0
+            s._acc_map = s.mount.T.copy()
+        else:
+            s.gyr_err[:] = 0.0
+            s._gyr_map = s.mount.T.copy()
 
 
 class FootSwingWindow:
@@ -236,6 +260,8 @@ def main(argv=None) -> int:
                     help="EXPERIMENT: replace the calibrated rotation of these segments by the true one")
     ap.add_argument("--ideal-sensors", nargs="*", default=[], choices=PLACEMENTS,
                     help="EXPERIMENT: these sensors without the simulator's sensor errors (bias, scale, cross-axis, noise)")
+    ap.add_argument("--ideal-errors", nargs="*", default=[], metavar="PLACEMENT:KIND",
+                    help=f"EXPERIMENT: remove one error kind of one sensor ({', '.join(SENSOR_ERRORS)}), e.g. left_foot:gyr_err")
     ap.add_argument("--foot-swing-window", nargs=2, type=float, default=None, metavar=("F0", "F1"),
                     help="EXPERIMENT: the foot's swing axis from [TO + F0 x swing, TO + F1 x swing) instead of the product's window")
     args = ap.parse_args(argv)
@@ -246,10 +272,13 @@ def main(argv=None) -> int:
         print(f"EXPERIMENT: foot swing axis from {args.foot_swing_window[0]:g}-{args.foot_swing_window[1]:g} of swing")
     if args.ideal_sensors:
         print(f"EXPERIMENT: no sensor errors on {', '.join(args.ideal_sensors)}")
+    if args.ideal_errors:
+        print(f"EXPERIMENT: without {', '.join(args.ideal_errors)}")
     for name in args.profiles:
         for seed in range(1, args.seeds + 1):
             runner = VirtualRunner.from_profile(name, seed=seed, bounded_memory=False)  # the truth of every stride is compared at the end
             make_ideal(runner, args.ideal_sensors)
+            strip_errors(runner, args.ideal_errors)
             sig = signals(runner, args.rate, args.duration)
             with FootSwingWindow(args.foot_swing_window), TrueFrame(runner, tuple(args.true_frame)) as tf:
                 rows = run(sig)
