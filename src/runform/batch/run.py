@@ -82,7 +82,7 @@ def analyze_session(job: SessionJob) -> SessionResult:
     """Read and analyse one session (runs in a worker; never writes)."""
     from ..offline.analyze import GAP_FACTOR, _span, run_core
     from ..offline.raw import RawInputError, placement_from_name
-    from ..offline.stream import SpooledRecording, read_streaming
+    from ..offline.stream import close_recordings, read_streaming
 
     res = SessionResult(job.name)
     t0 = time.perf_counter()
@@ -105,9 +105,7 @@ def analyze_session(job: SessionJob) -> SessionResult:
         res.samples = sum(_span(r)[2] for r in recs)
         return res
     finally:
-        for r in recs:
-            if isinstance(r, SpooledRecording):
-                r.close()
+        close_recordings(recs)
 
 
 def _inline(jobs: list[SessionJob]) -> Iterator[SessionResult]:

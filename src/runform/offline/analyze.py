@@ -23,7 +23,7 @@ from ..core.schema import STRIDE_COLUMNS
 from ..placements import PLACEMENTS
 from ..units import DEG_PER_RAD, STANDARD_GRAVITY_MPS2
 from .raw import RawInputError, RawRecording, placement_from_name
-from .stream import SpooledRecording, read_streaming
+from .stream import SpooledRecording, close_recordings, read_streaming
 
 #: a recording as run_core takes it: read whole (read_raw_csv) or spooled (read_streaming)
 Recording = RawRecording | SpooledRecording
@@ -306,9 +306,7 @@ def analyze(inputs: Iterable[str | Path], out_dir: str | Path, placement: str | 
         try:
             rows, summary = run_core(recs, params)
         finally:
-            for r in recs:
-                if isinstance(r, SpooledRecording):
-                    r.close()  # its temporary file
+            close_recordings(recs)
         try:
             write_strides_csv(dest / "strides.csv", rows)
             write_summary(dest / "summary.json", summary)

@@ -299,12 +299,11 @@ def _check_values(path: Path, placement: str, t: np.ndarray, acc: np.ndarray, gy
         raise RawInputError(f"{path}: the accelerometer is 0 in every sample (a dead sensor, or no accelerometer data)")
     if dead_gyr and not repair:
         raise RawInputError(f"{path}: the gyroscope is 0 in every sample (a dead sensor, or no gyroscope data)")
-    if dead_acc:
-        pass
-    elif np.median(norm) < 0.3 * STANDARD_GRAVITY_MPS2:
-        raise RawInputError(f"{path}: accelerometer median |a| = {np.median(norm):.2f}: looks like g, expected m/s^2 (acc_*_mps2)")
-    elif np.median(norm) > MAX_MEDIAN_ACC_MPS2:
-        raise RawInputError(f"{path}: accelerometer median |a| = {np.median(norm):.4g}: looks like mg, cm/s^2 or raw counts, "
+    med = None if dead_acc else float(np.median(norm))
+    if med is not None and med < 0.3 * STANDARD_GRAVITY_MPS2:
+        raise RawInputError(f"{path}: accelerometer median |a| = {med:.2f}: looks like g, expected m/s^2 (acc_*_mps2)")
+    if med is not None and med > MAX_MEDIAN_ACC_MPS2:
+        raise RawInputError(f"{path}: accelerometer median |a| = {med:.4g}: looks like mg, cm/s^2 or raw counts, "
                             f"expected m/s^2 (acc_*_mps2; gravity is 9.81)")
     if np.percentile(gnorm, 99) > MAX_P99_GYR_DPS:
         raise RawInputError(f"{path}: |gyro| reaches {np.percentile(gnorm, 99):.4g} at the 99th percentile: looks like mdeg/s or "
@@ -376,12 +375,19 @@ def _rate_notes(t: np.ndarray, rate_hz: float) -> list[str]:
     if n == 0:
         return []
     chunk_rate = 1.0 / np.median(dt[:n].reshape(-1, RATE_CHUNK), axis=1)
+    return rate_change_notes(chunk_rate, rate_hz, lambda i: float(t[i * RATE_CHUNK]))
+
+
+def rate_change_notes(chunk_rate: np.ndarray, rate_hz: float, chunk_start_s) -> list[str]:
+    """The note of :func:`_rate_notes` from the rates of the chunks of RATE_CHUNK samples;
+    ``chunk_start_s(i)``: the time of chunk i's first sample. Worded here once for the
+    whole-file reader and the streaming one (runform.offline.stream)."""
     off = np.flatnonzero(np.abs(chunk_rate / rate_hz - 1.0) > RATE_CHANGE)
     if off.size == 0:
         return []
     i = int(off[0])
     return [f"sample rate changes within the file: {rate_hz:.4g} Hz overall, {chunk_rate[i]:.4g} Hz from "
-            f"time_s {t[i * RATE_CHUNK]:.3f} ({off.size} of {chunk_rate.size} chunks of {RATE_CHUNK} samples "
+            f"time_s {chunk_start_s(i):.3f} ({off.size} of {chunk_rate.size} chunks of {RATE_CHUNK} samples "
             f"off by more than {RATE_CHANGE:.0%}); analysed at {rate_hz:.4g} Hz"]
 
 

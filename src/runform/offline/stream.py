@@ -87,6 +87,14 @@ class SpooledRecording:
         self._remove()
 
 
+def close_recordings(recs) -> None:
+    """Delete the temporary files of the spooled recordings among ``recs`` (a whole-file
+    :class:`RawRecording` has none)."""
+    for r in recs:
+        if isinstance(r, SpooledRecording):
+            r.close()
+
+
 def _unlink(name: str) -> None:
     try:
         os.unlink(name)
@@ -269,7 +277,6 @@ class _Scan:
                         (40.0 * (1 - e), True)]
         self.acc_counts = [0] * len(self.acc_thr)
         self.gyr_counts = [0] * len(self.gyr_thr)
-        self.norm_sum = 0.0
         self.norm_mean = 0.0
         self.norm_m2 = 0.0
         self.first_vals: np.ndarray | None = None  # the first finite row (acc, gyr deg/s via rad/s)
@@ -374,7 +381,6 @@ class _Scan:
         j0, j1 = max(math.floor((nf - 1) * 0.99) - 1, 0), min(math.floor((nf - 1) * 0.99) + 2, nf - 1)
         if self.acc_sat.m <= 0 or self.gyr_sat.m <= 0:  # a dead accelerometer or gyroscope: refused
             raise _Fallback
-        # the whole-file reader's refusals, each decided here only when the value is clear of its threshold
         # (the whole-file reader's refusals, decided here only when clear of their thresholds:
         # "x_(r) >= T" is "fewer than r + 1 values below T", "x_(r) <= T" is "r + 1 values up to T")
         if not below_03g <= r0:  # median |a| >= 0.3 g (not 'looks like g')
@@ -528,12 +534,9 @@ def _rate_notes(chunk_rate: np.ndarray, rate_hz: float, tfile: BinaryIO) -> list
     """raw._rate_notes from the chunks' rates (the time of a chunk's first sample read back)."""
     if chunk_rate.size == 0:
         return []
-    off = np.flatnonzero(np.abs(chunk_rate / rate_hz - 1.0) > _raw.RATE_CHANGE)
-    if off.size == 0:
-        return []
-    i = int(off[0])
-    tfile.seek(8 * i * _raw.RATE_CHUNK)
-    t0 = float(_read_floats(tfile, 1)[0])
-    return [f"sample rate changes within the file: {rate_hz:.4g} Hz overall, {chunk_rate[i]:.4g} Hz from "
-            f"time_s {t0:.3f} ({off.size} of {chunk_rate.size} chunks of {_raw.RATE_CHUNK} samples "
-            f"off by more than {_raw.RATE_CHANGE:.0%}); analysed at {rate_hz:.4g} Hz"]
+
+    def chunk_start_s(i: int) -> float:
+        tfile.seek(8 * i * _raw.RATE_CHUNK)
+        return float(_read_floats(tfile, 1)[0])
+
+    return _raw.rate_change_notes(chunk_rate, rate_hz, chunk_start_s)
