@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO_ROOT
+from footutil import ic_pushes
 from runform.core.foot import FootParams
 
 
@@ -111,16 +112,9 @@ def test_gaitmap_first_short_step_is_published_at_its_impact(shared_data, bench)
     its IC (1.58 s, the landing impact's onset) is published with the push that holds the
     impact's steepest rise. It waited for the whole LANDING_S window after the toes-up run
     before (73 ms after the IC; the live goal is 60)."""
-    from runform.core.foot import FootEvent, FootTracker
-
     d = bench.load_gaitmap(shared_data)["right"]
-    t, tr, first = d["t"], FootTracker(bench.GAITMAP_FS), None
-    for s in range(0, t.size, 4):
-        ic = [o for o in tr.push(t[s : s + 4], d["acc"][s : s + 4], d["gyr"][s : s + 4])
-              if isinstance(o, FootEvent) and o.kind == "ic"]
-        if ic:
-            first = (ic[0].time_s, t[min(s + 4, t.size) - 1] - ic[0].time_s)
-            break
+    ic = ic_pushes(d["t"], d["acc"], d["gyr"], bench.GAITMAP_FS, 4)
+    first = (ic[0, 0], ic[0, 2] - ic[0, 0]) if ic.size else None
     assert first is not None and 1.57 < first[0] < 1.60 and first[1] <= 0.03, first
 
 
@@ -131,8 +125,6 @@ def test_a_short_step_after_standing_still_is_found_whatever_the_blocks(shared_d
     the second copy). A stance is abandoned after max_stance_s of standing; that was checked only at the
     end of a push with no swing entry in it, so 8-sample pushes abandoned the stance and found
     the short step while one push skipped it as a heel drop inside the still-open stance."""
-    from runform.core.foot import FootEvent, FootTracker
-
     g = bench.load_gaitmap(shared_data)["right"]
     a_f, g_f, keep, _ = bench.align_core("right_foot", g["t"], g["acc"], g["gyr"], bench.GAITMAP_FS)
     t = g["t"][keep]
@@ -140,11 +132,7 @@ def test_a_short_step_after_standing_still_is_found_whatever_the_blocks(shared_d
     acc, gyr = np.r_[a_f, a_f], np.r_[g_f, g_f]
 
     def ics(block):
-        tr, out = FootTracker(bench.GAITMAP_FS), []
-        for s in range(0, t2.size, block):
-            out += [(round(o.time_s, 6), o.decided_sample_index) for o in tr.push(t2[s : s + block], acc[s : s + block], gyr[s : s + block])
-                    if isinstance(o, FootEvent) and o.kind == "ic"]
-        return out
+        return [(round(x, 6), int(i)) for x, i, _ in ic_pushes(t2, acc, gyr, bench.GAITMAP_FS, block)]
 
     whole, parts = ics(t2.size), ics(8)
     assert whole == parts, (sorted(set(whole) - set(parts)), sorted(set(parts) - set(whole)))

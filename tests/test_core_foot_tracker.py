@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+from footutil import ic_pushes
 from runform.core.foot import FootEvent, FootParams, FootStride, FootTracker
 from runform.rotations import quat_to_matrix, rot_y
 from runform.anatomy import foot_sagittal_angle
@@ -98,15 +99,9 @@ def _ics_same_in_random_blocks(t, acc, gyr, rate, seed: int, max_block: int, wha
 
 def _ic_publication_delays(t, acc, gyr, rate, block: int) -> np.ndarray:
     """(IC time, delay) in s of every IC when the samples arrive ``block`` at a time, as in the
-    live path: the delay runs to the last sample of the push that published the IC (what a live
-    user waits for, the block's own length included)."""
-    tr = FootTracker(rate)
-    out = []
-    for s in range(0, len(t), block):
-        e = min(len(t), s + block)
-        out += [(o.time_s, t[e - 1] - o.time_s) for o in tr.push(t[s:e], acc[s:e], gyr[s:e])
-                if isinstance(o, FootEvent) and o.kind == "ic"]
-    return np.array(out).reshape(-1, 2)
+    live path (footutil.ic_pushes): the delay runs to the last sample of the push that published it."""
+    ic = ic_pushes(t, acc, gyr, rate, block)
+    return np.column_stack([ic[:, 0], ic[:, 2] - ic[:, 0]])
 
 
 @pytest.mark.parametrize("rate", [400.0, 200.0, 58.8])
