@@ -29,7 +29,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
     try:
         if args.placement:
             check_placement(args.placement)
-        result = run_batch(args.inputs, args.out, placement=args.placement, rate_hz=args.rate, jobs=args.jobs or 1,
+        result = run_batch(args.inputs, args.out, placement=args.placement, rate_hz=args.rate, imu_path=getattr(args, 'imu_calibration', None), jobs=args.jobs or 1,
                            dask_address=args.dask, progress=sys.stderr.isatty(), on_result=report)
     except (RawInputError, PlacementError, RuntimeError, OSError) as e:
         print(f"runform analyze: error: {e}", file=sys.stderr)

@@ -32,6 +32,7 @@ class SessionJob:
     files: tuple[str, ...]
     placement: str | None = None
     rate_hz: float | None = None
+    imu_path: str | None = None
 
 
 @dataclass
@@ -66,21 +67,31 @@ class BatchResult:
                 f"in the workers: reading CSV {read:.1f} s, core {core:.1f} s ({share:.0f} % reading)")
 
 
-def plan(inputs: Iterable[str | os.PathLike], placement: str | None = None, rate_hz: float | None = None) -> list[SessionJob]:
-    """One job per session, as ``runform analyze`` groups inputs; repeated names get ``_2``, ``_3``..."""
+def plan(inputs: Iterable[str | os.PathLike], placement: str | None = None, rate_hz: float | None = None,
+         imu_path: str | os.PathLike | None = None) -> list[SessionJob]:
+    """One job per session, as ``runform analyze`` groups inputs; repeated names get ``_2``, ``_3``...
+    An IMU calibration file that cannot be read is refused here (RawInputError), before any work."""
+    from ..imu_file import ImuFileError, load_imu_file
     from ..offline.analyze import sessions_from_inputs
+    from ..offline.raw import RawInputError
+
+    if imu_path is not None:
+        try:
+            load_imu_file(imu_path)
+        except ImuFileError as e:
+            raise RawInputError(str(e)) from None
 
     jobs, seen = [], {}
     for name, files in sessions_from_inputs(list(inputs), placement):
         seen[name] = seen.get(name, 0) + 1
         unique = name if seen[name] == 1 else f"{name}_{seen[name]}"
-        jobs.append(SessionJob(unique, tuple(str(f) for f in files), placement, rate_hz))
+        jobs.append(SessionJob(unique, tuple(str(f) for f in files), placement, rate_hz, None if imu_path is None else str(imu_path)))
     return jobs
 
 
 def analyze_session(job: SessionJob) -> SessionResult:
     """Read and analyse one session (runs in a worker; never writes)."""
-    from ..offline.analyze import GAP_FACTOR, _span, run_core
+    from ..offline.analyze import GAP_FACTOR, _span, imu_for_session, run_core
     from ..offline.raw import RawInputError, placement_from_name
     from ..offline.stream import close_recordings, read_streaming
 
@@ -95,11 +106,12 @@ def analyze_session(job: SessionJob) -> SessionResult:
             seen = [r.placement for r in recs]
             if len(set(seen)) != len(seen):
                 raise RawInputError(f"session {job.name}: the same placement twice: {seen}")
+            imu_for_session(recs, job.imu_path)  # an IMU calibration of another sensor than this session's
         except (RawInputError, ValueError) as e:
             res.error = str(e)
             return res
         t1 = time.perf_counter()
-        res.rows, res.summary = run_core(recs)
+        res.rows, res.summary = run_core(recs, imu_path=job.imu_path)
         res.core_s = time.perf_counter() - t1
         res.read_s = t1 - t0
         res.samples = sum(_span(r)[2] for r in recs)
@@ -150,7 +162,7 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def run_batch(inputs: Iterable[str | os.PathLike], out_dir: str | os.PathLike, *, placement: str | None = None,
-              rate_hz: float | None = None, jobs: int = 1, dask_address: str | None = None, client: Any = None,
+              rate_hz: float | None = None, imu_path: str | os.PathLike | None = None, jobs: int = 1, dask_address: str | None = None, client: Any = None,
               progress: bool = True, on_result: Callable[[SessionResult], None] | None = None) -> BatchResult:
     """Analyse every session of ``inputs`` with ``jobs`` processes (1: in this process), or on
     the Dask scheduler at ``dask_address`` (or an existing ``distributed.Client``); write each
@@ -163,7 +175,7 @@ def run_batch(inputs: Iterable[str | os.PathLike], out_dir: str | os.PathLike, *
 
     t0 = time.perf_counter()
     out = Path(out_dir)
-    todo = plan(inputs, placement, rate_hz)
+    todo = plan(inputs, placement, rate_hz, imu_path)
     if dask_address is not None or client is not None:
         it = _dask(todo, dask_address, client)
     elif jobs > 1 and len(todo) > 1:

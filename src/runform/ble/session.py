@@ -8,6 +8,7 @@ import argparse
 import logging
 import sys
 
+from ..imu_file import ImuFileError, corrections_for, load_imu_file
 from ..live.core_factory import make_core
 from ..live.hub import Hub
 from ..live.runner import listen_socket, run_live
@@ -54,16 +55,31 @@ async def run_ble(args: argparse.Namespace, *, backend: type | None = None, scan
     sock = listen_socket(args.host, args.port)
     if sock is None:
         return 1
+    imu_entries = None
+    if getattr(args, "imu_calibration", None):
+        try:
+            imu_entries = load_imu_file(args.imu_calibration)
+        except ImuFileError as exc:
+            _err(str(exc))
+            sock.close()
+            return 2
     hub = Hub()
     kwargs = {} if clock is None else {"clock": clock}
-    session = LiveSession(hub, core_factory=make_core, recorder=None, **kwargs)
+    imu_used: dict = {}  # filled once the sensors (and their addresses) are connected
+    session = LiveSession(hub, core_factory=lambda sensors: make_core(sensors, imu=imu_used), recorder=None, **kwargs)
     try:
         requests = await requests_from_args(args, scanner_backend)
         extra = {} if sleep is None else {"sleep": sleep}
         manager = ConnectionManager(session, requests, rate_hz=args.rate, backend=backend,
                                     store_placements=args.store_placement, on_warning=lambda m: (_err("warning: " + m), session.notify(m, "warning", "ble")), **extra)
         await manager.connect_all()
-    except (BleError, PlacementError) as exc:
+        if imu_entries is not None:  # another sensor than the calibrated one at a placement is refused here
+            imu_used.update(corrections_for(imu_entries, {st.placement: st.key for st in session.sensors.values()},
+                                            args.imu_calibration))
+            missing = sorted({st.placement for st in session.sensors.values()} - set(imu_used))
+            if missing:
+                _err(f"warning: no IMU calibration for {', '.join(missing)} in {args.imu_calibration}: readings used as they come")
+    except (BleError, PlacementError, ImuFileError) as exc:
         _err(str(exc))
         await _close_quietly(locals().get("manager"))
         sock.close()

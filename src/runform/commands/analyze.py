@@ -22,6 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="output directory (created; the strides.csv and summary.json in it are replaced)")
     p.add_argument("--placement", help="placement of a raw CSV whose name does not say it (or: only this placement of a directory)")
     p.add_argument("--rate", type=float, metavar="HZ", help="sample rate (default: estimated from time_s; a rate more than 10 %% off time_s is refused)")
+    p.add_argument("--imu-calibration", metavar="FILE", help="correct each sensor with its own calibration from FILE "
+                   "(runform imu-calibrate: scale, cross-axis, offsets); sensors without an entry are used as they come (noted)")
     p.add_argument("--jobs", type=int, metavar="N", help="batch: analyse sessions in N processes, with a progress bar and summary.csv across sessions (runform.batch)")
     p.add_argument("--dask", metavar="ADDRESS", help="batch: run the sessions on the Dask scheduler at ADDRESS (optional extra runform[dask])")
     p.set_defaults(func=_run)
@@ -39,7 +41,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         if args.placement:
             check_placement(args.placement)
-        dirs = analyze(args.inputs, args.out, args.placement, args.rate)
+        dirs = analyze(args.inputs, args.out, args.placement, args.rate, imu_path=args.imu_calibration)
     except (RawInputError, PlacementError) as e:
         print(f"runform analyze: error: {e}", file=sys.stderr)
         return 2

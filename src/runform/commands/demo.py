@@ -22,6 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=None, help="random seed of the virtual runner and sensors")
     p.add_argument("--profile", default="neutral", help="virtual runner profile (default neutral)")
     p.add_argument("--rate", type=int, default=400, choices=(100, 200, 400, 800), help="sample rate in Hz (default 400)")
+    p.add_argument("--imu-calibration", metavar="FILE", help="correct each virtual sensor with its own calibration from FILE "
+                   "(runform simulate --imu-procedure, then runform imu-calibrate; same --seed)")
     add_set_option(p)
     p.set_defaults(func=run)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .imu_correction import ImuCorrection
+
 
 @dataclass(frozen=True)
 class SensorSpec:
@@ -17,12 +19,17 @@ class SensorSpec:
 
     rate_hz: nominal sample rate (Hz). accel_range_g / gyro_range_dps: full-scale range of the
     chip as configured (g, deg/s); samples within ``clip_fraction`` of it count as clipped.
+    imu: the physical sensor's own scale/cross-axis/offset correction
+    (:class:`runform.core.imu_correction.ImuCorrection`, from ``runform imu-calibrate``), applied
+    to every sample at the core's entry after the clip test (saturation is a property of the raw
+    readings); None: the readings are used as they come.
     """
 
     rate_hz: float = 400.0
     accel_range_g: float = 16.0
     gyro_range_dps: float = 2000.0
     clip_fraction: float = 0.98
+    imu: ImuCorrection | None = None
 
 
 @dataclass(frozen=True)

@@ -271,6 +271,8 @@ class SessionProcessor:
         self._push_n = t.shape[0]
         self._heavy = False
         flags = _clip_flags(ch.spec, a, g, ext)
+        if ch.spec.imu is not None:  # the sensor's own calibration, after the clip test on the raw readings
+            a, g = ch.spec.imu.apply(a, g)
         if segment_of(placement) == "foot":  # raw history for the shank's sign check
             if ch.ring is None:
                 ch.ring = RingBuffer(self.params.shank.buffer_s, ch.spec.rate_hz)
@@ -387,6 +389,7 @@ class SessionProcessor:
             st["clipped_samples"] = ch.clipped_samples
             st["dropout_samples"] = ch.dropout_samples
             st["gaps"] = ch.gap_count
+            st["imu_correction"] = None if ch.spec.imu is None else ch.spec.imu.to_dict()
             out[p] = st
         return out
 

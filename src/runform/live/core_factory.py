@@ -7,9 +7,11 @@ import logging
 log = logging.getLogger(__name__)
 
 
-def make_core(sensors: dict) -> object | None:
+def make_core(sensors: dict, imu: dict | None = None) -> object | None:
     """A :class:`runform.core.processor.SessionProcessor` for the registered sensors, or None
-    while the gait core is not part of this build."""
+    while the gait core is not part of this build. ``imu``: placement ->
+    :class:`runform.imu_file.ImuEntry`, each sensor's own correction (``--imu-calibration``;
+    checked against the sensors' addresses by the command before streaming)."""
     try:
         from ..core.processor import SensorSpec, SessionProcessor
     except ModuleNotFoundError as exc:
@@ -22,6 +24,7 @@ def make_core(sensors: dict) -> object | None:
             rate_hz=float(st.stream.sample_rate_hz),
             accel_range_g=float(st.stream.accel_range_g),
             gyro_range_dps=float(st.stream.gyro_range_dps),
+            imu=None if not imu or st.placement not in imu else imu[st.placement].correction,
         )
         for st in sensors.values()
     }

@@ -38,8 +38,18 @@ async def run_demo(args: argparse.Namespace) -> int:
     sock = listen_socket(args.host, args.port)  # before the recording: a port in use records nothing
     if sock is None:
         return 1
+    imu = None
+    if getattr(args, "imu_calibration", None):
+        from ..imu_file import ImuFileError, load_imu_file
+
+        try:
+            imu = load_imu_file(args.imu_calibration)
+        except ImuFileError as exc:
+            print(f"runform demo: error: {exc}", file=sys.stderr)
+            sock.close()
+            return 2
     hub = Hub()
-    session = LiveSession(hub, core_factory=make_core)
+    session = LiveSession(hub, core_factory=lambda sensors: make_core(sensors, imu=imu))
     recording = RecordingControl.open(args.data_dir, session, {"source": "demo", "label": f"demo {args.profile}",
                                                                "profile": args.profile, "seed": args.seed, "rate_hz": args.rate})
     firmwares = make_virtual_sensors(motion, rate_hz=args.rate, seed=args.seed)

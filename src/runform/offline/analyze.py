@@ -12,6 +12,7 @@ import json
 import math
 import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -20,6 +21,7 @@ import numpy as np
 from ..core.params import CoreParams, SensorSpec
 from ..core.processor import SessionProcessor
 from ..core.schema import STRIDE_COLUMNS
+from ..imu_file import ImuEntry, ImuFileError, corrections_for, load_imu_file
 from ..placements import PLACEMENTS
 from ..units import DEG_PER_RAD, STANDARD_GRAVITY_MPS2
 from .raw import RawInputError, RawRecording, placement_from_name
@@ -123,10 +125,41 @@ def sensor_spec(rec: Recording) -> SensorSpec:
     return SensorSpec(**kw)
 
 
-def run_core(recs: list[Recording], params: CoreParams | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def session_addresses(files: Iterable[Path]) -> dict[str, str | None]:
+    """placement -> sensor address from the ``session.json`` beside the raw files (a recorded or
+    exported session); {} when there is none or it does not say."""
+    files = list(files)
+    if not files:
+        return {}
+    try:
+        doc = json.loads((Path(files[0]).parent / "session.json").read_text())
+        return {s["placement"]: s.get("address") for s in doc.get("sensors", []) if isinstance(s, dict) and s.get("placement")}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {}
+
+
+def imu_for_session(recs: list[Recording], imu_path: str | Path | None) -> dict[str, ImuEntry]:
+    """The IMU calibration entries of this session's sensors (placement -> entry), each checked
+    against the sensor's address from session.json; {} without a file. Raises
+    :class:`RawInputError` when the file cannot be used."""
+    if imu_path is None:
+        return {}
+    try:
+        entries = load_imu_file(imu_path)
+        return corrections_for(entries, {r.placement: session_addresses([r.path]).get(r.placement) for r in recs}, imu_path)
+    except ImuFileError as e:
+        raise RawInputError(str(e)) from None
+
+
+def run_core(recs: list[Recording], params: CoreParams | None = None,
+             imu_path: str | Path | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Stride rows and summary of one session's recordings (read whole or spooled: the same
-    blocks on the same grid of edges either way)."""
-    proc = SessionProcessor({r.placement: sensor_spec(r) for r in recs}, params, batch_strides=STRIDE_BATCH)
+    blocks on the same grid of edges either way). ``imu_path``: an IMU calibration file
+    (``runform imu-calibrate``); the sensors it has an entry for are corrected."""
+    imu = imu_for_session(recs, imu_path)
+    specs = {r.placement: sensor_spec(r) for r in recs}
+    specs = {p: replace(s, imu=imu[p].correction) if p in imu else s for p, s in specs.items()}
+    proc = SessionProcessor(specs, params, batch_strides=STRIDE_BATCH)
     for leg in sorted({r.placement.split("_")[0] for r in recs if r.dead_channels}):
         proc.mark_leg(leg, "dead_channel")  # the core cannot see a constant axis sample by sample
     t0 = min(_span(r)[0] for r in recs)
@@ -164,9 +197,17 @@ def run_core(recs: list[Recording], params: CoreParams | None = None) -> tuple[l
                           "acc_saturation_mps2": r.acc_range_mps2,
                           "gyr_saturation_dps": None if r.gyr_range_rps is None else r.gyr_range_rps * DEG_PER_RAD,
                           **_gaps(r), "notes": [*r.notes, *_gap_notes(r), *_overlap_notes(r, recs), *_side_notes(r, rows),
-                                                   *_footless_notes(r, recs)]}
+                                                   *_footless_notes(r, recs), *_imu_notes(r, imu, imu_path)]}
                          for r in recs]
+    if imu_path is not None:
+        summary["imu_calibration"] = {p: e.summary(imu_path) for p, e in sorted(imu.items())}
     return rows, summary
+
+
+def _imu_notes(rec: Recording, imu: dict[str, ImuEntry], imu_path: str | Path | None) -> list[str]:
+    if imu_path is None or rec.placement in imu:
+        return []
+    return [f"no IMU calibration for {rec.placement} in {imu_path}: its readings are used as they come"]
 
 
 #: a foot sensor is noted as maybe on the other foot when at least this share of its leg's
@@ -279,9 +320,10 @@ def write_summary(path: Path, summary: dict[str, Any]) -> None:
 
 
 def analyze(inputs: Iterable[str | Path], out_dir: str | Path, placement: str | None = None, rate_hz: float | None = None,
-            params: CoreParams | None = None) -> list[Path]:
+            params: CoreParams | None = None, imu_path: str | Path | None = None) -> list[Path]:
     """Analyse sessions; returns the written session output directories. Raises
-    :class:`RawInputError` (before writing anything) on bad input."""
+    :class:`RawInputError` (before writing anything) on bad input, an unusable IMU calibration
+    file (``imu_path``) included."""
     out = Path(out_dir)
     if not str(out_dir):
         raise RawInputError("--out: empty output directory name")
@@ -298,13 +340,14 @@ def analyze(inputs: Iterable[str | Path], out_dir: str | Path, placement: str | 
         # two inputs with the same directory name (a/run1 b/run1) must not write into one place
         seen_names[name] = seen_names.get(name, 0) + 1
         loaded.append((name if seen_names[name] == 1 else f"{name}_{seen_names[name]}", recs))
+        imu_for_session(recs, imu_path)  # an unusable calibration file is said before any analysis
     dests = [out if len(loaded) == 1 else out / name for name, _ in loaded]
     for dest in dests:  # before the (long) analysis: an --out that cannot be written is said now
         _check_writable(dest)
     written = []
     for dest, (name, recs) in zip(dests, loaded):
         try:
-            rows, summary = run_core(recs, params)
+            rows, summary = run_core(recs, params, imu_path)
         finally:
             close_recordings(recs)
         try:
