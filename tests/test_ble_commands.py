@@ -8,6 +8,8 @@ import json
 import socket
 import urllib.request
 
+import numpy as np
+
 from runform.ble.session import run_ble
 from runform.cli import build_parser
 from runform.commands import scan as scan_cmd
@@ -98,3 +100,70 @@ def test_run_refuses_a_missing_placement_before_streaming(capsys):
     err = capsys.readouterr().err
     assert "no placement for RunForm-" in err and "--sensor PLACEMENT=ADDRESS" in err
     assert not any(fw.streaming for fw in fws)
+
+
+def _imu_file(tmp_path, placement: str, address: str):
+    from runform.core.imu_correction import ImuCorrection
+    from runform.imu_file import ImuEntry, save_imu_entries
+
+    path = tmp_path / "imu.json"
+    m = ImuCorrection(np.diag([1.01, 0.99, 1.0]), [0.1, 0.0, 0.0], np.eye(3), [0.0, 0.0, 0.01])
+    save_imu_entries(path, {placement: ImuEntry(placement, m, address)})
+    return path
+
+
+def test_run_refuses_the_imu_calibration_of_another_sensor_before_streaming(tmp_path, capsys):
+    fws = make_firmwares(("left_foot", "right_foot"))
+    world = SimWorld(fws)
+    imu = _imu_file(tmp_path, "left_foot", "AA:BB:CC:DD:EE:FF")
+    args = build_parser().parse_args(["run", "--auto", "--scan-timeout", "0.01", "--no-browser", "--port", str(free_port()),
+                                      "--imu-calibration", str(imu)])
+
+    async def main() -> int:
+        t = asyncio.create_task(world.run())
+        try:
+            return await run_ble(args, backend=world.client_backend(), scanner_backend=world.scanner_backend(), clock=world.clock, sleep=world.sleep)
+        finally:
+            t.cancel()
+
+    assert asyncio.run(main()) == 2
+    err = capsys.readouterr().err
+    assert "is of sensor AA:BB:CC:DD:EE:FF" in err and fws[0].config.address in err
+    assert not any(fw.streaming for fw in fws)
+
+
+def test_run_corrects_the_calibrated_sensor_and_says_so(tmp_path, capsys):
+    fws = make_firmwares(("left_foot", "right_foot"))
+    world = SimWorld(fws, realtime=True, seed=3)
+    imu = _imu_file(tmp_path, "left_foot", fws[0].config.address.lower())
+    port = free_port()
+    args = build_parser().parse_args(["run", "--auto", "--scan-timeout", "0.01", "--no-browser", "--port", str(port),
+                                      "--duration", "2", "--imu-calibration", str(imu)])
+    seen: list[dict] = []
+
+    def get_status() -> dict:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=2) as r:
+            return json.loads(r.read())
+
+    async def main() -> int:
+        world_task = asyncio.create_task(world.run())
+
+        async def poll() -> None:
+            while True:
+                await asyncio.sleep(0.25)
+                try:
+                    seen.append(await asyncio.to_thread(get_status))
+                except OSError:
+                    pass
+
+        poller = asyncio.create_task(poll())
+        try:
+            return await run_ble(args, backend=world.client_backend(), scanner_backend=world.scanner_backend(), clock=world.clock)
+        finally:
+            poller.cancel()
+            world_task.cancel()
+            await asyncio.gather(poller, world_task, return_exceptions=True)
+
+    assert asyncio.run(main()) == 0
+    assert seen and seen[-1]["core"]["imu_corrected"] == ["left_foot"]
+    assert "no IMU calibration for right_foot" in capsys.readouterr().err

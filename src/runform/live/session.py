@@ -535,6 +535,9 @@ class LiveSession:
                 "events": len(self.events),
                 "ic_detection_latency": self._latency_summary(),
                 "processing_cpu_s": round(self.processing_time_s, 3),
+                # placements corrected with their sensor's own calibration (--imu-calibration)
+                "imu_corrected": sorted(p for p, spec in getattr(self.core, "sensors", {}).items()
+                                        if getattr(spec, "imu", None) is not None),
             },
             "recording": None if self.recorder is None else getattr(self.recorder, "status", lambda: {})(),
             "viewers": self.hub.subscriber_count,
