@@ -22,14 +22,19 @@ product paths and is compared with the unmodified recording and with the dataset
 
 Variants: the extreme remountings ``rx90``, ``ry90``, ``rz90``, ``upside_down`` (180 deg about
 x), ``--random`` uniformly random rotations (fixed seeds; each sensor of a session its own), and
-the original mounting resampled to each of ``--rates``. By default the transformation is exact
+the original mounting resampled to each of ``--rates`` (hugadb, recorded at 58.8 Hz: only the
+rates above 1.1 x 58.8 Hz, i.e. upsampled; every sensor of the session, shanks included).
+Dropouts (all six channels exactly 0: hugadb subject 07) stay dropouts when resampled: filled
+in before the filter and exactly 0 again on the new samples whose nearest old sample was one,
+so the core drops them as gaps at any rate. By default the transformation is exact
 (the method's invariance): the tracker's clip flags are carried over from the original samples
 (resampled) and ``analyze`` runs with full scales beyond every sample (:data:`NO_CLIP`), on the
 unmodified recording too, because which samples reach a full scale depends on the mounting. With
 ``--reclip`` the saturation is modelled instead, as a property of the sensor's own axes: the
 samples are clipped again per axis at the sensor's full scale after the rotation or resampling
 (gaitmap +-16 g, pyshoe +-8 g, hugadb +-2 g / +-2000 deg/s), the tracker's clip flags are
-recomputed from them (pyshoe's gyro, which plateaus at 520-560 deg/s without a flat top, keeps
+recomputed from them (a resampled flat top overshoots the full scale and is cut flat again;
+pyshoe's gyro, which plateaus at 520-560 deg/s without a flat top, keeps
 the original flags) and ``analyze`` finds the full scales in the data as ``runform analyze``
 does -- what a remounted sensor of the same range would record, as far as the already clipped
 originals allow. Results: docs/validation-generalise.md.
@@ -109,6 +114,29 @@ def resample(t: np.ndarray, x: np.ndarray, rate_hz: float) -> tuple[np.ndarray, 
     return t[0] + np.arange(y.shape[0]) / rate, y, float(rate)
 
 
+def nearest_flags(t_old: np.ndarray, flags: np.ndarray, t_new: np.ndarray) -> np.ndarray:
+    """Per-sample flags on a new time base: set where the nearest old sample is flagged (an old
+    sample's flag covers its own sample period, half a period either side)."""
+    k = np.clip(np.searchsorted(t_old, t_new), 1, len(t_old) - 1)
+    k -= (t_new - t_old[k - 1]) < (t_old[k] - t_new)
+    return flags[k]
+
+
+def resample_keeping_dropouts(t: np.ndarray, x: np.ndarray, rate_hz: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """:func:`resample`, with dropouts (rows whose channels are all exactly 0, hugadb subject 07)
+    resampled as dropouts: interpolated over before filtering (a zero run would ring through
+    the filter and stop being exact zeros, i.e. turn from a gap the core drops into data) and
+    set to exactly 0 again on the new samples whose nearest old sample was one."""
+    drop = ~np.asarray(x).any(axis=1)
+    if not drop.any() or drop.all():
+        return resample(t, x, rate_hz)
+    x = np.array(x, float)
+    x[drop] = np.column_stack([np.interp(t[drop], t[~drop], x[~drop, j]) for j in range(x.shape[1])])
+    t2, y, rate = resample(t, x, rate_hz)
+    y[nearest_flags(t, drop, t2)] = 0.0
+    return t2, y, rate
+
+
 def transform(v: Variant, k: int, t, acc, gyr, acc_range=None, gyr_range=None):
     """(t, acc, gyr, rate) of sensor ``k`` under variant ``v``, re-clipped per axis at the
     given full scales (m/s^2, rad/s)."""
@@ -116,7 +144,7 @@ def transform(v: Variant, k: int, t, acc, gyr, acc_range=None, gyr_range=None):
     a, g = acc @ r.T, gyr @ r.T
     rate = float(1.0 / np.median(np.diff(t)))
     if v.rate_hz is not None:
-        t, ag, rate = resample(t, np.column_stack([a, g]), v.rate_hz)
+        t, ag, rate = resample_keeping_dropouts(t, np.column_stack([a, g]), v.rate_hz)
         a, g = ag[:, :3], ag[:, 3:]
     if acc_range is not None:
         a = np.clip(a, -acc_range, acc_range)
@@ -426,6 +454,12 @@ def bench_pyshoe(data: Path, vs: list[Variant], reclip: bool = False, verbose: b
     return out
 
 
+#: hugadb is resampled only to rates above this multiple of its 58.8 Hz (upsampling): a 60 Hz
+#: variant is the same rate re-interpolated, and below it a sensor has fewer samples per stance
+#: than any the product is meant for, with nothing to compare a loss with (no reference)
+HUGADB_MIN_UPSAMPLE = 1.1
+
+
 def bench_hugadb(data: Path, vs: list[Variant], n_files: int, reclip: bool = False, verbose: bool = False) -> list[dict]:
     from runform.offline.public import load_hugadb
 
@@ -433,36 +467,48 @@ def bench_hugadb(data: Path, vs: list[Variant], n_files: int, reclip: bool = Fal
     files = sorted((data / "hugadb_running").glob("HuGaDB_v1_*.txt"))
     # spread over the subjects: every k-th file
     files = files[:: max(1, len(files) // max(n_files, 1))][:n_files]
-    vs = [v for v in vs if v.rate_hz is None]  # no reference to judge a resampled 58.8 Hz file by
+    skipped = [v.rate_hz for v in vs if v.rate_hz is not None and v.rate_hz <= HUGADB_MIN_UPSAMPLE * be.HUGADB_FS]
+    vs = [v for v in vs if v.rate_hz is None or v.rate_hz > HUGADB_MIN_UPSAMPLE * be.HUGADB_FS]
+    full = (HUGADB_ACC_RANGE_MPS2, HUGADB_GYR_RANGE_RPS)
     for path in files:
         sess0 = {p: (t, a, g * RAD_PER_DEG) for p, (t, a, g) in load_hugadb(path).items()}
         ranges = None if reclip else {p: NO_CLIP for p in sess0}
         rows0, summ0 = run_analyze_path(sess0, ranges)
-        full = (HUGADB_ACC_RANGE_MPS2, HUGADB_GYR_RANGE_RPS) if reclip else (None, None)
+        clip0 = {p: ((np.abs(a) >= 0.98 * full[0]).any(axis=1), (np.abs(g) >= 0.98 * full[1]).any(axis=1))
+                 for p, (t, a, g) in sess0.items()}
         base = {}
         for v in [None, *vs]:
-            sess = {}
+            sess, rate = {}, be.HUGADB_FS
             for k, (p, (t, a, g)) in enumerate(sess0.items()):
-                sess[p] = (t, a, g) if v is None else transform(v, k, t, a, g, *full)[:3]
+                if v is None:
+                    sess[p] = (t, a, g)
+                else:
+                    t, a, g, rate = transform(v, k, t, a, g, *(full if reclip else (None, None)))
+                    sess[p] = (t, a, g)
             rows, summ = (rows0, summ0) if v is None else run_analyze_path(sess, ranges)
             for k, p in enumerate(sess0):
                 if not p.endswith("_foot"):
                     continue
                 t, a, g = sess[p]
-                # clipped where the original sensor clipped, or (re-clipped) where the new axes do
-                src = sess[p] if reclip or v is None else sess0[p]
-                clip_a = (np.abs(src[1]) >= 0.98 * HUGADB_ACC_RANGE_MPS2).any(axis=1)
-                clip_g = (np.abs(src[2]) >= 0.98 * HUGADB_GYR_RANGE_RPS).any(axis=1)
-                ev, st, cal, _, _ = run_core_path(p, t, a, g, be.HUGADB_FS, clip_a, clip_g)
+                if reclip or v is None:  # clipped where the new (re-clipped) axes are at full scale
+                    clip_a = (np.abs(a) >= 0.98 * full[0]).any(axis=1)
+                    clip_g = (np.abs(g) >= 0.98 * full[1]).any(axis=1)
+                elif v.rate_hz is None:  # where the original sensor clipped
+                    clip_a, clip_g = clip0[p]
+                else:  # the original sensor's clipping on the new time base
+                    clip_a, clip_g = (carry_flags(sess0[p][0], c, t) for c in clip0[p])
+                ev, st, cal, _, _ = run_core_path(p, t, a, g, rate, clip_a, clip_g)
                 if v is None:
                     base[p] = (ev, cal)
                 st_s = np.array([s.stride_time_s for s in st])
                 states = _cal_states(summ)
                 out.append(dict(unit=f"{path.stem.replace('HuGaDB_v1_', '')} {p.split('_')[0]}",
-                                **_common(v, be.HUGADB_FS, cal, base[p][1], k, ev, base[p][0], rows, rows0, p.split("_")[0]),
+                                **_common(v, rate, cal, base[p][1], k, ev, base[p][0], rows, rows0, p.split("_")[0]),
                                 strides=len(st), st_med=float(np.median(st_s)) * 1000 if st_s.size else float("nan"),
                                 a_cal=f"{states[p]}, {states[p.replace('foot', 'shank')]}"))
-    report("hugadb_running (no reference; 58.8 Hz, +-2 g clipping)" + (", re-clipped" if reclip else ""), "file foot", out,
+    note = f"; not resampled to {', '.join(f'{r:g}' for r in skipped)} Hz (upsampling only)" if skipped else ""
+    report("hugadb_running (no reference; 58.8 Hz, +-2 g clipping" + note + ")" + (", re-clipped" if reclip else ""),
+           "file foot", out,
            COMMON_COLS + [
                ("strides", lambda rs: _rng(rs, "strides", 0)),
                ("stride time med ms", lambda rs: _rng(rs, "st_med")),
@@ -477,7 +523,8 @@ def main(argv=None) -> int:
     ap.add_argument("--only", choices=("gaitmap", "pyshoe", "hugadb"))
     ap.add_argument("--random", type=int, default=4, help="number of random remountings (seeds 1..N)")
     ap.add_argument("--rates", type=float, nargs="*", default=[60.0, 100.0, 200.0, 400.0],
-                    help="sample rates (Hz) the original mounting is resampled to (gaitmap, pyshoe)")
+                    help="sample rates (Hz) the original mounting is resampled to (hugadb: only those above "
+                         "1.1 x its 58.8 Hz)")
     ap.add_argument("--verbose", action="store_true", help="one row per remounting instead of their worst case")
     ap.add_argument("--hugadb", type=int, default=4, help="number of hugadb files (spread over the subjects)")
     ap.add_argument("--reclip", action="store_true",
