@@ -165,3 +165,34 @@ def test_hugadb_dropouts_do_not_decide_the_foot_vertical(shared_data):
     assert c is not None and c0 is not None and c.method == c0.method == "moving_only"
     assert np.all(np.isfinite(c.gravity_sensor))
     assert _angle_deg(c.gravity_sensor, c0.gravity_sensor) < 10.0, (c.gravity_sensor, c0.gravity_sensor)
+
+
+def test_bench_resampling_keeps_dropouts_as_dropouts():
+    """bench_generalise's resampling of a recording with dropouts (all channels exactly 0, as
+    hugadb subject 07's left foot): the new samples nearest to a dropout are exactly 0 (the
+    core drops them as a gap at any rate) and no other is; the samples around them are the
+    resampled motion, not the filter's ringing from the zeros (within 5 % of the signal's
+    range of the dropout-free signal resampled; plain resampling of the zeroed signal is off by
+    far more there)."""
+    bg = _bench_generalise()
+    rate = 58.8
+    t = np.arange(600) / rate
+    clean = np.column_stack([np.sin(2 * np.pi * 1.7 * t + k) * (5 + k) + 9.8 * (k == 2) for k in range(6)])
+    drop = np.zeros(t.size, bool)
+    for i0, n in ((100, 1), (250, 4), (400, 15)):
+        drop[i0 : i0 + n] = True
+    x = clean.copy()
+    x[drop] = 0.0
+    for r in (100.0, 200.0, 400.0):
+        t2, y, _ = bg.resample_keeping_dropouts(t, x, r)
+        zero = ~y.any(axis=1)
+        nearest = np.abs(t2[:, None] - t[None, :]).argmin(axis=1)
+        assert np.array_equal(zero, drop[nearest])
+        # beside the dropouts (1-4 old samples away), where a zero run rings through the filter
+        d_old = np.abs(t2[:, None] - t[drop][None, :]).min(axis=1) * rate
+        near = (d_old >= 1.0) & (d_old <= 4.0)
+        _, y_clean, _ = bg.resample(t, clean, r)
+        _, y_plain, _ = bg.resample(t, x, r)
+        span = np.ptp(clean, axis=0)
+        assert np.max(np.abs(y[near] - y_clean[near]) / span) < 0.05
+        assert np.max(np.abs(y_plain[near] - y_clean[near]) / span) > 0.1
