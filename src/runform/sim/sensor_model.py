@@ -102,6 +102,10 @@ class SensorModel:
         self._acc_walk = params.acc_bias_walk_mps2_per_rts * k
         self._gyr_walk = params.gyr_bias_walk_dps_per_rts * RAD_PER_DEG * k
         self._last_t: float | None = None
+        #: standard deviations of the turn-on bias draw (m/s^2, rad/s), for a new draw on another
+        #: day (runform.sim.imu_procedure); not used by the streams
+        self.acc_bias_sd_mps2 = float(params.acc_bias_sd_mps2 * k)
+        self.gyr_bias_sd_rps = float(params.gyr_bias_sd_dps * RAD_PER_DEG * k)
         self.info = SensorInfo(
             placement=placement,
             accel_range_g=params.foot_accel_range_g if seg == "foot" else params.shank_accel_range_g,
@@ -114,6 +118,13 @@ class SensorModel:
             acc_error_matrix=self.acc_err.tolist(),
             gyr_error_matrix=self.gyr_err.tolist(),
         )
+
+    def noise_parameters(self) -> dict[str, float]:
+        """The white-noise densities and bias random walks the streams use now (after any
+        experiment that stripped them): ``acc_noise_mps2_per_rthz``, ``gyr_noise_rps_per_rthz``,
+        ``acc_walk_mps2_per_rts``, ``gyr_walk_rps_per_rts``."""
+        return {"acc_noise_mps2_per_rthz": float(self._acc_noise), "gyr_noise_rps_per_rthz": float(self._gyr_noise),
+                "acc_walk_mps2_per_rts": float(self._acc_walk), "gyr_walk_rps_per_rts": float(self._gyr_walk)}
 
     def apply(self, t: np.ndarray, f_seg: np.ndarray, w_seg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Sensor-frame readings (m/s^2, rad/s) of segment-frame specific force and angular
