@@ -31,7 +31,25 @@ ANGLES = ("peak_eversion_deg", "eversion_excursion_deg", "tibial_inclination_at_
           "peak_shank_frontal_angle_deg", "tibial_internal_rotation_deg", "foot_strike_angle_deg")
 
 
-def signals(runner: VirtualRunner, rate_hz: float, duration_s: float) -> dict:
+def imu_corrections(runner: VirtualRunner, rate_hz: float, seed: int) -> dict:
+    """Each sensor's own correction as a user gets it: ``runform imu-calibrate``'s estimator on the
+    sensor's simulated table procedure (runform.sim.imu_procedure: the sensor's scale/cross-axis
+    matrices, a new turn-on bias, noise, int16 codes). Refuses to go on if one is not ready."""
+    from runform.core.imu_calibration import estimate_imu_correction
+    from runform.sim.imu_procedure import simulate_imu_procedure
+
+    out = {}
+    for k, p in enumerate(PLACEMENTS):
+        info = runner.sensor_info(p)
+        t, a, g = simulate_imu_procedure(runner._sensors[p], rate_hz=rate_hz, seed=1000 * seed + k)
+        res = estimate_imu_correction(t, a, g, accel_range_g=info.accel_range_g, gyro_range_dps=info.gyro_range_dps)
+        if res.state != "ready":
+            raise SystemExit(f"seed {seed} {p}: the simulated table procedure gave a {res.state} calibration: {res.reasons}")
+        out[p] = res.correction
+    return out
+
+
+def signals(runner: VirtualRunner, rate_hz: float, duration_s: float, imu: dict | None = None) -> dict:
     t = np.arange(int(duration_s * rate_hz)) / rate_hz
     out = {}
     for p in PLACEMENTS:
@@ -41,7 +59,8 @@ def signals(runner: VirtualRunner, rate_hz: float, duration_s: float) -> dict:
         g_fs = info.gyro_range_dps * RAD_PER_DEG
         a = np.round(np.clip(a, -a_fs, a_fs) / a_fs * 32767) * a_fs / 32767
         g = np.round(np.clip(g, -g_fs, g_fs) / g_fs * 32767) * g_fs / 32767
-        out[p] = (t, a, g, SensorSpec(rate_hz=rate_hz, accel_range_g=info.accel_range_g, gyro_range_dps=info.gyro_range_dps))
+        out[p] = (t, a, g, SensorSpec(rate_hz=rate_hz, accel_range_g=info.accel_range_g, gyro_range_dps=info.gyro_range_dps,
+                                      imu=(imu or {}).get(p)))
     return out
 
 
@@ -262,6 +281,9 @@ def main(argv=None) -> int:
                     help="EXPERIMENT: these sensors without the simulator's sensor errors (bias, scale, cross-axis, noise)")
     ap.add_argument("--ideal-errors", nargs="*", default=[], metavar="PLACEMENT:KIND",
                     help=f"EXPERIMENT: remove one error kind of one sensor ({', '.join(SENSOR_ERRORS)}), e.g. left_foot:gyr_err")
+    ap.add_argument("--imu-calibration", action="store_true",
+                    help="product option: each sensor corrected with its own calibration from its simulated table procedure "
+                         "(runform imu-calibrate's estimator; runform analyze --imu-calibration)")
     ap.add_argument("--foot-swing-window", nargs=2, type=float, default=None, metavar=("F0", "F1"),
                     help="EXPERIMENT: the foot's swing axis from [TO + F0 x swing, TO + F1 x swing) instead of the product's window")
     args = ap.parse_args(argv)
@@ -274,12 +296,15 @@ def main(argv=None) -> int:
         print(f"EXPERIMENT: no sensor errors on {', '.join(args.ideal_sensors)}")
     if args.ideal_errors:
         print(f"EXPERIMENT: without {', '.join(args.ideal_errors)}")
+    if args.imu_calibration:
+        print("each sensor corrected with its own calibration from its simulated table procedure (--imu-calibration)")
     for name in args.profiles:
         for seed in range(1, args.seeds + 1):
             runner = VirtualRunner.from_profile(name, seed=seed, bounded_memory=False)  # the truth of every stride is compared at the end
             make_ideal(runner, args.ideal_sensors)
             strip_errors(runner, args.ideal_errors)
-            sig = signals(runner, args.rate, args.duration)
+            imu = imu_corrections(runner, args.rate, seed) if args.imu_calibration else None
+            sig = signals(runner, args.rate, args.duration, imu)
             with FootSwingWindow(args.foot_swing_window), TrueFrame(runner, tuple(args.true_frame)) as tf:
                 rows = run(sig)
             if args.frames:

@@ -29,6 +29,9 @@ def register(subparsers) -> None:
     p.add_argument("--placements", default="left_foot,right_foot,left_shank,right_shank",
                    help="comma-separated sensors to simulate (default all four)")
     p.add_argument("--truth-rate", type=float, default=100.0, metavar="HZ", help="rate of truth_angles.csv (default 100)")
+    p.add_argument("--imu-procedure", action="store_true",
+                   help="also write OUT/imu_procedure/raw_<placement>.csv: each sensor on the table procedure of runform imu-calibrate "
+                        "(its own scale/cross-axis errors), to calibrate the virtual sensors like real ones")
     p.add_argument("--plot", metavar="PNG", help="also draw a few strides of signals and truth to this PNG")
     p.add_argument("--list-parameters", action="store_true", help="print the profile's parameters and exit")
     p.set_defaults(func=run)
@@ -67,6 +70,11 @@ def run(args: argparse.Namespace) -> int:
           f"{meta['truth_strides']} truth strides ({wall:.1f} s)")
     if clipped:
         print(f"clipped samples (sensor range): {clipped}")
+    if args.imu_procedure:
+        from ..sim.export import write_imu_procedure
+
+        files = write_imu_procedure(runner, args.out, rate_hz=args.rate, seed=args.seed)
+        print(f"wrote the table procedure of {len(files)} sensors to {files[0].parent} (runform imu-calibrate {files[0].parent} --out FILE)")
     if args.plot:
         from ..sim.plot import plot_strides
 

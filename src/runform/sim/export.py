@@ -11,6 +11,9 @@ half-written file under the final name):
   each sensor's ``clock_offset_us`` and ``clock_drift_ppm`` to recover the sensor timestamps).
 * ``truth_strides.csv``: per-stride truth, columns ``runform.core.schema.STRIDE_COLUMNS``.
 * ``truth_angles.csv``: continuous truth angles (deg) and stance flags at ``truth_rate_hz``.
+* ``imu_procedure/raw_<placement>.csv`` (``runform simulate --imu-procedure``): what each sensor
+  reads during the table procedure of ``runform imu-calibrate`` (runform.sim.imu_procedure: the
+  same scale/cross-axis errors, a new turn-on bias), in the raw CSV format above.
 * ``session.json``: software version, source, profile, every effective parameter, seed,
   rates, duration, per-sensor information (ranges, mounting quaternion, clock, error
   constants, clipped sample counts).
@@ -184,3 +187,22 @@ def write_session(runner: VirtualRunner, out_dir: Path, duration_s: float, rate_
     with _AtomicFile(out / "session.json") as fh:
         fh.write((json.dumps(meta, indent=2, sort_keys=True) + "\n").encode())
     return meta
+
+
+def write_imu_procedure(runner: VirtualRunner, out_dir: Path, rate_hz: float = 400.0, seed: int = 0) -> list[Path]:
+    """Write ``out_dir/imu_procedure/raw_<placement>.csv``: each sensor's simulated table
+    procedure, for ``runform imu-calibrate``. Returns the files written."""
+    from .imu_procedure import simulate_imu_procedure
+
+    d = Path(out_dir) / "imu_procedure"
+    d.mkdir(parents=True, exist_ok=True)
+    written = []
+    for k, p in enumerate(runner.placements):
+        info = runner.sensor_info(p)
+        t, acc, gyr = simulate_imu_procedure(runner._sensors[p], rate_hz=rate_hz, seed=1000 * seed + k)
+        ac, gc = quantize_imu(acc, gyr, info.accel_range_g, info.gyro_range_dps)
+        with _AtomicFile(d / f"raw_{p}.csv") as fh:
+            fh.write((",".join(RAW_COLUMNS) + "\n").encode())
+            fh.write(csvfast.imu_rows(t, ac, gc, acc_lsb_mps2(info.accel_range_g), gyr_lsb_dps(info.gyro_range_dps)))
+        written.append(d / f"raw_{p}.csv")
+    return written
