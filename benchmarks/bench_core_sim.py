@@ -31,21 +31,27 @@ ANGLES = ("peak_eversion_deg", "eversion_excursion_deg", "tibial_inclination_at_
           "peak_shank_frontal_angle_deg", "tibial_internal_rotation_deg", "foot_strike_angle_deg")
 
 
-def imu_corrections(runner: VirtualRunner, rate_hz: float, seed: int) -> dict:
+def imu_corrections(runner: VirtualRunner, rate_hz: float, seed: int, offsets: str = "new") -> dict:
     """Each sensor's own correction as a user gets it: ``runform imu-calibrate``'s estimator on the
     sensor's simulated table procedure (runform.sim.imu_procedure: the sensor's scale/cross-axis
-    matrices, a new turn-on bias, noise, int16 codes). Refuses to go on if one is not ready."""
+    matrices, a new turn-on bias, noise, int16 codes). Refuses to go on if one is not ready.
+    ``offsets``: ``new`` (the procedure on another day: a new turn-on bias draw), ``same``
+    (EXPERIMENT: the session's own turn-on biases, as if calibrated just before the run) or
+    ``none`` (EXPERIMENT: the estimated offsets not applied, only the matrices)."""
     from runform.core.imu_calibration import estimate_imu_correction
     from runform.sim.imu_procedure import simulate_imu_procedure
 
     out = {}
     for k, p in enumerate(PLACEMENTS):
         info = runner.sensor_info(p)
-        t, a, g = simulate_imu_procedure(runner._sensors[p], rate_hz=rate_hz, seed=1000 * seed + k)
+        t, a, g = simulate_imu_procedure(runner._sensors[p], rate_hz=rate_hz, seed=1000 * seed + k, new_turn_on_bias=offsets != "same")
         res = estimate_imu_correction(t, a, g, accel_range_g=info.accel_range_g, gyro_range_dps=info.gyro_range_dps)
         if res.state != "ready":
             raise SystemExit(f"seed {seed} {p}: the simulated table procedure gave a {res.state} calibration: {res.reasons}")
-        out[p] = res.correction
+        c = res.correction
+        if offsets == "none":
+            c = dataclasses.replace(c, acc_bias_mps2=np.zeros(3), gyr_bias_rps=np.zeros(3))
+        out[p] = c
     return out
 
 
@@ -284,6 +290,9 @@ def main(argv=None) -> int:
     ap.add_argument("--imu-calibration", action="store_true",
                     help="product option: each sensor corrected with its own calibration from its simulated table procedure "
                          "(runform imu-calibrate's estimator; runform analyze --imu-calibration)")
+    ap.add_argument("--imu-offsets", choices=("new", "same", "none"), default="new",
+                    help="with --imu-calibration: the procedure's turn-on biases are a new draw (default), EXPERIMENT: the "
+                         "session's own (calibrated just before the run), or the estimated offsets are not applied")
     ap.add_argument("--foot-swing-window", nargs=2, type=float, default=None, metavar=("F0", "F1"),
                     help="EXPERIMENT: the foot's swing axis from [TO + F0 x swing, TO + F1 x swing) instead of the product's window")
     args = ap.parse_args(argv)
@@ -297,13 +306,13 @@ def main(argv=None) -> int:
     if args.ideal_errors:
         print(f"EXPERIMENT: without {', '.join(args.ideal_errors)}")
     if args.imu_calibration:
-        print("each sensor corrected with its own calibration from its simulated table procedure (--imu-calibration)")
+        print(f"each sensor corrected with its own calibration from its simulated table procedure (--imu-calibration, offsets {args.imu_offsets})")
     for name in args.profiles:
         for seed in range(1, args.seeds + 1):
             runner = VirtualRunner.from_profile(name, seed=seed, bounded_memory=False)  # the truth of every stride is compared at the end
             make_ideal(runner, args.ideal_sensors)
             strip_errors(runner, args.ideal_errors)
-            imu = imu_corrections(runner, args.rate, seed) if args.imu_calibration else None
+            imu = imu_corrections(runner, args.rate, seed, args.imu_offsets) if args.imu_calibration else None
             sig = signals(runner, args.rate, args.duration, imu)
             with FootSwingWindow(args.foot_swing_window), TrueFrame(runner, tuple(args.true_frame)) as tf:
                 rows = run(sig)

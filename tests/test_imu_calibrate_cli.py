@@ -107,3 +107,43 @@ def test_address_names_one_sensor(simulated, tmp_path, capsys):
     assert not imu.exists()
     assert main(["imu-calibrate", str(sim / "imu_procedure" / "raw_right_foot.csv"), "--out", str(imu), "--address", "AA:BB"]) == 0
     assert json.loads(imu.read_text())["sensors"]["right_foot"]["address"] == "AA:BB"
+
+
+def test_a_recorded_session_keeps_its_corrections_for_export_analyze_and_replay(simulated, tmp_path, capsys):
+    """A live session run with --imu-calibration records the corrections in its header; the
+    export's strides (re-analysed from the raw CSVs), runform analyze of the exported
+    directory and replay correct the raw samples the same way without the file."""
+    from runform.imu_file import load_imu_file, recorded_form
+    from runform.store import Store
+    from runform.store.replay import Replayer
+    from runform.store.sessiondir import export_session
+    from runform.store.virtual import record_virtual_session
+
+    d, sim = simulated
+    imu = tmp_path / "imu.json"
+    assert main(["imu-calibrate", str(sim / "imu_procedure"), "--out", str(imu)]) == 0
+    store = Store(tmp_path / "data")
+    runner = lambda: VirtualRunner.from_profile(PROFILE, seed=SEED)  # noqa: E731
+    with_cal = record_virtual_session(store, 20.0, seed=SEED, motion=runner(),
+                                      meta={"imu_calibration": recorded_form(imu, load_imu_file(imu))})
+    plain = record_virtual_session(store, 20.0, seed=SEED, motion=runner())
+    assert Replayer(store, with_cal).header["imu_calibration"]["file"] == str(imu)
+    export_session(store, with_cal, tmp_path / "x_cal")
+    export_session(store, plain, tmp_path / "x_plain")
+    meta = json.loads((tmp_path / "x_cal" / "session.json").read_text())
+    assert sorted(meta["imu_calibration"]["sensors"]) == ["left_foot", "left_shank", "right_foot", "right_shank"]
+    assert "imu_calibration" not in json.loads((tmp_path / "x_plain" / "session.json").read_text())
+    assert sorted(meta["summary"]["imu_calibration"]) == ["left_foot", "left_shank", "right_foot", "right_shank"]
+    exported = (tmp_path / "x_cal" / "strides.csv").read_text()
+    assert len(exported.splitlines()) > 20
+    # the same raw samples, corrected or not, give different strides
+    assert main(["analyze", str(tmp_path / "x_cal"), "--out", str(tmp_path / "a_none"), "--imu-calibration", "none"]) == 0
+    assert (tmp_path / "a_none" / "strides.csv").read_text() != exported
+    # analyze of the exported directory uses what the session recorded: the export's strides exactly
+    assert main(["analyze", str(tmp_path / "x_cal"), "--out", str(tmp_path / "a_rec")]) == 0
+    assert (tmp_path / "a_rec" / "strides.csv").read_text() == exported
+    s = json.loads((tmp_path / "a_rec" / "summary.json").read_text())
+    assert s["imu_calibration"]["left_foot"]["file"].startswith("recorded with the session")
+    # and the file itself gives the same numbers
+    assert main(["analyze", str(tmp_path / "x_cal"), "--out", str(tmp_path / "a_file"), "--imu-calibration", str(imu)]) == 0
+    assert (tmp_path / "a_file" / "strides.csv").read_text() == exported

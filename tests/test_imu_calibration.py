@@ -90,12 +90,12 @@ def test_corrected_still_acceleration_is_gravity(calibrated):
 
 def test_offsets_are_the_sensors_when_the_biases_repeat():
     s = _sensor(3, "left_shank")
-    _, res = _calibrate(s, seed=5, bias_repeatability=False)
+    _, res = _calibrate(s, seed=5, new_turn_on_bias=False)
     assert res.state == "ready", res.reasons
     np.testing.assert_allclose(res.correction.acc_bias_mps2, s.info.acc_bias_mps2, atol=0.01)
     np.testing.assert_allclose(np.degrees(res.correction.gyr_bias_rps), s.info.gyr_bias_dps, atol=0.1)
     # a new day's draw differs from the session's by about the bias spread
-    _, res2 = _calibrate(s, seed=5, bias_repeatability=True)
+    _, res2 = _calibrate(s, seed=5, new_turn_on_bias=True)
     assert np.abs(np.degrees(res2.correction.gyr_bias_rps) - np.asarray(s.info.gyr_bias_dps)).max() > 0.1
 
 

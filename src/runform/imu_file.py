@@ -48,9 +48,10 @@ class ImuEntry:
         return {"address": self.address, "calibrated_at": self.calibrated_at, "source": self.source,
                 "correction": self.correction.to_dict(), "quality": self.quality}
 
-    def summary(self, path: Path | str) -> dict[str, Any]:
-        """What a session's summary records about the correction it used."""
-        return {"file": str(path), "address": self.address, "calibrated_at": self.calibrated_at, "source": self.source}
+    def summary(self, origin: Path | str) -> dict[str, Any]:
+        """What a session's summary records about the correction it used (``origin``: the
+        file, or that the session recorded it)."""
+        return {"file": str(origin), "address": self.address, "calibrated_at": self.calibrated_at, "source": self.source}
 
 
 def load_imu_file(path: str | Path) -> dict[str, ImuEntry]:
@@ -68,9 +69,14 @@ def load_imu_file(path: str | Path) -> dict[str, ImuEntry]:
         raise ImuFileError(f"{p}: not a runform IMU calibration file (no \"format\": \"{FORMAT}\")")
     if doc.get("version") != VERSION:
         raise ImuFileError(f"{p}: version {doc.get('version')!r}; this runform reads version {VERSION}")
-    sensors = doc.get("sensors")
+    return entries_from_json(doc.get("sensors"), str(p))
+
+
+def entries_from_json(sensors: Any, where: str) -> dict[str, ImuEntry]:
+    """placement -> entry from the ``sensors`` object of a calibration file (or of the
+    ``imu_calibration`` a session recorded); :class:`ImuFileError` saying ``where``."""
     if not isinstance(sensors, dict):
-        raise ImuFileError(f"{p}: \"sensors\" must be an object of placement -> calibration")
+        raise ImuFileError(f"{where}: \"sensors\" must be an object of placement -> calibration")
     out = {}
     for placement, e in sensors.items():
         try:
@@ -79,9 +85,16 @@ def load_imu_file(path: str | Path) -> dict[str, ImuEntry]:
                 raise ValueError("no \"correction\" object")
             corr = ImuCorrection.from_dict(e["correction"])
         except (PlacementError, ValueError) as err:
-            raise ImuFileError(f"{p}: sensor {placement!r}: {err}") from None
+            raise ImuFileError(f"{where}: sensor {placement!r}: {err}") from None
         out[placement] = ImuEntry(placement, corr, e.get("address"), e.get("calibrated_at"), e.get("source"), e.get("quality"))
     return out
+
+
+def recorded_form(path: str | Path, entries: dict[str, ImuEntry]) -> dict[str, Any]:
+    """What a recording keeps of the corrections it used (``session.json`` ``imu_calibration``):
+    the file's name and every entry in full, so that re-analysis of the raw samples corrects
+    them the same way without the file."""
+    return {"file": str(path), "sensors": {p: e.to_dict() for p, e in sorted(entries.items())}}
 
 
 def save_imu_entries(path: str | Path, entries: dict[str, ImuEntry]) -> None:

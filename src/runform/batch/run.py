@@ -72,10 +72,10 @@ def plan(inputs: Iterable[str | os.PathLike], placement: str | None = None, rate
     """One job per session, as ``runform analyze`` groups inputs; repeated names get ``_2``, ``_3``...
     An IMU calibration file that cannot be read is refused here (RawInputError), before any work."""
     from ..imu_file import ImuFileError, load_imu_file
-    from ..offline.analyze import sessions_from_inputs
+    from ..offline.analyze import NO_IMU, sessions_from_inputs
     from ..offline.raw import RawInputError
 
-    if imu_path is not None:
+    if imu_path is not None and str(imu_path) != NO_IMU:
         try:
             load_imu_file(imu_path)
         except ImuFileError as e:

@@ -8,7 +8,7 @@ import argparse
 import logging
 import sys
 
-from ..imu_file import ImuFileError, corrections_for, load_imu_file
+from ..imu_file import ImuFileError, corrections_for, load_imu_file, recorded_form
 from ..live.core_factory import make_core
 from ..live.hub import Hub
 from ..live.runner import listen_socket, run_live
@@ -95,7 +95,8 @@ async def run_ble(args: argparse.Namespace, *, backend: type | None = None, scan
     try:  # recording starts before streaming (manager.run), so every frame is in the session's log
         recording = RecordingControl.open(getattr(args, "data_dir", None), session, {
             "source": "run", "label": "run", "rate_hz": manager.rate_hz,
-            "sensors": {p: a for a, p in manager.placements.items()}})
+            "sensors": {p: a for a, p in manager.placements.items()},
+            **({"imu_calibration": recorded_form(args.imu_calibration, imu_used)} if imu_used else {})})
     except Exception as exc:  # noqa: BLE001 - unwritable directory, damaged or newer index
         _err(f"cannot record sessions in the data directory ({type(exc).__name__}: {exc}); choose another with --data-dir")
         await _close_quietly(manager)

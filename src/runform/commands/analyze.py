@@ -23,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--placement", help="placement of a raw CSV whose name does not say it (or: only this placement of a directory)")
     p.add_argument("--rate", type=float, metavar="HZ", help="sample rate (default: estimated from time_s; a rate more than 10 %% off time_s is refused)")
     p.add_argument("--imu-calibration", metavar="FILE", help="correct each sensor with its own calibration from FILE "
-                   "(runform imu-calibrate: scale, cross-axis, offsets); sensors without an entry are used as they come (noted)")
+                   "(runform imu-calibrate: scale, cross-axis, offsets); sensors without an entry are used as they come (noted). "
+                   "Default: the corrections a recorded session used live (its session.json), if any; 'none': no correction")
     p.add_argument("--jobs", type=int, metavar="N", help="batch: analyse sessions in N processes, with a progress bar and summary.csv across sessions (runform.batch)")
     p.add_argument("--dask", metavar="ADDRESS", help="batch: run the sessions on the Dask scheduler at ADDRESS (optional extra runform[dask])")
     p.set_defaults(func=_run)

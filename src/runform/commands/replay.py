@@ -51,12 +51,26 @@ async def _replay(args: argparse.Namespace) -> int:
     sock = listen_socket(args.host, args.port)  # before the recording: a port in use records nothing
     if sock is None:
         return 1
-    session = LiveSession(Hub(), core_factory=make_core)
+    imu_recorded = replayer.header.get("imu_calibration")
+    imu = None
+    if imu_recorded:  # the sensors' own corrections the recording used live: replayed the same way
+        from ..imu_file import ImuFileError, entries_from_json
+
+        try:
+            imu = entries_from_json(imu_recorded.get("sensors") if isinstance(imu_recorded, dict) else None,
+                                    f"session {replayer.row['id']} imu_calibration")
+        except ImuFileError as e:
+            print(f"runform replay: {e}", file=sys.stderr)
+            sock.close()
+            return 1
+    session = LiveSession(Hub(), core_factory=lambda sensors: make_core(sensors, imu=imu))
     replayer.register(session)
     recorder = None
     if not args.no_record:
-        recorder = store.open_live_recording(session, {"source": "replay", "label": f"replay of {replayer.row['id']}",
-                                                       "replay_of": replayer.row["id"], "speed": args.speed})
+        meta = {"source": "replay", "label": f"replay of {replayer.row['id']}", "replay_of": replayer.row["id"], "speed": args.speed}
+        if imu_recorded:
+            meta["imu_calibration"] = imu_recorded
+        recorder = store.open_live_recording(session, meta)
     sid = replayer.row["id"]
 
     def ready(url: str) -> None:

@@ -50,8 +50,12 @@ async def run_demo(args: argparse.Namespace) -> int:
             return 2
     hub = Hub()
     session = LiveSession(hub, core_factory=lambda sensors: make_core(sensors, imu=imu))
-    recording = RecordingControl.open(args.data_dir, session, {"source": "demo", "label": f"demo {args.profile}",
-                                                               "profile": args.profile, "seed": args.seed, "rate_hz": args.rate})
+    meta = {"source": "demo", "label": f"demo {args.profile}", "profile": args.profile, "seed": args.seed, "rate_hz": args.rate}
+    if imu:
+        from ..imu_file import recorded_form
+
+        meta["imu_calibration"] = recorded_form(args.imu_calibration, imu)
+    recording = RecordingControl.open(args.data_dir, session, meta)
     firmwares = make_virtual_sensors(motion, rate_hz=args.rate, seed=args.seed)
     source = VirtualSource(session, firmwares, link=link, seed=args.seed)
     source.connect_all()

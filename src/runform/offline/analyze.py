@@ -21,7 +21,7 @@ import numpy as np
 from ..core.params import CoreParams, SensorSpec
 from ..core.processor import SessionProcessor
 from ..core.schema import STRIDE_COLUMNS
-from ..imu_file import ImuEntry, ImuFileError, corrections_for, load_imu_file
+from ..imu_file import ImuEntry, ImuFileError, corrections_for, entries_from_json, load_imu_file
 from ..placements import PLACEMENTS
 from ..units import DEG_PER_RAD, STANDARD_GRAVITY_MPS2
 from .raw import RawInputError, RawRecording, placement_from_name
@@ -125,40 +125,57 @@ def sensor_spec(rec: Recording) -> SensorSpec:
     return SensorSpec(**kw)
 
 
-def session_addresses(files: Iterable[Path]) -> dict[str, str | None]:
-    """placement -> sensor address from the ``session.json`` beside the raw files (a recorded or
-    exported session); {} when there is none or it does not say."""
+def _session_json(files: Iterable[Path]) -> dict[str, Any]:
+    """The ``session.json`` beside the raw files (a recorded or exported session), or {}."""
     files = list(files)
     if not files:
         return {}
     try:
         doc = json.loads((Path(files[0]).parent / "session.json").read_text())
-        return {s["placement"]: s.get("address") for s in doc.get("sensors", []) if isinstance(s, dict) and s.get("placement")}
-    except (OSError, ValueError, AttributeError, TypeError):
+    except (OSError, ValueError):
         return {}
+    return doc if isinstance(doc, dict) else {}
 
 
-def imu_for_session(recs: list[Recording], imu_path: str | Path | None) -> dict[str, ImuEntry]:
-    """The IMU calibration entries of this session's sensors (placement -> entry), each checked
-    against the sensor's address from session.json; {} without a file. Raises
-    :class:`RawInputError` when the file cannot be used."""
-    if imu_path is None:
-        return {}
+#: ``--imu-calibration none``: the readings as they come, even in a session that recorded a correction
+NO_IMU = "none"
+
+
+def imu_for_session(recs: list[Recording], imu_path: str | Path | None) -> tuple[str | None, dict[str, ImuEntry]]:
+    """Where this session's sensor corrections come from and the entries (placement -> entry):
+    the file ``imu_path`` (``runform imu-calibrate``), each entry checked against the sensor's
+    address in session.json; without one, the corrections the session recorded (its
+    session.json ``imu_calibration``: re-analysis corrects the raw samples as the live session
+    did); ``imu_path == "none"`` or neither: (None, {}). Raises :class:`RawInputError` when the
+    file or the recorded corrections cannot be used."""
+    meta = _session_json(r.path for r in recs)
+    if imu_path is not None and str(imu_path) == NO_IMU:
+        return None, {}
     try:
-        entries = load_imu_file(imu_path)
-        return corrections_for(entries, {r.placement: session_addresses([r.path]).get(r.placement) for r in recs}, imu_path)
+        if imu_path is not None:
+            sensors = meta.get("sensors", [])
+            addresses = {s["placement"]: s.get("address") for s in sensors if isinstance(s, dict) and s.get("placement")} \
+                if isinstance(sensors, list) else {}
+            entries = load_imu_file(imu_path)
+            return str(imu_path), corrections_for(entries, {r.placement: addresses.get(r.placement) for r in recs}, imu_path)
+        recorded = meta.get("imu_calibration")
+        if not recorded:
+            return None, {}
+        where = f"{Path(recs[0].path).parent / 'session.json'} (imu_calibration)"
+        entries = entries_from_json(recorded.get("sensors") if isinstance(recorded, dict) else None, where)
+        return f"recorded with the session ({recorded.get('file')})", {r.placement: entries[r.placement] for r in recs if r.placement in entries}
     except ImuFileError as e:
         raise RawInputError(str(e)) from None
 
 
-def run_core(recs: list[Recording], params: CoreParams | None = None,
-             imu_path: str | Path | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def run_core(recs: list[Recording], params: CoreParams | None = None, imu_path: str | Path | None = None,
+             imu: tuple[str | None, dict[str, ImuEntry]] | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Stride rows and summary of one session's recordings (read whole or spooled: the same
-    blocks on the same grid of edges either way). ``imu_path``: an IMU calibration file
-    (``runform imu-calibrate``); the sensors it has an entry for are corrected."""
-    imu = imu_for_session(recs, imu_path)
+    blocks on the same grid of edges either way). The sensors' own corrections: ``imu`` (where
+    from, placement -> entry) when given, else :func:`imu_for_session` of ``imu_path``."""
+    imu_from, imu_used = imu if imu is not None else imu_for_session(recs, imu_path)
     specs = {r.placement: sensor_spec(r) for r in recs}
-    specs = {p: replace(s, imu=imu[p].correction) if p in imu else s for p, s in specs.items()}
+    specs = {p: replace(s, imu=imu_used[p].correction) if p in imu_used else s for p, s in specs.items()}
     proc = SessionProcessor(specs, params, batch_strides=STRIDE_BATCH)
     for leg in sorted({r.placement.split("_")[0] for r in recs if r.dead_channels}):
         proc.mark_leg(leg, "dead_channel")  # the core cannot see a constant axis sample by sample
@@ -197,17 +214,17 @@ def run_core(recs: list[Recording], params: CoreParams | None = None,
                           "acc_saturation_mps2": r.acc_range_mps2,
                           "gyr_saturation_dps": None if r.gyr_range_rps is None else r.gyr_range_rps * DEG_PER_RAD,
                           **_gaps(r), "notes": [*r.notes, *_gap_notes(r), *_overlap_notes(r, recs), *_side_notes(r, rows),
-                                                   *_footless_notes(r, recs), *_imu_notes(r, imu, imu_path)]}
+                                                   *_footless_notes(r, recs), *_imu_notes(r, imu_used, imu_from)]}
                          for r in recs]
-    if imu_path is not None:
-        summary["imu_calibration"] = {p: e.summary(imu_path) for p, e in sorted(imu.items())}
+    if imu_from is not None:
+        summary["imu_calibration"] = {p: {**e.summary(imu_from)} for p, e in sorted(imu_used.items())}
     return rows, summary
 
 
-def _imu_notes(rec: Recording, imu: dict[str, ImuEntry], imu_path: str | Path | None) -> list[str]:
-    if imu_path is None or rec.placement in imu:
+def _imu_notes(rec: Recording, imu: dict[str, ImuEntry], imu_from: str | None) -> list[str]:
+    if imu_from is None or rec.placement in imu:
         return []
-    return [f"no IMU calibration for {rec.placement} in {imu_path}: its readings are used as they come"]
+    return [f"no IMU calibration for {rec.placement} ({imu_from}): its readings are used as they come"]
 
 
 #: a foot sensor is noted as maybe on the other foot when at least this share of its leg's

@@ -9,7 +9,7 @@ The readings are built directly in the SENSOR frame, not through the runner's mo
 velocity (rad/s), sharing the sensor model's scale/cross-axis matrices ``S`` (``acc_err``,
 ``gyr_err``), its noise densities and its bias random walks
 (:class:`runform.sim.sensor_model.SensorModel`). The procedure is done on another day than the
-run: with ``bias_repeatability`` the turn-on biases are a new draw of the same distribution,
+run: with ``new_turn_on_bias`` the turn-on biases are a new draw of the same distribution,
 otherwise the session's turn-on biases (``sensor.info``). The samples are then saturated and
 quantised to int16 codes at the sensor's ranges by the firmware's scaling
 (:func:`runform.sensors.quantize.quantize_imu`) and returned in SI.
@@ -141,7 +141,7 @@ def procedure_motion(orientations_wxyz: np.ndarray, time_s: np.ndarray, hold_s: 
 
 
 def simulate_imu_procedure(sensor: SensorModel, rate_hz: float = 400.0, n_poses: int = 18, hold_s: float = 2.5,
-                           move_s: float = 1.5, seed: int = 0, bias_repeatability: bool = True, *,
+                           move_s: float = 1.5, seed: int = 0, new_turn_on_bias: bool = True, *,
                            orientations_wxyz: np.ndarray | None = None, carry: bool = True,
                            accel_range_g: float | None = None,
                            gyro_range_dps: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -168,7 +168,7 @@ def simulate_imu_procedure(sensor: SensorModel, rate_hz: float = 400.0, n_poses:
     t = np.arange(n) / rate_hz
     f, w = procedure_motion(q_pose, t, hold_s, move_s, np.random.default_rng(move_ss), carry=carry)
 
-    if bias_repeatability:
+    if new_turn_on_bias:
         brng = np.random.default_rng(bias_ss)
         acc_bias = brng.standard_normal(3) * sensor.acc_bias_sd_mps2
         gyr_bias = brng.standard_normal(3) * sensor.gyr_bias_sd_rps

@@ -29,6 +29,8 @@ class Replayer:
             raise ValueError(f"session {self.row['id']} was imported from CSV files: it has no raw frames to replay")
         self.scan = fl.read(store.log_path(self.row["id"]))
         self.speed = float(speed)
+        #: the recording's session header (source, label, the sensor corrections it used...)
+        self.header: dict = next((r.json() for r in self.scan.records if r.kind == fl.SESSION), {})
         self.keys: dict[int, str] = {}
         self.submitted = 0
 

@@ -211,7 +211,7 @@ def export_session(store: Store, key: str, out: str | os.PathLike, *, analysis: 
             recovered = bool(row.get("recovered"))
             extra = {"frame_log": {"records": decoded.records, "clean_end": decoded.clean_end, "problem": decoded.problem}}
         t2 = time.perf_counter()
-        strides, source, core_params, summary = _strides(tmp, samples, live_strides, analysis)
+        strides, source, core_params, summary = _strides(tmp, samples, live_strides, analysis, header.get("imu_calibration"))
         timings["analysis_s"] = time.perf_counter() - t2
         from runform.offline.analyze import write_strides_csv
 
@@ -245,6 +245,8 @@ def export_session(store: Store, key: str, out: str | os.PathLike, *, analysis: 
             "counts": {"strides": len(strides), "events": len(events), "annotations": len(annotations), "samples": samples},
             **{k: v for k, v in extra.items() if v is not None},
         }
+        if header.get("imu_calibration"):  # the sensors' own corrections the session used (docs/data-format.md)
+            session_json["imu_calibration"] = header["imu_calibration"]
         if imported.is_dir():  # re-exporting an import keeps its provenance as it was
             session_json["software"] = header.get("software", session_json["software"])
         with open(tmp / "session.json", "w") as f:
@@ -259,7 +261,9 @@ def export_session(store: Store, key: str, out: str | os.PathLike, *, analysis: 
     return ExportResult(out, files, samples, len(strides), source, timings)
 
 
-def _strides(tmp: Path, samples: dict[str, int], live: list[dict[str, Any]], analysis: str):
+def _strides(tmp: Path, samples: dict[str, int], live: list[dict[str, Any]], analysis: str, imu_recorded: Any = None):
+    """The strides of the export: re-analysed from its raw CSVs (corrected with the sensor
+    calibrations the session recorded, as live), the live ones, or none."""
     if analysis == "none":
         return [], "none", None, None
     if analysis == "auto":
@@ -273,7 +277,14 @@ def _strides(tmp: Path, samples: dict[str, int], live: list[dict[str, Any]], ana
             recs = [read_raw_csv(tmp / f"raw_{p}.csv", p) for p in samples if samples[p] >= 2]
             if not recs:
                 return [], "reanalysis", CoreParams().to_dict(), None
-            rows, summary = run_core(recs)
+            imu = None
+            if imu_recorded:
+                from runform.imu_file import entries_from_json
+
+                entries = entries_from_json(imu_recorded.get("sensors") if isinstance(imu_recorded, dict) else None,
+                                            "the session's imu_calibration")
+                imu = (f"recorded with the session ({imu_recorded.get('file')})", {r.placement: entries[r.placement] for r in recs if r.placement in entries})
+            rows, summary = run_core(recs, imu=imu)
             summary.pop("inputs", None)
             return rows, "reanalysis", CoreParams().to_dict(), _jsonable(summary)
     rows = sorted(live, key=lambda r: (r.get("ic_time_s") or 0.0, str(r.get("leg"))))

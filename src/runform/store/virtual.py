@@ -28,8 +28,9 @@ def make_motion(profile: str = "neutral", seed: int | None = 0) -> Any:
 
 def record_virtual_session(store: Store, duration_s: float, *, rate_hz: int = 400, seed: int = 0, motion: Any = None,
                            latency_s: float = 0.008, step_s: float = 0.05, label: str = "virtual",
-                           annotations: list[tuple[float, str]] = ()) -> str:
-    """Record ``duration_s`` of four virtual sensors into ``store``; returns the session id."""
+                           annotations: list[tuple[float, str]] = (), meta: dict[str, Any] | None = None) -> str:
+    """Record ``duration_s`` of four virtual sensors into ``store``; returns the session id.
+    ``meta``: more facts for the session header (e.g. the ``imu_calibration`` a live session used)."""
     motion = motion if motion is not None else make_motion(seed=seed)
     firmwares = make_virtual_sensors(motion, rate_hz=rate_hz, seed=seed)
     sensors = {}
@@ -40,7 +41,7 @@ def record_virtual_session(store: Store, duration_s: float, *, rate_hz: int = 40
                              info=info, stream=SensorStream(info.sample_rate_hz, info.accel_range_g, info.gyro_range_dps))
         sensors[fw.config.address] = st
     session = SimpleNamespace(sensors=sensors, started_wall=time.time(), recorder=None)
-    rec = store.open_live_recording(session, {"source": "virtual", "label": label, "seed": seed, "rate_hz": rate_hz})
+    rec = store.open_live_recording(session, {"source": "virtual", "label": label, "seed": seed, "rate_hz": rate_hz, **(meta or {})})
     for fw in firmwares:
         fw.write_control(encode_control(ControlCommand(c.OP_START_STREAMING)), now_true_s=0.0)
         rec.write_message({"type": "connection", "placement": sensors[fw.config.address].placement, "connection": "streaming", "time_s": 0.0})
