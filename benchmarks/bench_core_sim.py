@@ -1,7 +1,7 @@
 """Accuracy of the whole gait core on the virtual runner (runform.sim): every profile, random
 mounting, sensor errors on, 400 Hz, 4 sensors, against the simulator's exact truth rows.
 
-    .venv-test/bin/python benchmarks/bench_core_sim.py [--duration 60] [--seeds 1] [--rate 400]
+    .venv-test/bin/python benchmarks/bench_core_sim.py [--duration 60] [--seeds 1] [--rate 400] [--imu-calibration]
 
 Signals: ``VirtualRunner.imu`` (sensor frame, noise/bias/scale/cross-axis errors, random
 mounting), then clipped to the sensor's range and quantised to int16 as the firmware does,
@@ -11,7 +11,9 @@ core's). They go through ``SessionProcessor`` in 1-s blocks of all sensors inter
 (nearest, within 60 ms). Goals (issue 4): IC/TO median |error| <= 3 ms; peak eversion and
 excursion RMSE <= 1.5 deg; tibial inclination at IC RMSE <= 1.5 deg; peak tibial acceleration
 within 5 %; stride length within 2 %; no missed or extra strides. Prints one line per profile
-and leg; nothing is asserted.
+and leg; nothing is asserted. ``--imu-calibration``: each sensor is first calibrated as a user
+calibrates a real one (``runform imu-calibrate``'s estimator on the sensor's simulated table
+procedure) and corrected at the core's entry (``runform analyze --imu-calibration``).
 """
 
 from __future__ import annotations

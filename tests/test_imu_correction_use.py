@@ -81,6 +81,18 @@ def test_the_corrected_strides_do_not_depend_on_the_pushes():
         assert a == b
 
 
+def test_a_sample_is_corrected_the_same_in_any_block():
+    rng = np.random.default_rng(2)
+    c = exact_correction("left_foot")
+    a, g = rng.normal(scale=30.0, size=(3001, 3)), rng.normal(scale=10.0, size=(3001, 3))
+    whole_a, whole_g = c.apply(a, g)
+    np.testing.assert_allclose(whole_a, (a - c.acc_bias_mps2) @ c.acc_matrix.T, rtol=0, atol=1e-12)
+    cuts = np.cumsum(rng.integers(1, 40, size=200))
+    parts = [c.apply(pa, pg) for pa, pg in zip(np.split(a, cuts[cuts < 3001]), np.split(g, cuts[cuts < 3001]))]
+    assert np.array_equal(np.vstack([p[0] for p in parts]), whole_a)
+    assert np.array_equal(np.vstack([p[1] for p in parts]), whole_g)
+
+
 def test_status_says_which_correction_is_in_use():
     proc = SessionProcessor({"left_foot": SensorSpec(imu=exact_correction("left_foot")), "left_shank": SensorSpec()})
     st = proc.calibration_status()
