@@ -121,6 +121,16 @@ def _edit(path: Path, fn) -> None:
     path.write_text("".join(fn(lines)))
 
 
+def _recorded_imu(d: Path, sensors) -> None:
+    """session.json records the sensors' own corrections ``sensors`` (imu_calibration)."""
+    meta = json.loads((d / "session.json").read_text())
+    meta["imu_calibration"] = {"file": "imu.json", "sensors": sensors}
+    (d / "session.json").write_text(json.dumps(meta))
+
+
+_IDENTITY = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+
+
 @pytest.mark.parametrize(
     "damage, message",
     [
@@ -134,9 +144,14 @@ def _edit(path: Path, fn) -> None:
         (lambda d: _edit(d / "session.json", lambda ls: ls[:5]), r"session.json:\d+: not valid JSON"),
         (lambda d: _edit(d / "strides.csv", lambda ls: [ls[0].rstrip("\n") + ",extra\n"] + ls[1:]), r"strides.csv:1: unexpected columns.*extra"),
         (lambda d: _edit(d / "annotations.csv", lambda ls: ls + ["12.0"]), r"annotations.csv:\d+: expected 2 values"),
+        # a recorded sensor correction that cannot be used: refused at import, not when exported
+        (lambda d: _recorded_imu(d, {"left_foot": {"correction": {"acc_matrix": [[3.0, 0, 0], [0, 1, 0], [0, 0, 1]], "acc_bias_mps2": [0, 0, 0],
+                                                                  "gyr_matrix": _IDENTITY, "gyr_bias_rps": [0, 0, 0]}}}),
+         r"session.json.*imu_calibration.*left_foot.*acc_matrix"),
+        (lambda d: _recorded_imu(d, "imu.json"), r"session.json.*imu_calibration"),
     ],
     ids=["truncated", "nan", "duplicated-time", "unit-in-header", "values-in-g", "values-in-rad-s", "missing-placement",
-         "corrupt-json", "unknown-column", "truncated-annotations"],
+         "corrupt-json", "unknown-column", "truncated-annotations", "imu-calibration-implausible", "imu-calibration-not-object"],
 )
 def test_bad_session_directories_are_refused_with_file_and_line_and_nothing_written(recorded, tmp_path, damage, message):
     store, _, out, _ = recorded

@@ -369,6 +369,14 @@ def read_session_dir(path: str | os.PathLike) -> SessionDir:
         raise SessionDirError(f"{sj}: not a runform session (format {meta.get('format') if isinstance(meta, dict) else None!r}, expected {FORMAT!r})")
     if int(meta.get("format_version", 0)) > FORMAT_VERSION:
         raise SessionDirError(f"{sj}: format version {meta.get('format_version')}; this runform reads up to {FORMAT_VERSION}")
+    if meta.get("imu_calibration") is not None:  # the sensors' own corrections, used by export and analyze
+        from runform.imu_file import ImuFileError, entries_from_json
+
+        imu = meta["imu_calibration"]
+        try:
+            entries_from_json(imu.get("sensors") if isinstance(imu, dict) else None, f"{sj}: imu_calibration")
+        except ImuFileError as e:
+            raise SessionDirError(str(e)) from None
     listed = [s.get("placement") for s in meta.get("sensors", [])]
     bad = [p for p in listed if p not in PLACEMENTS]
     if bad:
