@@ -206,3 +206,22 @@ def test_procedure_leaves_the_runners_streams_alone():
     a1, g1 = r1.imu("left_foot", t)
     a2, g2 = r2.imu("left_foot", t)
     assert np.array_equal(a1, a2) and np.array_equal(g1, g2)
+
+
+def test_dropout_rows_are_not_read_as_data(calibrated):
+    """A sample whose six channels are all exactly 0 is a dropout, as in the core (a sensor that
+    reads no gravity and no rotation): inside the moves, read as a rate of 0 it would bend the
+    integrated rotations into a confident, wrong gyroscope matrix."""
+    s, (t, a, g), res = calibrated[0]
+    hold_s, move_s = 2.5, 1.5  # the simulator's defaults
+    local = np.mod(t, hold_s + move_s)
+    moving = np.flatnonzero((local > hold_s + 0.1) & (local < hold_s + move_s - 0.1))
+    drop = np.random.default_rng(0).choice(moving, 170, replace=False)  # ~10 per move
+    a2, g2 = a.copy(), g.copy()
+    a2[drop] = 0.0
+    g2[drop] = 0.0
+    res2 = estimate_imu_correction(t, a2, g2, s.info.accel_range_g, s.info.gyro_range_dps)
+    assert res2.state == "ready", res2.reasons
+    assert res2.quality["n_dropout_samples"] == 170 and res.quality["n_dropout_samples"] == 0
+    acc_err, gyr_err, frame_deg = _frame_errors(s, res2.correction.acc_matrix, res2.correction.gyr_matrix)
+    assert acc_err < 1e-3 and gyr_err < 1e-3 and frame_deg < 0.1

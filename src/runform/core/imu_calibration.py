@@ -51,6 +51,9 @@ Bad input, decided per case:
   valid ImuCorrection, and ``quality["estimate"]`` (plain lists) whenever a fit ran; the CLI
   must refuse a bad state.
 
+Samples whose six channels are all exactly 0 are dropouts, as in the core (a sensor on Earth
+always reads gravity): they are left out (counted in ``quality["n_dropout_samples"]``), so that a
+move integrates across them like across a lost packet rather than reading a rate of 0.
 Moves whose gyroscope clips or that contain a gap in time longer than ``MAX_SAMPLE_GAP_S`` are
 left out of the gyroscope fit (counted in ``quality``). Time is the sensor's own timestamps: the
 gyroscope's scale absorbs that clock's rate error (ppm).
@@ -287,6 +290,13 @@ def estimate_imu_correction(time_s, acc_mps2, gyr_rps, accel_range_g: float | No
     trustworthy calibration returns ``state="bad"`` with reasons. Deterministic."""
     t, a, w = _check_inputs(time_s, acc_mps2, gyr_rps, accel_range_g, gyro_range_dps)
     quality: dict[str, Any] = {"duration_s": float(t[-1] - t[0]), "n_samples": int(t.size)}
+    data = a.any(axis=1) | w.any(axis=1)
+    quality["n_dropout_samples"] = int(t.size - np.count_nonzero(data))
+    if not data.all():
+        t, a, w = t[data], a[data], w[data]
+        if t.size < 2:
+            raise ValueError(f"an IMU calibration needs a recording, got {t.size} sample(s) that are not dropouts "
+                             "(all six channels exactly 0)")
     reasons: list[str] = []
 
     still, still_thr = _still(t, a, w)
