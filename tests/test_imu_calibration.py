@@ -225,3 +225,24 @@ def test_dropout_rows_are_not_read_as_data(calibrated):
     assert res2.quality["n_dropout_samples"] == 170 and res.quality["n_dropout_samples"] == 0
     acc_err, gyr_err, frame_deg = _frame_errors(s, res2.correction.acc_matrix, res2.correction.gyr_matrix)
     assert acc_err < 1e-3 and gyr_err < 1e-3 and frame_deg < 0.1
+
+
+def test_a_repeated_orientation_is_not_another_pose():
+    """Nine orientations, each laid down twice (at another heading: the same gravity direction
+    in the sensor): eighteen poses, but the accelerometer's nine parameters are then exactly
+    determined by nine directions, as with nine poses. Counted as eighteen, this was ready with
+    an accelerometer 3.6e-3 off the truth (3e-4 with eighteen distinct poses)."""
+    from runform.sim.imu_procedure import pose_orientations
+
+    rng = np.random.default_rng(3)
+    base = pose_orientations(26, rng)[:9]
+    heading = quat_from_rotvec(np.stack([np.zeros(9), np.zeros(9), rng.uniform(-np.pi, np.pi, 9)], 1))
+    q = np.concatenate([base, quat_mul(heading, base)])
+    _, res = _calibrate(_sensor(4, "left_foot"), orientations_wxyz=q, seed=3)
+    assert res.quality["n_poses"] == 18 and res.quality["n_distinct_poses"] == 9
+    assert res.state == "bad" and "too_few_poses" in res.reasons
+
+
+def test_every_pose_of_the_procedure_is_distinct(calibrated):
+    for _, _, res in calibrated:
+        assert res.quality["n_distinct_poses"] == res.quality["n_poses"] == 18

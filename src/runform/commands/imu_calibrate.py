@@ -84,6 +84,9 @@ def _run(args: argparse.Namespace) -> int:
 
 def _quality_line(q: dict) -> str:
     parts = []
+    if q.get("n_distinct_poses") is not None and q.get("n_poses") is not None and q["n_distinct_poses"] < q["n_poses"]:
+        parts.append(f"{q['n_poses']} poses in {q['n_distinct_poses']} different orientations")
+        q = {k: v for k, v in q.items() if k != "n_poses"}
     for key, fmt in (("n_poses", "{} poses"), ("acc_residual_rms_mps2", "|acc| residual {:.4f} m/s^2"),
                      ("gyro_residual_rms_deg", "rotation residual {:.2f} deg"), ("duration_s", "{:.0f} s")):
         if q.get(key) is not None:

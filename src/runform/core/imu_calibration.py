@@ -41,7 +41,8 @@ Bad input, decided per case:
   (n, 3); fewer than 2 samples; non-finite values; time not strictly increasing; a range that
   is not a positive number.
 * ``state == "bad"`` with machine-readable ``reasons`` (a procedure that went wrong, to redo):
-  ``no_static_interval`` (never still for ``MIN_POSE_S``), ``too_few_poses`` (< ``MIN_POSES``),
+  ``no_static_interval`` (never still for ``MIN_POSE_S``), ``too_few_poses`` (< ``MIN_POSES``
+  orientations: poses whose gravity directions are within ``MIN_POSE_SEPARATION_DEG`` count once),
   ``poses_not_spread`` (gravity directions too close to a cone or a plane), ``too_few_moves``
   (< ``MIN_MOVES`` usable moves), ``too_little_rotation`` (some axis never turned by
   ``MIN_ROTATION_PER_AXIS_DEG``), ``clipped`` (a pose has a sample at the accelerometer's or
@@ -97,6 +98,10 @@ POSE_TRIM_S = 0.05
 #: exactly determined: on the simulated sensors it then missed by up to 2e-2 (9) and 3e-3 (10)
 #: in scale/cross-axis, against 3e-4 with 12 and 2e-4 with 18 (the recommended number)
 MIN_POSES = 12
+#: poses whose gravity directions (in the sensor) are closer than this count as one orientation
+#: towards MIN_POSES (deg): a face laid down again adds no direction to the accelerometer's fit.
+#: The procedure's faces, corners and edges are >= 35 deg apart; a hand repeats one within a few
+MIN_POSE_SEPARATION_DEG = 10.0
 #: smallest eigenvalue of the mean outer product of the poses' unit gravity directions (their
 #: three eigenvalues sum to 1; 1/3 each for directions spread over the sphere, ~0 in a cone or plane)
 MIN_POSE_SPREAD = 0.1
@@ -135,7 +140,7 @@ def thresholds() -> dict[str, float]:
             "acc_still_std_min_mps2": ACC_STILL_STD_MIN_MPS2, "acc_still_std_max_mps2": ACC_STILL_STD_MAX_MPS2,
             "gyr_still_std_min_rps": GYR_STILL_STD_MIN_RPS, "gyr_still_std_max_rps": GYR_STILL_STD_MAX_RPS,
             "gyr_still_rate_rps": GYR_STILL_RATE_RPS, "min_pose_s": MIN_POSE_S, "pose_trim_s": POSE_TRIM_S,
-            "min_poses": MIN_POSES, "min_pose_spread": MIN_POSE_SPREAD, "min_moves": MIN_MOVES,
+            "min_poses": MIN_POSES, "min_pose_separation_deg": MIN_POSE_SEPARATION_DEG, "min_pose_spread": MIN_POSE_SPREAD, "min_moves": MIN_MOVES,
             "min_rotation_per_axis_deg": MIN_ROTATION_PER_AXIS_DEG,
             "acc_residual_max_mps2": ACC_RESIDUAL_MAX_MPS2, "gyr_residual_max_deg": GYR_RESIDUAL_MAX_DEG,
             "max_sample_gap_s": MAX_SAMPLE_GAP_S, "gravity_mps2": STANDARD_GRAVITY_MPS2}
@@ -207,6 +212,20 @@ def _still(t: np.ndarray, a: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, dic
     offset = np.median(w[quiet], axis=0) if quiet.any() else np.zeros(3)
     still = quiet & (np.linalg.norm(mw - offset, axis=1) < GYR_STILL_RATE_RPS)
     return still, {"rate_hz": rate_hz, "acc_still_std_mps2": thr_a, "gyr_still_std_rps": thr_w}
+
+
+def _count_distinct(acc_means: np.ndarray) -> int:
+    """How many of the poses' gravity directions are at least MIN_POSE_SEPARATION_DEG from every
+    one counted before them (in pose order)."""
+    if len(acc_means) == 0:
+        return 0
+    u = acc_means / np.linalg.norm(acc_means, axis=1, keepdims=True)
+    close = u @ u.T > math.cos(MIN_POSE_SEPARATION_DEG * RAD_PER_DEG)
+    kept: list[int] = []
+    for i in range(len(u)):  # a few dozen poses at most
+        if not close[i, kept].any():
+            kept.append(i)
+    return len(kept)
 
 
 # ---------------------------------------------------------------- accelerometer
@@ -336,7 +355,9 @@ def estimate_imu_correction(time_s, acc_mps2, gyr_rps, accel_range_g: float | No
     good = ~pose_clipped
     n_good = int(good.sum())
     quality["n_poses_used"] = n_good
-    if n_good < MIN_POSES:
+    n_distinct = _count_distinct(acc_means[good])
+    quality["n_distinct_poses"] = n_distinct
+    if n_distinct < MIN_POSES:
         reasons.append("too_few_poses")
 
     u_raw = acc_means[good] / np.linalg.norm(acc_means[good], axis=1, keepdims=True)
