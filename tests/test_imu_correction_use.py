@@ -134,6 +134,9 @@ def test_the_file_keeps_other_sensors_and_replaces_a_placement(tmp_path):
     (json.dumps({"format": "runform-imu-calibration", "version": 1, "sensors": {"left_knee": {}}}), "left_knee"),
     (json.dumps({"format": "runform-imu-calibration", "version": 1, "sensors": {"left_foot": {"correction": {"acc_matrix": [[1, 0, 0]] * 3}}}}),
      "gyr_matrix"),
+    # an address that is not text (hand-edited) would crash the sensor check of every session
+    (json.dumps({"format": "runform-imu-calibration", "version": 1,
+                 "sensors": {"left_foot": {"address": 17, "correction": ImuCorrection.identity().to_dict()}}}), "left_foot.*address"),
 ])
 def test_a_bad_file_is_refused_naming_what_is_wrong(tmp_path, text, words):
     path = tmp_path / "imu.json"

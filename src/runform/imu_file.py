@@ -84,6 +84,8 @@ def entries_from_json(sensors: Any, where: str) -> dict[str, ImuEntry]:
             if not isinstance(e, dict) or not isinstance(e.get("correction"), dict):
                 raise ValueError("no \"correction\" object")
             corr = ImuCorrection.from_dict(e["correction"])
+            if e.get("address") is not None and not isinstance(e["address"], str):
+                raise ValueError(f"address must be the sensor's address as text or null, got {e['address']!r}")
         except (PlacementError, ValueError) as err:
             raise ImuFileError(f"{where}: sensor {placement!r}: {err}") from None
         out[placement] = ImuEntry(placement, corr, e.get("address"), e.get("calibrated_at"), e.get("source"), e.get("quality"))
