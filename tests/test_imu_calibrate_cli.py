@@ -147,3 +147,17 @@ def test_a_recorded_session_keeps_its_corrections_for_export_analyze_and_replay(
     # and the file itself gives the same numbers
     assert main(["analyze", str(tmp_path / "x_cal"), "--out", str(tmp_path / "a_file"), "--imu-calibration", str(imu)]) == 0
     assert (tmp_path / "a_file" / "strides.csv").read_text() == exported
+
+
+def test_moves_that_saturate_the_gyroscope_are_said(tmp_path, capsys):
+    """A gyroscope set to 125 deg/s saturates when the sensor is turned by hand at the usual
+    speed: those moves are left out of the fit, and the user is told why (turn slower), not
+    only ``too_few_moves``."""
+    runner = VirtualRunner.from_profile(PROFILE, seed=SEED)
+    t, a, g = simulate_imu_procedure(runner._sensors["left_foot"], seed=3, gyro_range_dps=125.0)
+    assert np.degrees(np.abs(g)).max() > 124.0  # it does saturate
+    write_raw(tmp_path / "raw_left_foot.csv", t, a, g)
+    capsys.readouterr()
+    assert main(["imu-calibrate", str(tmp_path / "raw_left_foot.csv"), "--out", str(tmp_path / "imu.json")]) == 1
+    out = capsys.readouterr().out
+    assert "too_few_moves" in out and "gyroscope saturated" in out and "turn" in out

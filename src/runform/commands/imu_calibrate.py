@@ -91,6 +91,13 @@ def _quality_line(q: dict) -> str:
                      ("gyro_residual_rms_deg", "rotation residual {:.2f} deg"), ("duration_s", "{:.0f} s")):
         if q.get(key) is not None:
             parts.append(fmt.format(q[key]))
+    # moves left out of the gyroscope's fit, with what to do differently
+    if q.get("n_moves_clipped"):
+        parts.append(f"{q['n_moves_clipped']} moves left out: the gyroscope saturated (turn the sensor slower, "
+                     "or set a larger gyroscope range)")
+    if q.get("n_moves_with_gap"):
+        parts.append(f"{q['n_moves_with_gap']} moves left out: samples missing for more than "
+                     f"{q.get('thresholds', {}).get('max_sample_gap_s', 0.05) * 1000:.0f} ms (a weak radio link?)")
     return ", ".join(parts)
 
 
