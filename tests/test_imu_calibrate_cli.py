@@ -161,3 +161,23 @@ def test_moves_that_saturate_the_gyroscope_are_said(tmp_path, capsys):
     assert main(["imu-calibrate", str(tmp_path / "raw_left_foot.csv"), "--out", str(tmp_path / "imu.json")]) == 1
     out = capsys.readouterr().out
     assert "too_few_moves" in out and "gyroscope saturated" in out and "turn" in out
+
+
+def test_a_recorded_procedure_ties_the_calibration_to_its_sensor(simulated, tmp_path, capsys):
+    """A procedure recorded and exported with its session.json (the sensor's address there) gives
+    a calibration tied to that sensor without --address; another sensor is then refused."""
+    d, sim = simulated
+    proc = tmp_path / "proc"
+    proc.mkdir()
+    (proc / "raw_left_foot.csv").write_bytes((sim / "imu_procedure" / "raw_left_foot.csv").read_bytes())
+    (proc / "session.json").write_text(json.dumps({"sensors": [{"placement": "left_foot", "address": "C0:FF:EE:00:00:01"}]}))
+    imu = tmp_path / "imu.json"
+    assert main(["imu-calibrate", str(proc), "--out", str(imu)]) == 0
+    assert "sensor C0:FF:EE:00:00:01" in capsys.readouterr().out
+    assert json.loads(imu.read_text())["sensors"]["left_foot"]["address"] == "C0:FF:EE:00:00:01"
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "raw_left_foot.csv").write_bytes((sim / "raw_left_foot.csv").read_bytes())
+    (run / "session.json").write_text(json.dumps({"sensors": [{"placement": "left_foot", "address": "C0:FF:EE:00:00:02"}]}))
+    assert main(["analyze", str(run), "--out", str(tmp_path / "o"), "--imu-calibration", str(imu)]) == 2
+    assert "is of sensor C0:FF:EE:00:00:01" in capsys.readouterr().err

@@ -56,7 +56,7 @@ async def run_ble(args: argparse.Namespace, *, backend: type | None = None, scan
     if sock is None:
         return 1
     imu_entries = None
-    if getattr(args, "imu_calibration", None):
+    if getattr(args, "imu_calibration", None) and args.imu_calibration != "none":
         try:
             imu_entries = load_imu_file(args.imu_calibration)
         except ImuFileError as exc:

@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--profile", default="neutral", help="virtual runner profile (default neutral)")
     p.add_argument("--rate", type=int, default=400, choices=(100, 200, 400, 800), help="sample rate in Hz (default 400)")
     p.add_argument("--imu-calibration", metavar="FILE", help="correct each virtual sensor with its own calibration from FILE "
-                   "(runform simulate --imu-procedure, then runform imu-calibrate; same --seed)")
+                   "(runform simulate --imu-procedure, then runform imu-calibrate; same --seed); 'none': no correction")
     add_set_option(p)
     p.set_defaults(func=run)
 

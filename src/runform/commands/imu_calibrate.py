@@ -21,8 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="FILE", help="IMU calibration file to create or update (JSON)")
     p.add_argument("--placement", help="placement of a raw CSV whose name does not say it (or: only this placement of a directory)")
     p.add_argument("--rate", type=float, metavar="HZ", help="sample rate (default: estimated from time_s)")
-    p.add_argument("--address", help="the sensor's BLE address (one sensor only): sessions with another sensor at "
-                                     "this placement then refuse the calibration")
+    p.add_argument("--address", help="the sensor's BLE address (one sensor only; default: the address the session.json "
+                                     "beside a recorded procedure gives): sessions with another sensor at this placement "
+                                     "then refuse the calibration")
     p.set_defaults(func=_run)
 
 
@@ -65,7 +66,10 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{r.placement}: {res.state}{' (' + ', '.join(res.reasons) + ')' if res.reasons else ''}; {_quality_line(res.quality)}")
         if res.state == "ready" and res.correction is not None:
             print(f"  {_correction_line(res.correction)}")
-            good[r.placement] = ImuEntry(r.placement, res.correction, args.address, now, str(r.path), res.quality)
+            address = args.address or _recorded_address(r.path, r.placement)
+            good[r.placement] = ImuEntry(r.placement, res.correction, address, now, str(r.path), res.quality)
+            if address:
+                print(f"  sensor {address}: a session with another sensor at {r.placement} refuses this calibration")
         else:
             failed.append(r.placement)
     if good:
@@ -88,7 +92,8 @@ def _quality_line(q: dict) -> str:
         parts.append(f"{q['n_poses']} poses in {q['n_distinct_poses']} different orientations")
         q = {k: v for k, v in q.items() if k != "n_poses"}
     for key, fmt in (("n_poses", "{} poses"), ("acc_residual_rms_mps2", "|acc| residual {:.4f} m/s^2"),
-                     ("gyro_residual_rms_deg", "rotation residual {:.2f} deg"), ("duration_s", "{:.0f} s")):
+                     ("gyro_residual_rms_deg", "rotation residual {:.2f} deg"), ("n_moves", "over {} moves"),
+                     ("duration_s", "{:.0f} s")):
         if q.get(key) is not None:
             parts.append(fmt.format(q[key]))
     # moves left out of the gyroscope's fit, with what to do differently
@@ -113,3 +118,15 @@ def _correction_line(c) -> str:
     g_s, g_x = size(c.gyr_matrix)
     return (f"accelerometer scale up to {a_s:.2f} %, cross-axis {a_x:.2f} %, offset {np.linalg.norm(c.acc_bias_mps2):.3f} m/s^2; "
             f"gyroscope scale up to {g_s:.2f} %, cross-axis {g_x:.2f} %, offset {np.degrees(np.linalg.norm(c.gyr_bias_rps)):.2f} deg/s")
+
+
+def _recorded_address(path, placement: str) -> str | None:
+    """The address of the sensor at ``placement`` in the session.json beside a recorded (exported)
+    procedure, so that a calibration made from a recording is tied to that sensor by itself."""
+    from ..offline.analyze import _session_json
+
+    sensors = _session_json([path]).get("sensors", [])
+    if not isinstance(sensors, list):
+        return None
+    found = [s.get("address") for s in sensors if isinstance(s, dict) and s.get("placement") == placement]
+    return found[0] if found and isinstance(found[0], str) and found[0] else None

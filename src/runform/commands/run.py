@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--duration", type=float, default=None, metavar="SECONDS", help="stop by itself after this many seconds")
     p.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     p.add_argument("--imu-calibration", metavar="FILE", help="correct each sensor with its own calibration from FILE "
-                   "(runform imu-calibrate); a sensor other than the calibrated one at a placement is refused")
+                   "(runform imu-calibrate); a sensor other than the calibrated one at a placement is refused; 'none': no correction")
     p.set_defaults(func=run)
 
 

@@ -39,7 +39,7 @@ async def run_demo(args: argparse.Namespace) -> int:
     if sock is None:
         return 1
     imu = None
-    if getattr(args, "imu_calibration", None):
+    if getattr(args, "imu_calibration", None) and args.imu_calibration != "none":
         from ..imu_file import ImuFileError, load_imu_file
 
         try:
