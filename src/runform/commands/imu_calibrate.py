@@ -123,9 +123,9 @@ def _correction_line(c) -> str:
 def _recorded_address(path, placement: str) -> str | None:
     """The address of the sensor at ``placement`` in the session.json beside a recorded (exported)
     procedure, so that a calibration made from a recording is tied to that sensor by itself."""
-    from ..offline.analyze import _session_json
+    from ..offline.analyze import session_json_beside
 
-    sensors = _session_json([path]).get("sensors", [])
+    sensors = session_json_beside([path]).get("sensors", [])
     if not isinstance(sensors, list):
         return None
     found = [s.get("address") for s in sensors if isinstance(s, dict) and s.get("placement") == placement]

@@ -125,7 +125,7 @@ def sensor_spec(rec: Recording) -> SensorSpec:
     return SensorSpec(**kw)
 
 
-def _session_json(files: Iterable[Path]) -> dict[str, Any]:
+def session_json_beside(files: Iterable[Path]) -> dict[str, Any]:
     """The ``session.json`` beside the raw files (a recorded or exported session), or {}."""
     files = list(files)
     if not files:
@@ -148,7 +148,7 @@ def imu_for_session(recs: list[Recording], imu_path: str | Path | None) -> tuple
     session.json ``imu_calibration``: re-analysis corrects the raw samples as the live session
     did); ``imu_path == "none"`` or neither: (None, {}). Raises :class:`RawInputError` when the
     file or the recorded corrections cannot be used."""
-    meta = _session_json(r.path for r in recs)
+    meta = session_json_beside(r.path for r in recs)
     if imu_path is not None and str(imu_path) == NO_IMU:
         return None, {}
     try:
@@ -217,7 +217,7 @@ def run_core(recs: list[Recording], params: CoreParams | None = None, imu_path: 
                                                    *_footless_notes(r, recs), *_imu_notes(r, imu_used, imu_from)]}
                          for r in recs]
     if imu_from is not None:
-        summary["imu_calibration"] = {p: {**e.summary(imu_from)} for p, e in sorted(imu_used.items())}
+        summary["imu_calibration"] = {p: e.summary(imu_from) for p, e in sorted(imu_used.items())}
     return rows, summary
 
 
