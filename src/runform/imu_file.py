@@ -29,6 +29,8 @@ from .placements import PlacementError, check_placement
 
 FORMAT = "runform-imu-calibration"
 VERSION = 1
+#: ``--imu-calibration none``: no correction, not even one a recorded session used
+NO_CORRECTION = "none"
 
 
 class ImuFileError(ValueError):
@@ -72,6 +74,14 @@ def load_imu_file(path: str | Path) -> dict[str, ImuEntry]:
     return entries_from_json(doc.get("sensors"), str(p))
 
 
+def load_imu_option(value: str | Path | None) -> dict[str, ImuEntry] | None:
+    """The ``--imu-calibration`` option's entries: None when it is not given or ``none``,
+    else the file's (:class:`ImuFileError` when it cannot be used)."""
+    if value is None or str(value) == NO_CORRECTION:
+        return None
+    return load_imu_file(value)
+
+
 def entries_from_json(sensors: Any, where: str) -> dict[str, ImuEntry]:
     """placement -> entry from the ``sensors`` object of a calibration file (or of the
     ``imu_calibration`` a session recorded); :class:`ImuFileError` saying ``where``."""
@@ -97,6 +107,13 @@ def recorded_form(path: str | Path, entries: dict[str, ImuEntry]) -> dict[str, A
     the file's name and every entry in full, so that re-analysis of the raw samples corrects
     them the same way without the file."""
     return {"file": str(path), "sensors": {p: e.to_dict() for p, e in sorted(entries.items())}}
+
+
+def from_recorded(recorded: Any, where: str) -> tuple[str, dict[str, ImuEntry]]:
+    """The inverse of :func:`recorded_form`: (where the corrections come from, as a session's
+    summary says it; placement -> entry); :class:`ImuFileError` saying ``where``."""
+    entries = entries_from_json(recorded.get("sensors") if isinstance(recorded, dict) else None, where)
+    return f"recorded with the session ({recorded.get('file')})", entries
 
 
 def save_imu_entries(path: str | Path, entries: dict[str, ImuEntry]) -> None:

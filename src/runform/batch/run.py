@@ -71,15 +71,14 @@ def plan(inputs: Iterable[str | os.PathLike], placement: str | None = None, rate
          imu_path: str | os.PathLike | None = None) -> list[SessionJob]:
     """One job per session, as ``runform analyze`` groups inputs; repeated names get ``_2``, ``_3``...
     An IMU calibration file that cannot be read is refused here (RawInputError), before any work."""
-    from ..imu_file import ImuFileError, load_imu_file
-    from ..offline.analyze import NO_IMU, sessions_from_inputs
+    from ..imu_file import ImuFileError, load_imu_option
+    from ..offline.analyze import sessions_from_inputs
     from ..offline.raw import RawInputError
 
-    if imu_path is not None and str(imu_path) != NO_IMU:
-        try:
-            load_imu_file(imu_path)
-        except ImuFileError as e:
-            raise RawInputError(str(e)) from None
+    try:
+        load_imu_option(imu_path)
+    except ImuFileError as e:
+        raise RawInputError(str(e)) from None
 
     jobs, seen = [], {}
     for name, files in sessions_from_inputs(list(inputs), placement):
@@ -106,12 +105,12 @@ def analyze_session(job: SessionJob) -> SessionResult:
             seen = [r.placement for r in recs]
             if len(set(seen)) != len(seen):
                 raise RawInputError(f"session {job.name}: the same placement twice: {seen}")
-            imu_for_session(recs, job.imu_path)  # an IMU calibration of another sensor than this session's
+            imu = imu_for_session(recs, job.imu_path)  # refuses an IMU calibration of another sensor than this session's
         except (RawInputError, ValueError) as e:
             res.error = str(e)
             return res
         t1 = time.perf_counter()
-        res.rows, res.summary = run_core(recs, imu_path=job.imu_path)
+        res.rows, res.summary = run_core(recs, imu=imu)
         res.core_s = time.perf_counter() - t1
         res.read_s = t1 - t0
         res.samples = sum(_span(r)[2] for r in recs)

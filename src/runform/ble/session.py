@@ -8,7 +8,7 @@ import argparse
 import logging
 import sys
 
-from ..imu_file import ImuFileError, corrections_for, load_imu_file, recorded_form
+from ..imu_file import ImuFileError, corrections_for, load_imu_option, recorded_form
 from ..live.core_factory import make_core
 from ..live.hub import Hub
 from ..live.runner import listen_socket, run_live
@@ -55,14 +55,12 @@ async def run_ble(args: argparse.Namespace, *, backend: type | None = None, scan
     sock = listen_socket(args.host, args.port)
     if sock is None:
         return 1
-    imu_entries = None
-    if getattr(args, "imu_calibration", None) and args.imu_calibration != "none":
-        try:
-            imu_entries = load_imu_file(args.imu_calibration)
-        except ImuFileError as exc:
-            _err(str(exc))
-            sock.close()
-            return 2
+    try:
+        imu_entries = load_imu_option(getattr(args, "imu_calibration", None))
+    except ImuFileError as exc:
+        _err(str(exc))
+        sock.close()
+        return 2
     hub = Hub()
     kwargs = {} if clock is None else {"clock": clock}
     imu_used: dict = {}  # filled once the sensors (and their addresses) are connected

@@ -22,6 +22,13 @@ def add_set_option(p: argparse.ArgumentParser) -> None:
                    "(names: docs/virtual-runner.md)")
 
 
+def add_raw_input_options(p: argparse.ArgumentParser) -> None:
+    """``--placement`` and ``--rate`` of the commands that read raw_<placement>.csv files
+    (runform.offline.raw.read_raw_csv refuses a rate more than 10 % off time_s)."""
+    p.add_argument("--placement", help="placement of a raw CSV whose name does not say it (or: only this placement of a directory)")
+    p.add_argument("--rate", type=float, metavar="HZ", help="sample rate (default: estimated from time_s; a rate more than 10 %% off time_s is refused)")
+
+
 def add_data_dir_option(p: argparse.ArgumentParser, what: str = "data directory") -> None:
     p.add_argument("--data-dir", default=None, metavar="DIR",
                    help=f"{what} (default: RUNFORM_DATA_DIR or the user data directory)")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ._options import add_raw_input_options
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -20,8 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "(docs/data-format.md).")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="session directory or raw_<placement>.csv file")
     p.add_argument("--out", required=True, metavar="DIR", help="output directory (created; the strides.csv and summary.json in it are replaced)")
-    p.add_argument("--placement", help="placement of a raw CSV whose name does not say it (or: only this placement of a directory)")
-    p.add_argument("--rate", type=float, metavar="HZ", help="sample rate (default: estimated from time_s; a rate more than 10 %% off time_s is refused)")
+    add_raw_input_options(p)
     p.add_argument("--imu-calibration", metavar="FILE", help="correct each sensor with its own calibration from FILE "
                    "(runform imu-calibrate: scale, cross-axis, offsets); sensors without an entry are used as they come (noted). "
                    "Default: the corrections a recorded session used live (its session.json), if any; 'none': no correction")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ._options import add_raw_input_options
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -19,8 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "status 1). Use FILE with runform analyze / run / demo --imu-calibration.")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="raw_<placement>.csv file or a directory of them")
     p.add_argument("--out", required=True, metavar="FILE", help="IMU calibration file to create or update (JSON)")
-    p.add_argument("--placement", help="placement of a raw CSV whose name does not say it (or: only this placement of a directory)")
-    p.add_argument("--rate", type=float, metavar="HZ", help="sample rate (default: estimated from time_s)")
+    add_raw_input_options(p)
     p.add_argument("--address", help="the sensor's BLE address (one sensor only; default: the address the session.json "
                                      "beside a recorded procedure gives): sessions with another sensor at this placement "
                                      "then refuse the calibration")
@@ -123,10 +124,7 @@ def _correction_line(c) -> str:
 def _recorded_address(path, placement: str) -> str | None:
     """The address of the sensor at ``placement`` in the session.json beside a recorded (exported)
     procedure, so that a calibration made from a recording is tied to that sensor by itself."""
-    from ..offline.analyze import session_json_beside
+    from ..offline.analyze import session_addresses
 
-    sensors = session_json_beside([path]).get("sensors", [])
-    if not isinstance(sensors, list):
-        return None
-    found = [s.get("address") for s in sensors if isinstance(s, dict) and s.get("placement") == placement]
-    return found[0] if found and isinstance(found[0], str) and found[0] else None
+    address = session_addresses([path]).get(placement)
+    return address if isinstance(address, str) and address else None

@@ -54,11 +54,10 @@ async def _replay(args: argparse.Namespace) -> int:
     imu_recorded = replayer.header.get("imu_calibration")
     imu = None
     if imu_recorded:  # the sensors' own corrections the recording used live: replayed the same way
-        from ..imu_file import ImuFileError, entries_from_json
+        from ..imu_file import ImuFileError, from_recorded
 
         try:
-            imu = entries_from_json(imu_recorded.get("sensors") if isinstance(imu_recorded, dict) else None,
-                                    f"session {replayer.row['id']} imu_calibration")
+            _, imu = from_recorded(imu_recorded, f"session {replayer.row['id']} imu_calibration")
         except ImuFileError as e:
             print(f"runform replay: {e}", file=sys.stderr)
             sock.close()

@@ -38,22 +38,18 @@ async def run_demo(args: argparse.Namespace) -> int:
     sock = listen_socket(args.host, args.port)  # before the recording: a port in use records nothing
     if sock is None:
         return 1
-    imu = None
-    if getattr(args, "imu_calibration", None) and args.imu_calibration != "none":
-        from ..imu_file import ImuFileError, load_imu_file
+    from ..imu_file import ImuFileError, load_imu_option, recorded_form
 
-        try:
-            imu = load_imu_file(args.imu_calibration)
-        except ImuFileError as exc:
-            print(f"runform demo: error: {exc}", file=sys.stderr)
-            sock.close()
-            return 2
+    try:
+        imu = load_imu_option(getattr(args, "imu_calibration", None))
+    except ImuFileError as exc:
+        print(f"runform demo: error: {exc}", file=sys.stderr)
+        sock.close()
+        return 2
     hub = Hub()
     session = LiveSession(hub, core_factory=lambda sensors: make_core(sensors, imu=imu))
     meta = {"source": "demo", "label": f"demo {args.profile}", "profile": args.profile, "seed": args.seed, "rate_hz": args.rate}
     if imu:
-        from ..imu_file import recorded_form
-
         meta["imu_calibration"] = recorded_form(args.imu_calibration, imu)
     recording = RecordingControl.open(args.data_dir, session, meta)
     firmwares = make_virtual_sensors(motion, rate_hz=args.rate, seed=args.seed)

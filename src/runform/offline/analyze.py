@@ -21,7 +21,7 @@ import numpy as np
 from ..core.params import CoreParams, SensorSpec
 from ..core.processor import SessionProcessor
 from ..core.schema import STRIDE_COLUMNS
-from ..imu_file import ImuEntry, ImuFileError, corrections_for, entries_from_json, load_imu_file
+from ..imu_file import NO_CORRECTION, ImuEntry, ImuFileError, corrections_for, from_recorded, load_imu_option
 from ..placements import PLACEMENTS
 from ..units import DEG_PER_RAD, STANDARD_GRAVITY_MPS2
 from .raw import RawInputError, RawRecording, placement_from_name
@@ -137,43 +137,48 @@ def session_json_beside(files: Iterable[Path]) -> dict[str, Any]:
     return doc if isinstance(doc, dict) else {}
 
 
-#: ``--imu-calibration none``: the readings as they come, even in a session that recorded a correction
-NO_IMU = "none"
+def session_addresses(files: Iterable[Path]) -> dict[str, str | None]:
+    """placement -> sensor address from the session.json beside the raw files; {} without one."""
+    sensors = session_json_beside(files).get("sensors", [])
+    if not isinstance(sensors, list):
+        return {}
+    return {s["placement"]: s.get("address") for s in sensors if isinstance(s, dict) and s.get("placement")}
 
 
-def imu_for_session(recs: list[Recording], imu_path: str | Path | None) -> tuple[str | None, dict[str, ImuEntry]]:
+#: the sensors' own corrections of one session: (where they come from, placement -> entry)
+ImuChoice = tuple[str | None, dict[str, ImuEntry]]
+
+
+def imu_for_session(recs: list[Recording], imu_path: str | Path | None) -> ImuChoice:
     """Where this session's sensor corrections come from and the entries (placement -> entry):
     the file ``imu_path`` (``runform imu-calibrate``), each entry checked against the sensor's
     address in session.json; without one, the corrections the session recorded (its
     session.json ``imu_calibration``: re-analysis corrects the raw samples as the live session
     did); ``imu_path == "none"`` or neither: (None, {}). Raises :class:`RawInputError` when the
     file or the recorded corrections cannot be used."""
-    meta = session_json_beside(r.path for r in recs)
-    if imu_path is not None and str(imu_path) == NO_IMU:
+    if imu_path is not None and str(imu_path) == NO_CORRECTION:
         return None, {}
+    files = [Path(r.path) for r in recs]
     try:
-        if imu_path is not None:
-            sensors = meta.get("sensors", [])
-            addresses = {s["placement"]: s.get("address") for s in sensors if isinstance(s, dict) and s.get("placement")} \
-                if isinstance(sensors, list) else {}
-            entries = load_imu_file(imu_path)
+        entries = load_imu_option(imu_path)
+        if entries is not None:
+            addresses = session_addresses(files)
             return str(imu_path), corrections_for(entries, {r.placement: addresses.get(r.placement) for r in recs}, imu_path)
-        recorded = meta.get("imu_calibration")
+        recorded = session_json_beside(files).get("imu_calibration")
         if not recorded:
             return None, {}
-        where = f"{Path(recs[0].path).parent / 'session.json'} (imu_calibration)"
-        entries = entries_from_json(recorded.get("sensors") if isinstance(recorded, dict) else None, where)
-        return f"recorded with the session ({recorded.get('file')})", {r.placement: entries[r.placement] for r in recs if r.placement in entries}
+        origin, entries = from_recorded(recorded, f"{files[0].parent / 'session.json'} (imu_calibration)")
+        return origin, {r.placement: entries[r.placement] for r in recs if r.placement in entries}
     except ImuFileError as e:
         raise RawInputError(str(e)) from None
 
 
-def run_core(recs: list[Recording], params: CoreParams | None = None, imu_path: str | Path | None = None,
-             imu: tuple[str | None, dict[str, ImuEntry]] | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def run_core(recs: list[Recording], params: CoreParams | None = None,
+             imu: ImuChoice | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Stride rows and summary of one session's recordings (read whole or spooled: the same
-    blocks on the same grid of edges either way). The sensors' own corrections: ``imu`` (where
-    from, placement -> entry) when given, else :func:`imu_for_session` of ``imu_path``."""
-    imu_from, imu_used = imu if imu is not None else imu_for_session(recs, imu_path)
+    blocks on the same grid of edges either way). ``imu``: the sensors' own corrections
+    (:func:`imu_for_session`); None: those the session recorded, if any."""
+    imu_from, imu_used = imu if imu is not None else imu_for_session(recs, None)
     specs = {r.placement: sensor_spec(r) for r in recs}
     specs = {p: replace(s, imu=imu_used[p].correction) if p in imu_used else s for p, s in specs.items()}
     proc = SessionProcessor(specs, params, batch_strides=STRIDE_BATCH)
@@ -356,15 +361,15 @@ def analyze(inputs: Iterable[str | Path], out_dir: str | Path, placement: str | 
             raise RawInputError(f"session {name}: the same placement twice: {seen}")
         # two inputs with the same directory name (a/run1 b/run1) must not write into one place
         seen_names[name] = seen_names.get(name, 0) + 1
-        loaded.append((name if seen_names[name] == 1 else f"{name}_{seen_names[name]}", recs))
-        imu_for_session(recs, imu_path)  # an unusable calibration file is said before any analysis
-    dests = [out if len(loaded) == 1 else out / name for name, _ in loaded]
+        # an unusable calibration file (or another sensor's) is said before any analysis
+        loaded.append((name if seen_names[name] == 1 else f"{name}_{seen_names[name]}", recs, imu_for_session(recs, imu_path)))
+    dests = [out if len(loaded) == 1 else out / name for name, _, _ in loaded]
     for dest in dests:  # before the (long) analysis: an --out that cannot be written is said now
         _check_writable(dest)
     written = []
-    for dest, (name, recs) in zip(dests, loaded):
+    for dest, (name, recs, imu) in zip(dests, loaded):
         try:
-            rows, summary = run_core(recs, params, imu_path)
+            rows, summary = run_core(recs, params, imu)
         finally:
             close_recordings(recs)
         try:

@@ -279,11 +279,10 @@ def _strides(tmp: Path, samples: dict[str, int], live: list[dict[str, Any]], ana
                 return [], "reanalysis", CoreParams().to_dict(), None
             imu = None
             if imu_recorded:
-                from runform.imu_file import entries_from_json
+                from runform.imu_file import from_recorded
 
-                entries = entries_from_json(imu_recorded.get("sensors") if isinstance(imu_recorded, dict) else None,
-                                            "the session's imu_calibration")
-                imu = (f"recorded with the session ({imu_recorded.get('file')})", {r.placement: entries[r.placement] for r in recs if r.placement in entries})
+                origin, entries = from_recorded(imu_recorded, "the session's imu_calibration")
+                imu = (origin, {r.placement: entries[r.placement] for r in recs if r.placement in entries})
             rows, summary = run_core(recs, imu=imu)
             summary.pop("inputs", None)
             return rows, "reanalysis", CoreParams().to_dict(), _jsonable(summary)
@@ -370,11 +369,10 @@ def read_session_dir(path: str | os.PathLike) -> SessionDir:
     if int(meta.get("format_version", 0)) > FORMAT_VERSION:
         raise SessionDirError(f"{sj}: format version {meta.get('format_version')}; this runform reads up to {FORMAT_VERSION}")
     if meta.get("imu_calibration") is not None:  # the sensors' own corrections, used by export and analyze
-        from runform.imu_file import ImuFileError, entries_from_json
+        from runform.imu_file import ImuFileError, from_recorded
 
-        imu = meta["imu_calibration"]
         try:
-            entries_from_json(imu.get("sensors") if isinstance(imu, dict) else None, f"{sj}: imu_calibration")
+            from_recorded(meta["imu_calibration"], f"{sj}: imu_calibration")
         except ImuFileError as e:
             raise SessionDirError(str(e)) from None
     listed = [s.get("placement") for s in meta.get("sensors", [])]
