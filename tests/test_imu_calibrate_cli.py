@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from runform.cli import main
-from runform.core.schema import RAW_COLUMNS
 from runform.sim import VirtualRunner
 from runform.sim.imu_procedure import simulate_imu_procedure
+from runform.store.sessiondir import write_raw_csv
 
 #: forefoot seed 5: its left sensors' scale/cross-axis draws cost peak eversion ~0.9 deg
 #: (docs/validation.md, "Peak eversion on seeds 4-5")
@@ -75,12 +75,6 @@ def test_table_procedure_to_strides(simulated, capsys):
     assert after < before - 0.4 and after < 1.5, (before, after)
 
 
-def write_raw(path, t, acc, gyr):
-    with open(path, "w") as f:
-        f.write(",".join(RAW_COLUMNS) + "\n")
-        np.savetxt(f, np.column_stack([t, acc, np.degrees(gyr)]), delimiter=",", fmt="%.6f")
-
-
 def test_a_procedure_that_cannot_calibrate_is_refused_and_the_file_kept(simulated, tmp_path, capsys):
     d, sim = simulated
     imu = tmp_path / "imu.json"
@@ -88,7 +82,7 @@ def test_a_procedure_that_cannot_calibrate_is_refused_and_the_file_kept(simulate
     before = imu.read_text()
     runner = VirtualRunner.from_profile(PROFILE, seed=SEED)
     t, a, g = simulate_imu_procedure(runner._sensors["left_foot"], n_poses=6, seed=3)
-    write_raw(tmp_path / "raw_left_foot.csv", t, a, g)
+    write_raw_csv(tmp_path / "raw_left_foot.csv", t, a, np.degrees(g))
     capsys.readouterr()
     assert main(["imu-calibrate", str(tmp_path / "raw_left_foot.csv"), "--out", str(imu)]) == 1
     out = capsys.readouterr().out
@@ -156,7 +150,7 @@ def test_moves_that_saturate_the_gyroscope_are_said(tmp_path, capsys):
     runner = VirtualRunner.from_profile(PROFILE, seed=SEED)
     t, a, g = simulate_imu_procedure(runner._sensors["left_foot"], seed=3, gyro_range_dps=125.0)
     assert np.degrees(np.abs(g)).max() > 124.0  # it does saturate
-    write_raw(tmp_path / "raw_left_foot.csv", t, a, g)
+    write_raw_csv(tmp_path / "raw_left_foot.csv", t, a, np.degrees(g))
     capsys.readouterr()
     assert main(["imu-calibrate", str(tmp_path / "raw_left_foot.csv"), "--out", str(tmp_path / "imu.json")]) == 1
     out = capsys.readouterr().out

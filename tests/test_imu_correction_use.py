@@ -13,7 +13,7 @@ from runform.cli import main
 from runform.core import SensorSpec, SessionProcessor
 from runform.core.imu_correction import ImuCorrection
 from runform.imu_file import ImuEntry, ImuFileError, corrections_for, load_imu_file, save_imu_entries
-from test_core_analyze import write_raw
+from runform.store.sessiondir import write_raw_csv
 from test_core_synth import make_recording
 
 REC = make_recording(duration_s=14.0, seed=5, placements=("left_foot", "left_shank"))
@@ -159,7 +159,7 @@ def distorted_session(tmp_path_factory):
     d.mkdir()
     for p in REC.raw:
         a, g = distorted(p)
-        write_raw(d / f"raw_{p}.csv", type("R", (), {"raw": {p: (a, g)}, "time_s": REC.time_s}), p)
+        write_raw_csv(d / f"raw_{p}.csv", REC.time_s, a, np.degrees(g))
     return d
 
 
